@@ -1,0 +1,112 @@
+"""One Settings object, read from environment variables.
+
+Embedded defaults need no variable at all: SQLite under var/, in-process cache and
+schedule, the live synthetic marketplace. Production sets DATABASE_URL and REDIS_URL.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+
+
+class ConfigError(RuntimeError):
+    """Raised at start when the configuration cannot work (e.g. production without a secret)."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # where things live
+    database_url: str = ""
+    redis_url: str = ""
+    var_dir: Path = VAR_DIR
+    secret_key: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8050
+    testing: bool = False
+    log_level: str = "INFO"
+
+    # sources: comma-separated adapter URIs, e.g. "synthetic", "csv:/data", "rails:postgresql://..."
+    sources: str = "synthetic"
+    calls_api_url: str = ""
+    calls_api_token: str = ""
+    source_retries: int = 4
+    source_backoff_s: float = 1.0
+    stale_after_s: int = 900
+
+    # demo marketplace
+    demo_customers: int = 5000
+    demo_days: int = 180
+    demo_seed: int = 42
+    live_synthetic: bool = True
+
+    # pages
+    refresh_seconds: int = 30
+    demo_admin_email: str = "admin@example.com"
+    demo_admin_password: str = ""
+    login_max_attempts: int = 5
+    login_window_s: int = 300
+    cache_ttl_s: int = 900
+
+    # mail and slack
+    mail_server: str = "127.0.0.1"
+    mail_port: int = 25
+    mail_use_tls: bool = False
+    mail_username: str = ""
+    mail_password: str = ""
+    mail_sender: str = "dashboard@localhost"
+    mail_enabled: bool = False
+    alert_recipients: str = ""  # "role:email,email;role:email" e.g. "ops:a@x.com,b@x.com;cs:c@x.com"
+    slack_webhook_url: str = ""
+
+    # embedded scheduler
+    embedded_scheduler: bool = True
+
+    @field_validator("var_dir", mode="before")
+    @classmethod
+    def _path(cls, value):
+        return Path(value)
+
+    # derived
+    @property
+    def embedded(self) -> bool:
+        """True when no production services are configured."""
+        return not self.redis_url
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'dashboard.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def source_uris(self) -> list[str]:
+        return [s.strip() for s in self.sources.split(",") if s.strip()]
+
+    def resolved_secret_key(self) -> str:
+        """SECRET_KEY from the environment; embedded mode generates one and keeps it under var/."""
+        if self.secret_key:
+            return self.secret_key
+        if not self.embedded and not self.testing:
+            raise ConfigError("SECRET_KEY must be set in production mode (REDIS_URL is set).")
+        path = self.var_dir / "secret_key"
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def get_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (tests pass their own)."""
+    return Settings(**overrides)

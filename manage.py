@@ -1,0 +1,24 @@
+"""Command line: python manage.py --help."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cli import data, jobs
+
+
+@click.group()
+def cli() -> None:
+    """Marketplace operations dashboard."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+cli.add_command(data.init_db)
+cli.add_command(data.demo)
+cli.add_command(data.ingest)
+cli.add_command(jobs.run_jobs)
+
+
+if __name__ == "__main__":
+    cli()

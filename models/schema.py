@@ -1,0 +1,47 @@
+"""Create or upgrade the schema (Alembic), and TimescaleDB hypertables where the extension exists."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from models.base import get_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+HYPERTABLES = {"metric_points": "ts"}
+log = logging.getLogger(__name__)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> Engine:
+    """Bring the database at `url` to the newest schema; safe to run again."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), "head")
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        _hypertables(engine)
+    return engine
+
+
+def _hypertables(engine: Engine) -> None:
+    with engine.begin() as conn:
+        available = conn.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")).first()
+        if not available:
+            return
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS timescaledb"))
+        for table, column in HYPERTABLES.items():
+            conn.execute(text("SELECT create_hypertable(:t, :c, if_not_exists => TRUE, migrate_data => TRUE)"),
+                         {"t": table, "c": column})
+            log.info("hypertable %s on %s", table, column)

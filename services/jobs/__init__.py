@@ -1,0 +1,29 @@
+"""Every job, defined once: name -> the function that loads inputs, calls a pure service, writes outputs.
+
+A job function takes a JobContext and returns a JSON-able summary dict. workers/tasks.py wraps
+each one as a Celery task; workers/schedule.py says how often each runs.
+Targets are "module:function" strings so that importing this registry stays cheap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+JOBS: dict[str, str] = {
+    "ingest": "services.jobs.ingest:run",
+}
+
+# Celery task names, <domain>.<verb>
+TASK_NAMES: dict[str, str] = {
+    "ingest": "ingest.poll",
+}
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    target: str
+    task_name: str
+
+
+def job_specs() -> list[JobSpec]:
+    return [JobSpec(n, t, TASK_NAMES.get(n, f"{n}.run")) for n, t in JOBS.items()]

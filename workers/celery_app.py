@@ -1,0 +1,29 @@
+"""The Celery object for production mode: `celery -A workers.celery_app worker` / `beat`."""
+from __future__ import annotations
+
+from celery import Celery
+
+from config import get_settings
+
+
+def make_celery(settings=None) -> Celery:
+    settings = settings or get_settings()
+    broker = settings.redis_url or "memory://"
+    app = Celery("dashboard", broker=broker, backend=settings.redis_url or "cache+memory://",
+                 include=["workers.tasks"])
+    from workers.schedule import beat_schedule
+    app.conf.update(
+        task_acks_late=True,              # a worker killed mid-task leaves it to be redone
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_time_limit=1800,
+        task_soft_time_limit=1500,
+        beat_schedule=beat_schedule(),
+        timezone="UTC",
+        broker_connection_retry_on_startup=True,
+    )
+    return app
+
+
+celery = make_celery()
+app = celery

@@ -1,0 +1,18 @@
+"""The one schedule: job name -> seconds between runs. Celery beat and the embedded scheduler both read it.
+
+Order matters for `run-jobs` with no names: ingestion first, then what builds on it.
+"""
+from __future__ import annotations
+
+SCHEDULE: dict[str, int] = {
+    "ingest": 60,
+}
+
+
+def beat_schedule() -> dict:
+    """Celery beat entries built from SCHEDULE."""
+    from services.jobs import TASK_NAMES
+    return {
+        name: {"task": TASK_NAMES.get(name, f"{name}.run"), "schedule": float(every)}
+        for name, every in SCHEDULE.items()
+    }

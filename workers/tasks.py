@@ -1,0 +1,23 @@
+"""Celery tasks: one thin wrapper per job in services.jobs.JOBS, named <domain>.<verb>."""
+from __future__ import annotations
+
+from cli.common import parse_at
+from config import get_settings
+from services.jobs import job_specs
+from services.jobs.runner import JobBusy, run_job
+from workers.celery_app import celery
+
+
+def _make_task(name: str, task_name: str):
+    @celery.task(name=task_name, bind=True, max_retries=5, soft_time_limit=1500, time_limit=1800)
+    def task(self, at: str | None = None):
+        try:
+            return run_job(name, get_settings(), at=parse_at(at))
+        except JobBusy:
+            return {"skipped": "already running elsewhere"}
+        except Exception as exc:
+            raise self.retry(exc=exc, countdown=min(300, 10 * 2 ** self.request.retries))
+    return task
+
+
+TASKS = {spec.name: _make_task(spec.name, spec.task_name) for spec in job_specs()}
