@@ -37,7 +37,7 @@ def row_hash(df: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
     """Stable signed 64-bit hash of the given columns of each row."""
     cols = list(columns)
     hashed = pd.util.hash_pandas_object(df[cols].astype(str), index=False)
-    return hashed.astype("uint64").view("int64")
+    return pd.Series(hashed.to_numpy(dtype="uint64").view("int64"), index=df.index)
 
 
 def read_frame(conn: Engine | Connection, stmt, parse_dates: list[str] | None = None) -> pd.DataFrame:
