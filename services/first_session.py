@@ -51,7 +51,9 @@ _EPS = 1e-9  # thresholds compare at this tolerance so 0.8 - 0.6 is exactly 20 p
 
 
 def _naive_utc(values: pd.Series) -> pd.Series:
-    out = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values, errors="coerce")
+    # Strings may carry offsets (mixed ones too); naive strings are UTC by contract.
+    out = values if pd.api.types.is_datetime64_any_dtype(values) \
+        else pd.to_datetime(values, errors="coerce", utc=True)
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_convert("UTC").dt.tz_localize(None)
     return out
