@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from cli import data, jobs
+from cli import data, jobs, users
 
 
 @click.group()
@@ -18,6 +18,8 @@ cli.add_command(data.init_db)
 cli.add_command(data.demo)
 cli.add_command(data.ingest)
 cli.add_command(jobs.run_jobs)
+cli.add_command(users.create_user)
+cli.add_command(users.create_token)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Order matters for `run-jobs` with no names: ingestion first, then what builds on
 from __future__ import annotations
 
 SCHEDULE: dict[str, int] = {
-    "ingest": 60,
+    "ingest": 15,  # a source change reaches open pages within ~20 s
 }
 
 

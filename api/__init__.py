@@ -1,0 +1,11 @@
+"""REST API blueprint /api/v1: the pages' read side as JSON, bearer-token auth (health needs none).
+
+Route modules register on `bp`; each is imported once here. openapi.json is built from ROUTES docs.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from api import auth, core  # noqa: E402,F401  (attach before_request and routes)

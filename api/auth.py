@@ -1,0 +1,43 @@
+"""Bearer-token auth for every API route but /health; a logged-in browser session also works."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_login import current_user
+
+from api import bp
+from auth.accounts import account_for_token
+from models.base import get_engine
+
+PUBLIC = {"api.health", "api.openapi"}
+
+
+@bp.before_request
+def require_token():
+    if request.endpoint in PUBLIC:
+        return None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        account = account_for_token(get_engine(current_app.extensions["settings"].db_url), header[7:].strip())
+        if account is not None:
+            g.api_user = account
+            return None
+        return jsonify(error="invalid or revoked token"), 401
+    if current_user.is_authenticated:
+        g.api_user = current_user
+        return None
+    return jsonify(error="authentication required: send Authorization: Bearer <token>"), 401
+
+
+@bp.errorhandler(404)
+def not_found(_exc):
+    return jsonify(error="not found"), 404
+
+
+@bp.errorhandler(405)
+def not_allowed(_exc):
+    return jsonify(error="method not allowed"), 405
+
+
+@bp.errorhandler(400)
+def bad_request(exc):
+    return jsonify(error=getattr(exc, "description", "bad request")), 400

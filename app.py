@@ -1,0 +1,80 @@
+"""create_app(settings) -> Dash. `python app.py` serves on HOST:PORT with embedded defaults."""
+from __future__ import annotations
+
+import importlib
+import logging
+
+import dash
+from dash import Dash
+from flask import Flask
+
+from config import Settings, get_settings
+
+# One place where pages are registered: (module, path, name, icon, order).
+PAGES = [
+    ("data_health", "/data-health", "Data health", "bi-database-check", 90),
+]
+CALLBACK_MODULES = ["shell"] + [module for module, *_ in PAGES]
+
+
+def create_server(settings: Settings) -> Flask:
+    server = Flask(__name__)
+    server.config.update(
+        SECRET_KEY=settings.resolved_secret_key(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1_000_000,
+        TESTING=settings.testing,
+    )
+    server.extensions["settings"] = settings
+    from auth.web import init_auth
+    init_auth(server)
+    from api import bp as api_bp
+    server.register_blueprint(api_bp)
+    return server
+
+
+def background_manager(settings: Settings):
+    """DiskcacheManager in embedded mode, CeleryManager when REDIS_URL is set: configuration alone decides."""
+    if settings.embedded:
+        import diskcache
+        from dash import DiskcacheManager
+        return DiskcacheManager(diskcache.Cache(str(settings.var_dir / "callback-cache")))
+    from dash import CeleryManager
+    from workers.celery_app import celery
+    return CeleryManager(celery)
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    settings = settings or get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    server = create_server(settings)
+    app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
+               update_title=None, suppress_callback_exceptions=True, compress=True,
+               background_callback_manager=background_manager(settings))
+    for module, path, name, icon, order in PAGES:
+        layout_module = importlib.import_module(f"layouts.{module}")
+        dash.register_page(module, path=path, name=name, title=f"{name} · Marketplace Ops",
+                           layout=layout_module.layout, icon=icon, order=order)
+    for module in CALLBACK_MODULES:
+        importlib.import_module(f"callbacks.{module}")
+    from layouts.shell import layout as shell_layout
+    app.layout = lambda: shell_layout(settings.refresh_seconds)
+    return app
+
+
+def main() -> None:
+    from services.startup import prepare_embedded
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    app = create_app(settings)
+    prepare_embedded(settings)
+    app.run(host=settings.host, port=settings.port, debug=False)
+
+
+if __name__ == "__main__":
+    main()

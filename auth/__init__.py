@@ -1,0 +1,1 @@
+"""Login, roles, API tokens and the audit log."""

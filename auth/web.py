@@ -1,0 +1,123 @@
+"""Flask side of login: the login page, the session, and the guard in front of every route.
+
+Every request needs a logged-in user except the login page, static assets and the public
+health check. Dash callback requests from an anonymous browser get 401 JSON; pages redirect
+to /login. API routes check their own bearer token (api/auth.py).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlparse
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template_string, request
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+
+from auth import accounts, audit
+from models.base import get_engine
+from services.jobs.context import utcnow
+
+login_manager = LoginManager()
+bp = Blueprint("auth", __name__)
+PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/api/")
+
+
+def settings():
+    return current_app.extensions["settings"]
+
+
+def engine():
+    return get_engine(settings().db_url)
+
+
+def init_auth(server: Flask) -> None:
+    login_manager.init_app(server)
+    login_manager.login_view = "auth.login"
+    server.register_blueprint(bp)
+    server.before_request(_require_login)
+
+
+@login_manager.user_loader
+def _load(user_id: str):
+    return accounts.load_account(engine(), user_id)
+
+
+def _require_login():
+    path = request.path
+    if current_user.is_authenticated or path.startswith(PUBLIC_PREFIXES):
+        return None
+    if path.startswith("/_dash-") or request.is_json:
+        return jsonify(error="login required"), 401
+    return redirect(f"/login?next={path}")
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Marketplace Ops</title><link rel="stylesheet" href="/assets/vendor/00-bootstrap.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
+<h1 class="h4 mb-3">Marketplace Ops</h1>
+<form method="post" action="/login" class="card card-body shadow-sm" id="login-form">
+  <input type="hidden" name="csrf_token" value="{{ csrf }}">
+  <input type="hidden" name="next" value="{{ next_url }}">
+  {% if error %}<div class="alert alert-danger py-2" id="login-error" role="alert">{{ error }}</div>{% endif %}
+  <label class="form-label" for="email">Email</label>
+  <input class="form-control mb-2" id="email" name="email" type="email" autocomplete="username" value="{{ email }}" required maxlength="255">
+  <label class="form-label" for="password">Password</label>
+  <input class="form-control mb-3" id="password" name="password" type="password" autocomplete="current-password" required maxlength="512">
+  <button class="btn btn-primary" id="login-submit" type="submit">Sign in</button>
+</form></main></body></html>"""
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page is no open redirect."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _page(error: str = "", email: str = "", status: int = 200):
+    html = render_template_string(LOGIN_PAGE, csrf=generate_csrf(), error=error, email=email,
+                                  next_url=_safe_next(request.values.get("next")))
+    return html, status
+
+
+def _throttled(email: str, ip: str) -> bool:
+    s = settings()
+    since = utcnow() - timedelta(seconds=s.login_window_s)
+    by_email = audit.recent_count(engine(), "login.failed", since, user_email=email)
+    by_ip = audit.recent_count(engine(), "login.failed", since, entity_id=ip)
+    return by_email >= s.login_max_attempts or by_ip >= 4 * s.login_max_attempts
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return _page()
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except CSRFError:
+        return _page("Your form expired; please sign in again.", status=400)
+    except Exception:
+        return _page("Your form expired; please sign in again.", status=400)
+    email = (request.form.get("email") or "").strip().lower()[:255]
+    password = request.form.get("password") or ""
+    ip = request.remote_addr or "?"
+    if _throttled(email, ip):
+        minutes = max(1, settings().login_window_s // 60)
+        return _page(f"Too many failed attempts. Try again in {minutes} minutes.", email, status=429)
+    account = accounts.authenticate(engine(), email, password[:512])
+    if account is None:
+        audit.record(engine(), "login.failed", user_email=email, entity="ip", entity_id=ip)
+        return _page("Wrong email or password.", email, status=401)
+    login_user(account)
+    audit.record(engine(), "login.ok", user_email=account.email, entity="ip", entity_id=ip)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout")
+def logout():
+    logout_user()
+    return redirect("/login")
