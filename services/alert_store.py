@@ -1,0 +1,105 @@
+"""Alerts in the store: raise/refresh/auto-resolve a rule's alerts, and user actions with their history."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+
+from models.derived import Alert, AlertEvent, Silence
+from services.alerts import OPEN_STATES, AlertSpec, TransitionError, is_silenced, next_state
+from services.jobs.context import utcnow
+
+
+def _silences(conn, at: datetime) -> list[dict]:
+    rows = conn.execute(select(Silence.rule, Silence.metric, Silence.starts_at, Silence.ends_at)
+                        .where(Silence.ends_at > at)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime | None = None,
+                resolve_missing: bool = True, rule_prefix: bool = False) -> dict[str, int]:
+    """Make the open alerts of `rule` match the conditions that hold now.
+
+    New keys raise an alert (unless silenced); keys already open are refreshed (last_seen, values);
+    open alerts whose key is no longer present resolve themselves when their auto_resolve is set.
+    Snoozed alerts whose time has passed become active again. With rule_prefix, `rule` matches
+    every rule starting with it (one job raising several rules).
+    """
+    at = at or utcnow()
+    counts = {"raised": 0, "refreshed": 0, "resolved": 0, "silenced": 0, "woken": 0}
+    by_key = {s.dedup_key: s for s in specs}
+    rule_match = Alert.rule.startswith(rule) if rule_prefix else Alert.rule == rule
+    from services.jobs.runner import bump_version
+    with engine.begin() as conn:
+        silences = _silences(conn, at)
+        open_rows = conn.execute(select(Alert.id, Alert.dedup_key, Alert.status, Alert.snoozed_until, Alert.auto_resolve)
+                                 .where(rule_match, Alert.status.in_(OPEN_STATES))).all()
+        open_by_key = {r.dedup_key: r for r in open_rows}
+        for key, spec in by_key.items():
+            row = open_by_key.get(key)
+            if row is None:
+                if is_silenced(spec.rule, spec.entity_id, at, silences):
+                    counts["silenced"] += 1
+                    continue
+                alert_id = conn.execute(insert(Alert).values(**_values(spec), status="active", detected_at=at,
+                                                             updated_at=at, last_seen_at=at)).inserted_primary_key[0]
+                _event(conn, alert_id, at, None, None, "active", "raised by " + spec.rule)
+                counts["raised"] += 1
+                continue
+            values = {**_values(spec), "last_seen_at": at}
+            if row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= at:
+                values.update(status="active", snoozed_until=None, updated_at=at)
+                _event(conn, row.id, at, None, "snoozed", "active", "snooze ended; condition still holds")
+                counts["woken"] += 1
+            conn.execute(update(Alert).where(Alert.id == row.id).values(**values))
+            counts["refreshed"] += 1
+        if resolve_missing:
+            for key, row in open_by_key.items():
+                if key in by_key or not row.auto_resolve:
+                    continue
+                conn.execute(update(Alert).where(Alert.id == row.id).values(status="resolved", updated_at=at))
+                _event(conn, row.id, at, None, row.status, "resolved", "condition cleared")
+                counts["resolved"] += 1
+        if counts["raised"] or counts["resolved"] or counts["woken"]:
+            bump_version(conn, "alerts")
+    return counts
+
+
+def _values(spec: AlertSpec) -> dict:
+    return dict(dedup_key=spec.dedup_key, rule=spec.rule, type=spec.type, severity=spec.severity,
+                title=spec.title[:255], message=spec.message, entity_id=spec.entity_id,
+                current_value=None if spec.current_value is None else float(spec.current_value),
+                expected_value=spec.expected_value, investigation="\n".join(spec.investigation) or None,
+                link=spec.link, auto_resolve=spec.auto_resolve, details=json.dumps(spec.details, default=str))
+
+
+def _event(conn, alert_id: int, at: datetime, user: str | None, old: str | None, new: str, comment: str | None) -> None:
+    conn.execute(insert(AlertEvent).values(alert_id=alert_id, at=at, user_email=user, from_status=old,
+                                           to_status=new, comment=comment))
+
+
+def act(engine: Engine, alert_id: int, action: str, user_email: str | None, comment: str | None = None,
+        until: datetime | None = None, at: datetime | None = None) -> str:
+    """A user's action on an alert (acknowledge, resolve, snooze, dismiss, reopen); returns the new state."""
+    at = at or utcnow()
+    if action == "snooze" and (until is None or until <= at):
+        raise TransitionError("Snooze needs a time in the future.")
+    from services.jobs.runner import bump_version
+    with engine.begin() as conn:
+        row = conn.execute(select(Alert.status).where(Alert.id == alert_id)).first()
+        if row is None:
+            raise LookupError(f"No alert {alert_id}.")
+        new = next_state(row.status, action)
+        conn.execute(update(Alert).where(Alert.id == alert_id).values(
+            status=new, updated_at=at, snoozed_until=until if action == "snooze" else None))
+        _event(conn, alert_id, at, user_email, row.status, new, (comment or "").strip()[:2000] or None)
+        bump_version(conn, "alerts")
+    return new
+
+
+def history(engine: Engine, alert_id: int) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)).all()
+    return [dict(r._mapping) for r in rows]
