@@ -21,11 +21,15 @@ def to_records(df: pd.DataFrame) -> list[dict]:
     """Rows as dicts with NaN/NaT as None and numpy scalars as Python values (what DB drivers accept)."""
     if df.empty:
         return []
-    out = df.astype(object).where(df.notna(), None)
-    for col in out.columns:
+    columns = []
+    for col in df.columns:
+        # plain object arrays: assigning a list back into a DataFrame would let pandas re-infer
+        # datetime64 and turn None into NaT again, which drivers reject
+        values = df[col].astype(object).where(df[col].notna(), None).to_numpy(dtype=object)
         if pd.api.types.is_datetime64_any_dtype(df[col]):
-            out[col] = [v.to_pydatetime() if v is not None else None for v in out[col]]
-    records = out.to_dict("records")
+            values = np.array([v.to_pydatetime() if v is not None else None for v in values], dtype=object)
+        columns.append(values)
+    records = [dict(zip(df.columns, row)) for row in zip(*columns)]
     for rec in records:
         for k, v in rec.items():
             if isinstance(v, np.generic):
