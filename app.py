@@ -12,6 +12,7 @@ from config import Settings, get_settings
 
 # One place where pages are registered: (module, path, name, icon, order).
 PAGES = [
+    ("overview", "/", "Overview", "bi-speedometer", 10),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
 ]
 CALLBACK_MODULES = ["shell"] + [module for module, *_ in PAGES]

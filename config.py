@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     # pages
     refresh_seconds: int = 30
+    sessions_daily_target: float = 0  # 0: the mean of the same weekday over the previous 4 weeks
+    kpi_thresholds: str = ""  # JSON overrides of services.marketplace.DEFAULT_THRESHOLDS
     demo_admin_email: str = "admin@example.com"
     demo_admin_password: str = ""
     login_max_attempts: int = 5

@@ -280,3 +280,11 @@ class ChurnPredictionHistory(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     probability: Mapped[float] = mapped_column(Float)
     model_version: Mapped[int] = mapped_column(Integer)
+
+
+class OverviewSnapshot(Base):
+    """The overview cards as computed by the overview job (JSON), newest last; pages and API read the newest."""
+    __tablename__ = "overview_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    payload: Mapped[str] = mapped_column(Text)

@@ -98,3 +98,17 @@ def open_alert_counts(engine: Engine) -> dict[str, int]:
         rows = conn.execute(select(Alert.severity, func.count()).where(Alert.status == "active")
                             .group_by(Alert.severity)).all()
     return {sev: int(n) for sev, n in rows}
+
+
+def overview_snapshot(engine: Engine) -> dict | None:
+    """The newest overview cards written by the overview job, or None when it has not run."""
+    import json
+    from models.derived import OverviewSnapshot
+    with engine.connect() as conn:
+        row = conn.execute(select(OverviewSnapshot.computed_at, OverviewSnapshot.payload)
+                           .order_by(OverviewSnapshot.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    data = json.loads(row.payload)
+    data["computed_at"] = pd.Timestamp(row.computed_at).isoformat()
+    return data

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 SCHEDULE: dict[str, int] = {
     "ingest": 15,  # a source change reaches open pages within ~20 s
+    "overview": 15,
 }
 
 

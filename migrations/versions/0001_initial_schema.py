@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:33:08.499698
+Create Date: 2026-11-25 12:44:04.500191
 """
 from alembic import op
 import sqlalchemy as sa
@@ -367,6 +367,15 @@ def upgrade() -> None:
     sa.Column('updated_by', sa.String(length=255), nullable=True),
     sa.PrimaryKeyConstraint('metric', name=op.f('pk_metric_rules'))
     )
+    op.create_table('overview_snapshots',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_overview_snapshots'))
+    )
+    with op.batch_alter_table('overview_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_overview_snapshots_computed_at'), ['computed_at'], unique=False)
+
     op.create_table('quarantined_rows',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('source', sa.String(length=255), nullable=False),
@@ -565,6 +574,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_quarantined_rows_received_at'))
 
     op.drop_table('quarantined_rows')
+    with op.batch_alter_table('overview_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_overview_snapshots_computed_at'))
+
+    op.drop_table('overview_snapshots')
     op.drop_table('metric_rules')
     with op.batch_alter_table('metric_points', schema=None) as batch_op:
         batch_op.drop_index('ix_metric_points_ts')

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 JOBS: dict[str, str] = {
     "ingest": "services.jobs.ingest:run",
+    "overview": "services.jobs.overview:run",
 }
 
 # Celery task names, <domain>.<verb>
 TASK_NAMES: dict[str, str] = {
     "ingest": "ingest.poll",
+    "overview": "overview.refresh",
 }
 
 

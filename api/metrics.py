@@ -1,0 +1,17 @@
+"""/metrics: the overview cards' numbers."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+
+from api import bp
+from api.spec import api_doc
+from services import queries
+
+
+@bp.get("/metrics")
+@api_doc("Overview metrics: value, previous, trend, status, sparkline and why for each card")
+def metrics():
+    snapshot = queries.overview_snapshot(queries.engine_for(current_app.extensions["settings"]))
+    if snapshot is None:
+        return jsonify(computed_at=None, cards={}, message="not computed yet: run the overview job")
+    return jsonify(snapshot)

@@ -1,0 +1,22 @@
+"""Overview: the marketplace's health at a glance, refreshed live."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from layouts.components import page_header
+
+CARD_ORDER = ["sessions_this_hour", "sessions_today", "avg_rating_7d", "tutor_utilization",
+              "csat_7d", "supply_balance", "customers_at_risk", "open_critical_alerts"]
+
+
+def layout(**_query) -> html.Div:
+    refresh = dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id="overview-refresh",
+                         color="secondary", outline=True, size="sm")
+    return html.Div([
+        page_header("Marketplace overview", "Live health of sessions, tutors, customers and supply.",
+                    right=html.Div([html.Small(id="overview-computed-at", className="text-muted me-2"), refresh])),
+        html.Div(id="overview-cards"),
+        html.Details([html.Summary("How these numbers are computed", className="small text-muted"),
+                      html.Div(id="overview-definitions", className="small text-muted mt-2")], className="mt-3"),
+    ])
