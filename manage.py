@@ -6,6 +6,7 @@ import logging
 import click
 
 from cli import data, jobs, users
+from cli import forecast
 
 
 @click.group()
@@ -20,6 +21,7 @@ cli.add_command(data.ingest)
 cli.add_command(jobs.run_jobs)
 cli.add_command(users.create_user)
 cli.add_command(users.create_token)
+cli.add_command(forecast.backtest)
 
 
 if __name__ == "__main__":

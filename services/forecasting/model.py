@@ -1,0 +1,249 @@
+"""DemandForecaster: an ensemble of Prophet and two seasonal baselines, weighted by an inner backtest.
+
+fit(history):
+1. put the history on an hourly grid and keep the last ``train_days``;
+2. clip outliers (robust rule in ``clip_outliers``) so one spike or outage cannot bend the fit;
+3. inner backtest: fit every member on the window minus its last ``validation_h`` hours, forecast
+   those hours, and pick the convex weights (step ``weight_step``) with the lowest absolute error;
+   the ensemble's log-errors there give the prediction interval (split-conformal);
+4. refit Prophet on the whole window (only if it got weight).
+
+The members are Prophet (``prophet_member.py``), the median of the same hour over the last
+``median_weeks`` weeks, and "same hour last week". When Prophet cannot beat the baselines on the
+latest week, its weight is 0 and the forecast is the baseline's; ``validation_`` says which won.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from services.forecasting.baselines import HOUR, seasonal_median, seasonal_naive
+from services.forecasting.prophet_member import ProphetMember, holiday_dates
+from services.forecasting.series import regular_hourly
+
+MEMBERS = ("prophet", "seasonal_median", "seasonal_naive")
+FORMAT_VERSION = 1
+
+
+def weight_grid(n: int, step: float) -> list[tuple[float, ...]]:
+    """Every n-tuple of non-negative multiples of ``step`` summing to 1."""
+    k = round(1 / step)
+    def rec(left: int, slots: int):
+        if slots == 1:
+            yield (left,)
+            return
+        for i in range(left, -1, -1):
+            for rest in rec(left - i, slots - 1):
+                yield (i,) + rest
+    return [tuple(i / k for i in combo) for combo in rec(k, n)]
+
+
+def clip_outliers(ts: pd.Series, y: np.ndarray, k: float | None, skip_days: set = frozenset()) -> np.ndarray:
+    """Clip hours whose log1p value is more than ``k`` robust SDs from the median of the same hour
+    of the week, after removing the week-long level, so a level shift is not clipped but a spike
+    or an outage is. The SD is per hour of the day (quiet night hours are noisier in log terms
+    than busy ones). Dates in ``skip_days`` (holidays, which the model learns) are left alone."""
+    if not k:
+        return y.copy()
+    ts = pd.Series(ts).reset_index(drop=True)
+    ly = np.log1p(np.clip(y, 0, None))
+    how = (ts.dt.dayofweek * 24 + ts.dt.hour).to_numpy()
+    profile = pd.Series(ly).groupby(how).transform("median").to_numpy()
+    resid = pd.Series(ly - profile)
+    level = resid.rolling(168, center=True, min_periods=24).median().to_numpy()
+    r = pd.Series(resid.to_numpy() - level)
+    mad = r.abs().groupby(ts.dt.hour.to_numpy()).transform("median").to_numpy() * 1.4826
+    with np.errstate(invalid="ignore"):
+        out = np.abs(r.to_numpy()) > k * np.maximum(mad, 0.05)
+    out &= ~ts.dt.normalize().isin(skip_days).to_numpy()
+    bound = profile + level + np.sign(r.to_numpy()) * k * np.maximum(mad, 0.05)
+    return np.where(out, np.expm1(bound), y)
+
+
+class DemandForecaster:
+    """Hourly demand forecaster; see the module docstring for what fit does.
+
+    predict() returns DataFrame[ts, yhat, yhat_lower, yhat_upper, baseline] where ``baseline`` is
+    the plain seasonal-naive forecast on the raw history, kept beside the model for comparison.
+    """
+
+    def __init__(self, horizon_h: int = 168, train_days: int = 90, interval: float = 0.95, seed: int = 0,
+                 holidays: str | None = "US", median_weeks: int = 4, validation_h: int = 168,
+                 clip_k: float | None = 5.0, weight_step: float = 0.25, members: tuple[str, ...] = MEMBERS,
+                 prophet_params: dict | None = None):
+        self.horizon_h = horizon_h
+        self.train_days = train_days
+        self.interval = interval
+        self.seed = seed
+        self.holidays = holidays
+        self.median_weeks = median_weeks
+        self.validation_h = validation_h
+        self.clip_k = clip_k
+        self.weight_step = weight_step
+        self.members = tuple(members)
+        self.prophet_params = dict(prophet_params or {})
+
+    # -- fitting -------------------------------------------------------------------------------
+    def _params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "horizon_h", "train_days", "interval", "seed", "holidays", "median_weeks", "validation_h",
+            "clip_k", "weight_step", "members", "prophet_params")}
+
+    def _prophet(self) -> ProphetMember:
+        return ProphetMember(holidays=self.holidays, seed=self.seed, **self.prophet_params)
+
+    def _holiday_set(self, ts: pd.Series) -> set:
+        if not self.holidays:
+            return set()
+        return set(holiday_dates(self.holidays, ts.iloc[0].year, ts.iloc[-1].year))
+
+    def _member_forecasts(self, ts: pd.Series, y: np.ndarray, future: pd.DatetimeIndex,
+                          prophet: ProphetMember | None) -> dict[str, np.ndarray]:
+        """Each member's forecast for the hours ``future`` (which start after ts[-1])."""
+        hist = pd.DataFrame({"ts": ts.to_numpy(), "y": y})
+        ahead, n = int((future[-1] - ts.iloc[-1]) / HOUR), len(future)
+        out = {}
+        if "seasonal_median" in self.members:
+            out["seasonal_median"] = seasonal_median(hist, ahead, seasons=self.median_weeks)["yhat"].to_numpy()[-n:]
+        if "seasonal_naive" in self.members:
+            out["seasonal_naive"] = seasonal_naive(hist, ahead)["yhat"].to_numpy()[-n:]
+        if "prophet" in self.members and prophet is not None:
+            out["prophet"] = prophet.predict(pd.Series(future))
+        return out
+
+    def _combine(self, preds: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+        total = np.zeros(len(next(iter(preds.values()))))
+        norm = np.zeros_like(total)
+        for name, w in weights.items():
+            if w > 0 and name in preds:
+                p = preds[name]
+                ok = ~np.isnan(p)
+                total[ok] += w * p[ok]
+                norm[ok] += w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.clip(np.where(norm > 0, total / np.where(norm > 0, norm, 1), np.nan), 0, None)
+
+    def fit(self, history: pd.DataFrame) -> "DemandForecaster":
+        """history: DataFrame[ts, y] (hourly or finer; missing hours are missing, not zero)."""
+        h = regular_hourly(history)
+        h = h.iloc[-self.train_days * 24:].reset_index(drop=True)
+        if h["y"].notna().sum() < 2 * 168:
+            raise ValueError(f"need at least two weeks of hourly history, got {int(h['y'].notna().sum())} hours")
+        ts, raw = h["ts"], h["y"].to_numpy(dtype=float)
+        clean = clip_outliers(ts, raw, self.clip_k, self._holiday_set(ts))
+        self.weights_, self.q_, self.validation_ = self._validate(ts, raw, clean)
+        self.prophet_ = None
+        if self.weights_.get("prophet", 0) > 0:
+            self.prophet_ = self._prophet().fit(ts, clean, self.horizon_h)
+        keep = max(self.median_weeks, 2) * 168
+        self.ts_end_ = ts.iloc[-1]
+        self.raw_ = raw[-keep:]
+        self.clean_ = clean[-keep:]
+        self.train_start_, self.train_end_ = ts.iloc[0], ts.iloc[-1]
+        return self
+
+    def _validate(self, ts: pd.Series, raw: np.ndarray, clean: np.ndarray):
+        v = self.validation_h
+        members = list(self.members)
+        if len(ts) - v < 2 * 168:
+            # too short for an inner backtest: the robust baseline, and the naive's error for the interval
+            name = "seasonal_median" if "seasonal_median" in members else members[0]
+            naive = seasonal_naive(pd.DataFrame({"ts": ts.iloc[:-168], "y": clean[:-168]}), 168)["yhat"].to_numpy()
+            resid = np.log1p(raw[-168:]) - np.log1p(naive)
+            return {m: float(m == name) for m in members}, self._quantile(resid), {"method": "too short to validate"}
+        train_ts, future = ts.iloc[:-v], pd.DatetimeIndex(ts.iloc[-v:])
+        prophet = self._prophet().fit(train_ts, clean[:-v], v) if "prophet" in members else None
+        preds = self._member_forecasts(train_ts, clean[:-v], future, prophet)
+        actual = raw[-v:]
+        ok = ~np.isnan(actual)
+        scores = {}
+        best, best_err = None, math.inf
+        for combo in weight_grid(len(members), self.weight_step):
+            w = dict(zip(members, combo))
+            err = np.nansum(np.abs(self._combine(preds, w)[ok] - actual[ok]))
+            if err < best_err - 1e-9:
+                best, best_err = w, err
+        total = np.abs(actual[ok]).sum() or float("nan")
+        for name in members:
+            scores[name] = float(np.nansum(np.abs(preds[name][ok] - actual[ok])) / total)
+        combo = self._combine(preds, best)
+        resid = np.log1p(actual) - np.log1p(combo)
+        validation = {"method": "inner backtest", "hours": int(ok.sum()), "mape": scores,
+                      "ensemble_mape": float(best_err / total),
+                      "beats_baseline": bool(best_err / total < scores.get("seasonal_naive", math.inf))}
+        return best, self._quantile(resid), validation
+
+    def _quantile(self, resid: np.ndarray) -> float:
+        r = np.abs(resid[~np.isnan(resid)])
+        if not len(r):
+            return 0.0
+        level = min(1.0, math.ceil((len(r) + 1) * self.interval) / len(r))
+        return float(np.quantile(r, level))
+
+    # -- forecasting ---------------------------------------------------------------------------
+    def predict(self, start=None) -> pd.DataFrame:
+        """DataFrame[ts, yhat, yhat_lower, yhat_upper, baseline] for ``horizon_h`` hours from
+        ``start`` (default: the hour after the last history hour). Never below zero."""
+        first = self.ts_end_ + HOUR if start is None else pd.Timestamp(start).floor("h")
+        if first <= self.ts_end_:
+            raise ValueError(f"start {first} is inside the history (last hour {self.ts_end_})")
+        future = pd.date_range(first, periods=self.horizon_h, freq="h")
+        hist_ts = pd.Series(pd.date_range(end=self.ts_end_, periods=len(self.raw_), freq="h"))
+        preds = self._member_forecasts(hist_ts, self.clean_, future, self.prophet_)
+        yhat = self._combine(preds, self.weights_)
+        ly = np.log1p(yhat)
+        ahead = int((future[-1] - self.ts_end_) / HOUR)
+        baseline = seasonal_naive(pd.DataFrame({"ts": hist_ts, "y": self.raw_}), ahead)["yhat"].to_numpy()[-len(future):]
+        return pd.DataFrame({
+            "ts": future, "yhat": yhat,
+            "yhat_lower": np.clip(np.expm1(ly - self.q_), 0, None),
+            "yhat_upper": np.expm1(ly + self.q_),
+            "baseline": baseline,
+        })
+
+    def refresh(self, history: pd.DataFrame) -> "DemandForecaster":
+        """Take in newer hours (the hourly refresh) without refitting: the baselines move to the
+        latest weeks, Prophet and the weights stay as fitted. history: DataFrame[ts, y]."""
+        h = regular_hourly(history)
+        old = pd.DataFrame({"ts": pd.date_range(end=self.ts_end_, periods=len(self.raw_), freq="h"), "y": self.raw_})
+        h = regular_hourly(pd.concat([old[~old["ts"].isin(h["ts"])], h]))
+        keep = len(self.raw_)
+        h = h.iloc[-keep:]
+        ts, raw = h["ts"].reset_index(drop=True), h["y"].to_numpy(dtype=float)
+        self.raw_ = raw
+        self.clean_ = clip_outliers(ts, raw, self.clip_k, self._holiday_set(ts))
+        self.ts_end_ = ts.iloc[-1]
+        return self
+
+    # -- storage (JSON, never pickle) -----------------------------------------------------------
+    def to_json(self) -> str:
+        def arr(a):
+            return [None if np.isnan(v) else float(v) for v in a]
+        return json.dumps({
+            "format": FORMAT_VERSION, "kind": "prophet_seasonal_ensemble", "params": self._params(),
+            "weights": self.weights_, "q": self.q_, "validation": self.validation_,
+            "train_start": self.train_start_.isoformat(), "train_end": self.train_end_.isoformat(),
+            "ts_end": self.ts_end_.isoformat(), "raw": arr(self.raw_), "clean": arr(self.clean_),
+            "prophet": self.prophet_.to_json() if self.prophet_ is not None else None,
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> "DemandForecaster":
+        data = json.loads(text)
+        if data.get("format") != FORMAT_VERSION:
+            raise ValueError(f"unknown forecaster format {data.get('format')!r}")
+        params = data["params"]
+        params["members"] = tuple(params["members"])
+        f = cls(**params)
+        f.weights_, f.q_, f.validation_ = data["weights"], data["q"], data["validation"]
+        f.train_start_, f.train_end_ = pd.Timestamp(data["train_start"]), pd.Timestamp(data["train_end"])
+        f.ts_end_ = pd.Timestamp(data["ts_end"])
+        f.raw_ = np.array([np.nan if v is None else v for v in data["raw"]], dtype=float)
+        f.clean_ = np.array([np.nan if v is None else v for v in data["clean"]], dtype=float)
+        f.prophet_ = None
+        if data["prophet"] is not None:
+            f.prophet_ = ProphetMember.from_json(data["prophet"], holidays=f.holidays, seed=f.seed, **f.prophet_params)
+        return f
