@@ -44,6 +44,8 @@ def _load(user_id: str):
 
 def _require_login():
     path = request.path
+    if path.startswith("/api/") and request.blueprint != "api":
+        return jsonify(error="not found"), 404  # never let Dash's catch-all page answer under /api/
     if current_user.is_authenticated or path.startswith(PUBLIC_PREFIXES):
         return None
     if path.startswith("/_dash-") or request.is_json:
