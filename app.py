@@ -14,6 +14,7 @@ from config import Settings, get_settings
 PAGES = [
     ("overview", "/", "Overview", "bi-speedometer", 10),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
+    ("admin", "/admin", "Users", "bi-people", 95),
 ]
 CALLBACK_MODULES = ["shell"] + [module for module, *_ in PAGES]
 

@@ -112,3 +112,11 @@ def overview_snapshot(engine: Engine) -> dict | None:
     data = json.loads(row.payload)
     data["computed_at"] = pd.Timestamp(row.computed_at).isoformat()
     return data
+
+
+def audit_log(engine: Engine, limit: int = 500) -> list[dict]:
+    from models.ops import AuditLog
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditLog.at, AuditLog.user_email, AuditLog.action, AuditLog.entity,
+                                   AuditLog.entity_id, AuditLog.detail).order_by(AuditLog.id.desc()).limit(limit)).all()
+    return [{**dict(r._mapping), "at": str(r.at)[:19]} for r in rows]
