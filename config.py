@@ -67,6 +67,18 @@ class Settings(BaseSettings):
     mail_enabled: bool = False
     alert_recipients: str = ""  # "role:email,email;role:email" e.g. "ops:a@x.com,b@x.com;cs:c@x.com"
     slack_webhook_url: str = ""
+    mail_timeout_s: float = 15.0
+    # absolute base of links in emails and Slack posts; empty: http://HOST:PORT (see base_url())
+    public_url: str = ""
+    # who gets which alerts: alert type -> roles; "critical" -> roles that also get every critical alert.
+    # Recipients of a role: the active users with that role plus alert_recipients' entries for it.
+    # From the environment as JSON, e.g. ALERT_ROUTES='{"customer_risk": ["cs", "ops"], "critical": ["admin"]}'
+    alert_routes: dict[str, list[str]] = {
+        "customer_risk": ["cs"], "supply_demand": ["recruiter"], "tutor_performance": ["ops"],
+        "anomaly": ["ops"], "data_quality": ["ops"], "critical": ["admin"]}
+    notify_lookback_hours: int = 24  # alerts older than this are never emailed (e.g. after a long outage)
+    notify_max_attempts: int = 6  # a failed send is retried after 1, 2, 4, 8, 16 min, then given up
+    notify_backoff_s: int = 60
 
     # embedded scheduler
     embedded_scheduler: bool = True
@@ -91,6 +103,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")
+
+    def base_url(self) -> str:
+        """Absolute URL the app is reached at, for links in messages."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def source_uris(self) -> list[str]:
         return [s.strip() for s in self.sources.split(",") if s.strip()]
