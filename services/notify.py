@@ -247,6 +247,11 @@ def _steps(investigation) -> list[str]:
     return [s.strip() for s in str(investigation).splitlines() if s.strip()]
 
 
+def _one_line(text: str) -> str:
+    """Subjects are one line (a newline in a mail header is refused as header injection)."""
+    return " ".join(str(text).split())[:255]
+
+
 def _when(ts) -> str:
     return pd.Timestamp(ts).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -290,7 +295,7 @@ def render_immediate(group: pd.DataFrame, base_url: str, max_items: int = 10) ->
     if n > max_items:
         lines.append(f"... and {n - max_items} more: {base_url}/alerts")
     lines.append(f"Alert center: {base_url}/alerts")
-    return subject[:255], "\n".join(lines)
+    return _one_line(subject), "\n".join(lines)
 
 
 def render_digest(alerts: pd.DataFrame, window_start: datetime, window_end: datetime, group: str,
@@ -317,4 +322,4 @@ def render_digest(alerts: pd.DataFrame, window_start: datetime, window_end: date
             lines.append(f"  ... and {len(items) - top} more")
         lines.append("")
     lines.append(f"Alert center: {base_url}/alerts")
-    return subject[:255], "\n".join(lines)
+    return _one_line(subject), "\n".join(lines)

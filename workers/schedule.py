@@ -7,6 +7,7 @@ from __future__ import annotations
 SCHEDULE: dict[str, int] = {
     "ingest": 15,  # a source change reaches open pages within ~20 s
     "overview": 15,
+    "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff
 }
 
 

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 JOBS: dict[str, str] = {
     "ingest": "services.jobs.ingest:run",
     "overview": "services.jobs.overview:run",
+    "notify": "services.jobs.notify:run",
 }
 
 # Celery task names, <domain>.<verb>
 TASK_NAMES: dict[str, str] = {
     "ingest": "ingest.poll",
     "overview": "overview.refresh",
+    "notify": "alerts.notify",
 }
 
 
