@@ -3,14 +3,18 @@
 fit(history):
 1. put the history on an hourly grid and keep the last ``train_days``;
 2. clip outliers (robust rule in ``clip_outliers``) so one spike or outage cannot bend the fit;
-3. inner backtest: fit every member on the window minus its last ``validation_h`` hours, forecast
-   those hours, and pick the convex weights (step ``weight_step``) with the lowest absolute error;
+3. inner backtest: for each of the last ``validation_folds`` weeks, fit every member on the window
+   before it and forecast it; pick the convex weights (step ``weight_step``) with the lowest
+   absolute error over those weeks, then shrink them halfway to equal weights (``shrink``);
    the ensemble's log-errors there give the prediction interval (split-conformal);
-4. refit Prophet on the whole window (only if it got weight).
+4. refit Prophet on the whole window.
 
 The members are Prophet (``prophet_member.py``), the median of the same hour over the last
-``median_weeks`` weeks, and "same hour last week". When Prophet cannot beat the baselines on the
-latest week, its weight is 0 and the forecast is the baseline's; ``validation_`` says which won.
+``median_weeks`` weeks, and "same hour last week". Why an ensemble: on real hourly series
+(Auckland pedestrian counts, England & Wales electricity load) Prophet alone beat "same hour last
+week" in only about half of the weekly folds; the shrunk ensemble beat it in 9 of 10 (numbers in
+benchmarks/forecast.py). ``validation_`` reports each member's and the ensemble's error on the
+inner weeks next to the seasonal naive's, and whether the ensemble beat it there.
 """
 from __future__ import annotations
 
@@ -72,7 +76,8 @@ class DemandForecaster:
 
     def __init__(self, horizon_h: int = 168, train_days: int = 90, interval: float = 0.95, seed: int = 0,
                  holidays: str | None = "US", median_weeks: int = 4, validation_h: int = 168,
-                 clip_k: float | None = 5.0, weight_step: float = 0.25, members: tuple[str, ...] = MEMBERS,
+                 validation_folds: int = 2, weight_step: float = 0.25, shrink: float = 0.5,
+                 clip_k: float | None = 5.0, members: tuple[str, ...] = MEMBERS,
                  prophet_params: dict | None = None):
         self.horizon_h = horizon_h
         self.train_days = train_days
@@ -81,8 +86,10 @@ class DemandForecaster:
         self.holidays = holidays
         self.median_weeks = median_weeks
         self.validation_h = validation_h
+        self.validation_folds = validation_folds
         self.clip_k = clip_k
         self.weight_step = weight_step
+        self.shrink = shrink
         self.members = tuple(members)
         self.prophet_params = dict(prophet_params or {})
 
@@ -90,7 +97,7 @@ class DemandForecaster:
     def _params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "horizon_h", "train_days", "interval", "seed", "holidays", "median_weeks", "validation_h",
-            "clip_k", "weight_step", "members", "prophet_params")}
+            "validation_folds", "weight_step", "shrink", "clip_k", "members", "prophet_params")}
 
     def _prophet(self) -> ProphetMember:
         return ProphetMember(holidays=self.holidays, seed=self.seed, **self.prophet_params)
@@ -146,35 +153,45 @@ class DemandForecaster:
         return self
 
     def _validate(self, ts: pd.Series, raw: np.ndarray, clean: np.ndarray):
-        v = self.validation_h
-        members = list(self.members)
-        if len(ts) - v < 2 * 168:
+        """Inner backtest on the last ``validation_folds`` blocks of ``validation_h`` hours ->
+        (weights, interval half-width in log1p units, report)."""
+        v, members = self.validation_h, list(self.members)
+        ends = [len(ts) - j * v for j in range(1, self.validation_folds + 1) if len(ts) - j * v >= 2 * 168]
+        if not ends:
             # too short for an inner backtest: the robust baseline, and the naive's error for the interval
             name = "seasonal_median" if "seasonal_median" in members else members[0]
             naive = seasonal_naive(pd.DataFrame({"ts": ts.iloc[:-168], "y": clean[:-168]}), 168)["yhat"].to_numpy()
             resid = np.log1p(raw[-168:]) - np.log1p(naive)
             return {m: float(m == name) for m in members}, self._quantile(resid), {"method": "too short to validate"}
-        train_ts, future = ts.iloc[:-v], pd.DatetimeIndex(ts.iloc[-v:])
-        prophet = self._prophet().fit(train_ts, clean[:-v], v) if "prophet" in members else None
-        preds = self._member_forecasts(train_ts, clean[:-v], future, prophet)
-        actual = raw[-v:]
+        preds, actual, naive = {m: [] for m in members}, [], []
+        for end in ends:
+            future = pd.DatetimeIndex(ts.iloc[end:end + v])
+            prophet = self._prophet().fit(ts.iloc[:end], clean[:end], v) if "prophet" in members else None
+            for name, p in self._member_forecasts(ts.iloc[:end], clean[:end], future, prophet).items():
+                preds[name].append(p)
+            actual.append(raw[end:end + v])
+            naive.append(seasonal_naive(pd.DataFrame({"ts": ts.iloc[:end], "y": raw[:end]}), v)["yhat"].to_numpy())
+        preds = {m: np.concatenate(p) for m, p in preds.items()}
+        actual, naive = np.concatenate(actual), np.concatenate(naive)
         ok = ~np.isnan(actual)
-        scores = {}
-        best, best_err = None, math.inf
-        for combo in weight_grid(len(members), self.weight_step):
-            w = dict(zip(members, combo))
-            err = np.nansum(np.abs(self._combine(preds, w)[ok] - actual[ok]))
-            if err < best_err - 1e-9:
-                best, best_err = w, err
         total = np.abs(actual[ok]).sum() or float("nan")
-        for name in members:
-            scores[name] = float(np.nansum(np.abs(preds[name][ok] - actual[ok])) / total)
-        combo = self._combine(preds, best)
-        resid = np.log1p(actual) - np.log1p(combo)
-        validation = {"method": "inner backtest", "hours": int(ok.sum()), "mape": scores,
-                      "ensemble_mape": float(best_err / total),
-                      "beats_baseline": bool(best_err / total < scores.get("seasonal_naive", math.inf))}
-        return best, self._quantile(resid), validation
+
+        def wape(p: np.ndarray) -> float:
+            return float(np.nansum(np.abs(p[ok] - actual[ok])) / total)
+
+        selected = min(weight_grid(len(members), self.weight_step),
+                       key=lambda c: wape(self._combine(preds, dict(zip(members, c)))))
+        # Half the selected weights, half equal weights: one or two weeks are a noisy judge, and
+        # on the backtests the shrunk mix beat both the pure selection and the equal mix.
+        weights = {m: (1 - self.shrink) * w + self.shrink / len(members) for m, w in zip(members, selected)}
+        combo = self._combine(preds, weights)
+        report = {
+            "method": f"inner backtest, {len(ends)} x {v} h", "hours": int(ok.sum()),
+            "mape": {m: wape(p) for m, p in preds.items()}, "selected": dict(zip(members, selected)),
+            "ensemble_mape": wape(combo), "seasonal_naive_mape": wape(naive),
+        }
+        report["beats_baseline"] = bool(report["ensemble_mape"] < report["seasonal_naive_mape"])
+        return weights, self._quantile(np.log1p(actual) - np.log1p(combo)), report
 
     def _quantile(self, resid: np.ndarray) -> float:
         r = np.abs(resid[~np.isnan(resid)])

@@ -9,8 +9,9 @@ Why this shape (each piece kept because the backtests in benchmarks/forecast.py 
 - holidays: one shared "holiday" effect for every date of the country's calendar, so a holiday
   in the training window teaches what a holiday in the forecast week looks like (a 90-day window
   rarely holds the same holiday twice), and holiday hours use the Sunday hourly shape.
-- a stiff trend (small changepoint prior, no changepoints in the last fifth) so that a week of
-  noise is not extrapolated for 168 hours.
+- Prophet's default trend flexibility (changepoint prior 0.05, none in the last fifth of the
+  window); a stiffer prior (0.01) with 8 daily harmonics did no better in the backtests than
+  12 harmonics at 0.05.
 - no sampling (uncertainty_samples=0): intervals come from the ensemble's validation errors.
 """
 from __future__ import annotations
@@ -58,8 +59,8 @@ def _features(ds: pd.Series, holidays: set) -> pd.DataFrame:
 class ProphetMember:
     """Prophet on log1p(y) with day-kind daily seasonalities and a shared holiday effect."""
 
-    def __init__(self, holidays: str | None = "US", daily_order: int = 8, weekly_order: int = 3,
-                 changepoint_prior_scale: float = 0.01, seed: int = 0):
+    def __init__(self, holidays: str | None = "US", daily_order: int = 12, weekly_order: int = 3,
+                 changepoint_prior_scale: float = 0.05, seed: int = 0):
         self.holidays = holidays
         self.daily_order = daily_order
         self.weekly_order = weekly_order
