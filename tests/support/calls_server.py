@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -38,6 +39,10 @@ class _Server(ThreadingHTTPServer):
     def shutdown_request(self, request) -> None:
         self.open_sockets.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):  # a client that gave up
+            super().handle_error(request, client_address)
 
     def cut_connections(self) -> None:
         for sock in list(self.open_sockets):
