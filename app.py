@@ -13,6 +13,7 @@ from config import Settings, get_settings
 # One place where pages are registered: (module, path, name, icon, order).
 PAGES = [
     ("overview", "/", "Overview", "bi-speedometer", 10),
+    ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
     ("admin", "/admin", "Users", "bi-people", 95),
 ]
@@ -53,6 +54,8 @@ def background_manager(settings: Settings):
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    from services import cache
+    cache.configure(settings.redis_url, settings.cache_ttl_s)
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
                update_title=None, suppress_callback_exceptions=True, compress=True,
@@ -70,9 +73,9 @@ def create_app(settings: Settings | None = None) -> Dash:
 
 def main() -> None:
     from services.startup import prepare_embedded
+    from services.logs import setup_logging
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    setup_logging(settings)
     app = create_app(settings)
     prepare_embedded(settings)
     app.run(host=settings.host, port=settings.port, debug=False)

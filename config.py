@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     port: int = 8050
     testing: bool = False
     log_level: str = "INFO"
+    log_format: str = "text"  # "json" for structured logs (one JSON object per line)
 
     # sources: comma-separated adapter URIs, e.g. "synthetic", "csv:/data", "rails:postgresql://..."
     sources: str = "synthetic"
@@ -79,6 +80,11 @@ class Settings(BaseSettings):
     notify_lookback_hours: int = 24  # alerts older than this are never emailed (e.g. after a long outage)
     notify_max_attempts: int = 6  # a failed send is retried after 1, 2, 4, 8, 16 min, then given up
     notify_backoff_s: int = 60
+
+    # first-session alerts (services/jobs/first_session.py)
+    tutor_decline_min_first_sessions: int = 5  # rated first sessions needed in each of the two weeks compared
+    tutor_decline_points: float = 20  # week-over-week drop in success rate, in points, that raises an alert
+    subject_success_threshold: float = 0.60  # a subject below this first-session success rate (28 days) alerts
 
     # embedded scheduler
     embedded_scheduler: bool = True

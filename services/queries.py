@@ -79,10 +79,27 @@ def health_status(settings: Settings) -> dict:
             for r in fresh.itertuples()]
         if any(s["stale"] for s in status["sources"]):
             status["status"] = "degraded"
+        status["worker"] = worker_heartbeat(engine)
+        if not status["worker"]["ok"]:
+            status["status"] = "degraded"
     except Exception as exc:  # the health check reports, it never raises
         status["database"] = {"ok": False, "error": type(exc).__name__}
         status["status"] = "down"
+    from services import cache
+    status["cache"] = cache.status()
+    if not status["cache"]["ok"] and status["status"] == "ok":
+        status["status"] = "degraded"
     return status
+
+
+def worker_heartbeat(engine: Engine, max_age_s: int = 300) -> dict:
+    """When a scheduled job last finished (Celery worker or the embedded scheduler)."""
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(JobRun.finished_at))).scalar()
+    if last is None:
+        return {"ok": False, "last_job_finished_at": None}
+    age = (utcnow() - pd.Timestamp(last).to_pydatetime()).total_seconds()
+    return {"ok": age <= max_age_s, "last_job_finished_at": _iso(last), "age_s": round(age, 1)}
 
 
 def _iso(value) -> str | None:
