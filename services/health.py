@@ -10,18 +10,21 @@ Score = sum(weight x component), rounded to one decimal. Tier: the score rounded
 Priority (1 = call first .. 5) and intervention come from the most urgent fired trigger
 (TRIGGERS[...].priority, ties in TRIGGERS order); the tier can make it more urgent: critical = 2,
 at-risk = 4, healthy/thriving = 5, with a trigger winning a tie.
+
+Everything is column-wise numpy. Text (the whys, the explanation JSON) is built per distinct value
+or per branch where possible: at 500,000 customers string work, not arithmetic, is the cost.
 """
 from __future__ import annotations
 
 import json
-from itertools import repeat
 from datetime import datetime
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
 
 from services.health_config import COMPONENT_DOCS, COMPONENT_LABELS, COMPONENTS, HealthConfig, TIERS
-from services.triggers import DAY_NS, TRIGGERS, Prepared, fired, prepare, trigger_facts
+from services.triggers import DAY_NS, NAT, TRIGGERS, Prepared, fired, prepare, trigger_facts
 
 __all__ = ["score_health", "tier_for", "HealthConfig", "COMPONENT_DOCS", "HEALTH_COLUMNS"]
 
@@ -55,88 +58,88 @@ def tier_for(score, config: HealthConfig | None = None):
     return str(out) if out.ndim == 0 else out
 
 
+# --- text helpers: each formats distinct values once ---------------------------------------------
+
+def _per_unique(values: np.ndarray, fmt) -> np.ndarray:
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return np.array([fmt(v) for v in uniq.tolist()], dtype=object)[inverse.ravel()]
+
+
 def _day(values) -> np.ndarray:
-    arr = np.asarray(values, dtype="datetime64[ns]")
-    return np.where(np.isnat(arr), None, np.datetime_as_string(arr, unit="D"))
+    """ISO dates ("2024-05-31"), None for NaT."""
+    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
+    days = np.where(ns == NAT, NAT, ns // DAY_NS)
+    return _per_unique(days, lambda d: None if d == NAT else str(np.datetime64(d, "D")))
 
 
 def _fmt(values) -> np.ndarray:
-    """Numbers as short text: 2.0 -> "2", 2.25 -> "2.25" (formatted once per distinct value)."""
-    uniq, inverse = np.unique(np.asarray(values, dtype=float), return_inverse=True)
-    text = np.array([f"{v:.2f}".rstrip("0").rstrip(".") for v in uniq.tolist()], dtype=object)
-    return text[inverse]
+    """Numbers as short text: 2.0 -> "2", 2.25 -> "2.25"."""
+    return _per_unique(np.asarray(values, dtype=float), lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
 
 
-def _mode(codes: np.ndarray, values: np.ndarray, t: np.ndarray, n: int):
-    """Most frequent value per customer code (ties -> the most recent); returns (value, count, distinct)."""
-    mode = np.full(n, None, dtype=object)
-    count, distinct = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    if len(codes) == 0:
-        return mode, count, distinct
-    vcode, uniques = pd.factorize(values, use_na_sentinel=False)
-    key = codes.astype(np.int64) * (len(uniques) + 1) + vcode
-    ukey, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    last = np.full(len(ukey), np.iinfo(np.int64).min)
-    np.maximum.at(last, inverse, t)
-    ucode, uval = ukey // (len(uniques) + 1), ukey % (len(uniques) + 1)
-    order = np.lexsort((-last, -counts, ucode))
-    first = order[np.r_[True, np.diff(ucode[order]) != 0]]
-    mode[ucode[first]] = np.asarray(uniques, dtype=object)[uval[first]]
-    count[ucode[first]] = counts[first]
-    distinct[:] = np.bincount(ucode, minlength=n)
-    return mode, count, distinct
+def _json_text(values) -> np.ndarray:
+    """JSON string literals ("..." escaped, null for missing) of an object array."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    enc = json.encoder.encode_basestring
+    lits = np.array([enc(v if isinstance(v, str) else str(v)) for v in uniques] + ["null"], dtype=object)
+    return lits[codes]  # code -1 -> the trailing "null"
 
 
-def _recent_completed(prep: Prepared, keep: int):
-    """Each customer's last `keep` completed sessions: (codes, tutor_ids, subjects, t)."""
-    s = prep.sessions
-    done = (s["status"] == "completed").to_numpy()
-    codes, t = s["code"].to_numpy()[done], s["t"].to_numpy()[done]
-    order = np.lexsort((-t, codes))
-    codes_s = codes[order]
-    starts = np.flatnonzero(np.r_[True, np.diff(codes_s) != 0])
-    rank = np.arange(len(codes_s)) - np.repeat(starts, np.diff(np.r_[starts, len(codes_s)]))
-    pick = np.flatnonzero(done)[order[rank < keep]]
-    return (s["code"].to_numpy()[pick], s["tutor_id"].to_numpy(dtype=object)[pick],
-            s["subject"].to_numpy(dtype=object)[pick], s["t"].to_numpy()[pick])
+def _inline(values) -> np.ndarray:
+    """Source text (ids, goals) escaped for use inside a JSON string; missing -> ""."""
+    lits = _json_text(values)
+    return np.where(lits == "null", "", np.array([v[1:-1] for v in lits.tolist()], dtype=object) if len(lits) else lits)
 
 
-def _upcoming(prep: Prepared, n: int):
-    """Bookings known at T for a session after T: (has one, tutor_id and subject of the earliest)."""
-    booked, tutor, subject = np.zeros(n, dtype=bool), np.full(n, None, dtype=object), np.full(n, None, dtype=object)
-    b = prep.bookings
-    if b is None or b.empty:
-        return booked, tutor, subject
-    when = pd.to_datetime(b["scheduled_time"]).to_numpy(dtype="datetime64[ns]").view("int64")
-    # Status is today's; a booking cancelled after T was still on at T, but we cannot tell, so skip them.
-    b = b.loc[(when > prep.at_ns) & b["status"].isin(["scheduled", "completed", "no_show"]).to_numpy()]
-    b = b.assign(_when=when[b.index]).sort_values(["code", "_when"], kind="stable").drop_duplicates("code")
-    codes = b["code"].to_numpy()
-    booked[codes], tutor[codes], subject[codes] = True, b["tutor_id"].to_numpy(dtype=object), b["subject"].to_numpy(dtype=object)
-    return booked, tutor, subject
+def _json(values) -> np.ndarray:
+    """JSON literal of each value (numbers to 2 decimals, NaN -> null), as an object array of str."""
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        return np.where(arr, "true", "false").astype(object)
+    if arr.dtype.kind in "iu":
+        return _per_unique(arr, repr)
+    if arr.dtype.kind == "f":
+        return _per_unique(np.round(arr, 2), lambda v: "null" if v != v else repr(v))
+    return _json_text(arr)
 
+
+def _text(n: int, default, *cases) -> np.ndarray:
+    """Per row: the first (mask, build) case whose mask is true, built only on its rows; else default."""
+    out = np.full(n, default, dtype=object) if isinstance(default, str) else np.asarray(default, dtype=object).copy()
+    taken = np.zeros(n, dtype=bool)
+    for mask, build in cases:
+        rows = mask & ~taken
+        if rows.any():
+            out[rows] = build(rows)
+        taken |= rows
+    return out
+
+
+# --- components: each returns (score, why, facts); why strings are JSON-safe (inputs pre-escaped) ---
 
 def _first_session(f: pd.DataFrame, c: HealthConfig, booked: np.ndarray):
+    n = len(f)
     status = f["fs_status"].to_numpy(dtype=object)
     rating = f["fs_rating"].to_numpy(dtype=float)
     age = f["days_since_signup"].to_numpy()
     done, no_show = status == "completed", status == "no_show"
     none_yet = np.select([age < c.fs_wait_days, age < c.fs_late_days], [c.fs_none_new, c.fs_none_waiting], c.fs_none_late)
     none_yet = np.where(booked, np.maximum(none_yet, c.fs_none_booked), none_yet)
-    conds = [done & (rating >= c.fs_success_rating), done & (rating >= c.fs_ok_rating), done & (rating < c.fs_ok_rating),
-             done, no_show]
-    score = np.select(conds, [c.fs_success, c.fs_ok, c.fs_low, c.fs_unrated, c.fs_no_show], none_yet)
-    on, r = " on " + pd.Series(_day(f["fs_start"])).fillna("").to_numpy(dtype=object), _fmt(rating)
-    why = np.select(conds, [
-        "First session" + on + " was completed and rated " + r + ": a success",
-        "First session" + on + " was rated " + r + ": okay, but below the 4+ of a success",
-        "First session" + on + " was rated " + r + ": below 3, a bad start",
-        "First session" + on + " was completed but not rated",
-        "First session" + on + " was a no-show",
-    ], "No first session yet, " + age.astype(str) + " days after signup"
-       + np.where(booked, "; one is booked", ""))
-    facts = {"status": status, "rating": rating, "date": _day(f["fs_start"]),
-             "tutor_id": f["fs_tutor_id"].to_numpy(dtype=object), "days_since_signup": age, "booked": booked}
+    success, ok = done & (rating >= c.fs_success_rating), done & (rating >= c.fs_ok_rating)
+    low = done & (rating < c.fs_ok_rating)
+    score = np.select([success, ok, low, done, no_show], [c.fs_success, c.fs_ok, c.fs_low, c.fs_unrated, c.fs_no_show], none_yet)
+    date = _day(f["fs_start"])
+    on = lambda m: "First session on " + date[m].astype(object)  # noqa: E731
+    rated = lambda m: on(m) + " was rated " + _fmt(rating[m])  # noqa: E731
+    why = _text(n, "", (success, lambda m: on(m) + " was completed and rated " + _fmt(rating[m]) + ": a success"),
+                (ok, lambda m: rated(m) + f": okay, but below the {c.fs_success_rating:g}+ of a success"),
+                (low, lambda m: rated(m) + f": below {c.fs_ok_rating:g}, a bad start"),
+                (done, lambda m: on(m) + " was completed but not rated"),
+                (no_show, lambda m: on(m) + " was a no-show"),
+                (np.ones(n, dtype=bool), lambda m: "No first session yet, " + age[m].astype(str).astype(object)
+                 + " days after signup" + np.where(booked[m], "; one is booked", "").astype(object)))
+    facts = {"status": status, "rating": rating, "date": date, "tutor_id": f["fs_tutor_id"].to_numpy(dtype=object),
+             "days_since_signup": age, "booked": booked}
     return score, why, facts
 
 
@@ -148,9 +151,9 @@ def _velocity(f: pd.DataFrame, c: HealthConfig):
     score = np.clip(100 * rate / c.velocity_target, 0, 100)
     new = tenure < c.new_customer_days
     score = np.where(new, np.maximum(score, c.new_customer_velocity_floor), score)
+    why = (_fmt(rate) + " sessions/week over the last " + _fmt(over) + f" days (target {c.velocity_target:g})"
+           + np.where(new, f"; new customer, at least {c.new_customer_velocity_floor:g}", "").astype(object))
     velocity = n28 / 4
-    why = (_fmt(rate) + " sessions/week over the last " + _fmt(over) + " days (target "
-           + f"{c.velocity_target:g})" + np.where(new, f"; new customer, at least {c.new_customer_velocity_floor:g}", ""))
     facts = {"completed_28d": n28, "velocity": velocity, "previous_velocity": f["completed_prev_28d"].to_numpy() / 4,
              "measured_over_days": np.round(over, 1), "target": np.full(len(f), c.velocity_target)}
     return score, why, facts, velocity
@@ -158,78 +161,118 @@ def _velocity(f: pd.DataFrame, c: HealthConfig):
 
 def _calls(prep: Prepared, n: int, c: HealthConfig):
     calls = prep.calls
+    if calls is None:
+        calls = pd.DataFrame({"code": np.zeros(0, dtype=np.intp), "t": np.zeros(0, dtype=np.int64), "reason_code": []})
     t, codes = calls["t"].to_numpy(), calls["code"].to_numpy()
     recent = t > prep.at_ns - 14 * DAY_NS
     older = ~recent & (t > prep.at_ns - 30 * DAY_NS)
     heavy = calls["reason_code"].isin(c.heavy_reasons).to_numpy()
     weight = np.where(heavy, c.heavy_multiplier, 1.0) * np.select([recent, older], [c.call_penalty_14d, c.call_penalty_30d], 0)
-    penalty = np.bincount(codes, weights=weight, minlength=n)
+    score = np.clip(100 - np.bincount(codes, weights=weight, minlength=n), 0, 100)
     n14 = np.bincount(codes[recent], minlength=n)
     n30 = np.bincount(codes[older], minlength=n)
     nheavy = np.bincount(codes[heavy & (recent | older)], minlength=n)
-    score = np.clip(100 - penalty, 0, 100)
-    heavy_txt = " or ".join(c.heavy_reasons)
-    why = np.where(n14 + n30 == 0, "No support calls in the last 30 days",
-                   n14.astype(str) + " support calls in the last 14 days and " + n30.astype(str)
-                   + " in the 16 days before" + np.where(nheavy > 0, " (" + nheavy.astype(str) + f" about {heavy_txt})", ""))
+    about = f" about {' or '.join(c.heavy_reasons)})"
+    why = _text(n, "No support calls in the last 30 days", (n14 + n30 > 0, lambda m: (
+        n14[m].astype(str).astype(object) + " support calls in the last 14 days and " + n30[m].astype(str).astype(object)
+        + " in the 16 days before" + np.where(nheavy[m] > 0, " (" + nheavy[m].astype(str).astype(object) + about, "")
+    )))
     return score, why, {"calls_14d": n14, "calls_15_30d": n30, "heavy_calls_30d": nheavy}
 
 
 def _goal(f: pd.DataFrame, c: HealthConfig):
+    n = len(f)
     status = f["goal_status"].to_numpy(dtype=object)
-    score = np.select([status == "completed", status == "in_progress"], [c.goal_completed, c.goal_in_progress], c.goal_none)
-    text = f["goal"].astype(object).fillna("").astype(str).to_numpy(dtype=object)
-    goal = np.where(text == "", None, text)
-    named = np.where(text == "", "Goal", "Goal '" + text + "'")
-    done_on = _day(f["goal_completed_at"])
+    done, going = status == "completed", status == "in_progress"
+    score = np.select([done, going], [c.goal_completed, c.goal_in_progress], c.goal_none)
+    goal = f["goal"].to_numpy(dtype=object)
+    goal = np.where(pd.isna(goal) | (goal == ""), None, goal)
+    text, done_on = _inline(goal), _day(f["goal_completed_at"])
     on = np.where(pd.isna(done_on), "", " on " + np.where(pd.isna(done_on), "", done_on).astype(object))
-    why = np.select([status == "completed", status == "in_progress"],
-                    [named + " completed" + on, named + " in progress"], "No goal set")
+    named = np.where(text == "", "Goal", "Goal '" + text + "'").astype(object)
+    why = _text(n, "No goal set", (done, lambda m: named[m] + " completed" + on[m]),
+                (going, lambda m: named[m] + " in progress"))
     return score, why, {"goal": goal, "goal_status": status, "completed_on": done_on}
 
 
+def _recent_completed(prep: Prepared, keep: int):
+    """Each customer's last `keep` completed sessions, sorted by customer then newest first:
+    (codes, tutor_ids, subjects, position within the customer's list)."""
+    s = prep.sessions
+    idx = np.flatnonzero(s["done"].to_numpy())
+    codes, t = s["code"].to_numpy()[idx], s["t"].to_numpy()[idx]
+    # one int64 key (customer, seconds before T) sorts faster than a two-key lexsort
+    key = (codes.astype(np.int64) << 32) | np.minimum((prep.at_ns - t) // 10**9, 2**32 - 1)
+    order = np.argsort(key, kind="stable")
+    codes_s = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes_s[1:] != codes_s[:-1]]) if len(codes_s) else np.zeros(0, dtype=np.intp)
+    pos = np.arange(len(codes_s)) - np.repeat(starts, np.diff(np.r_[starts, len(codes_s)]))
+    pick = pos < keep
+    rows = idx[order[pick]]
+    return (codes_s[pick], s["tutor_id"].to_numpy(dtype=object)[rows], s["subject"].to_numpy(dtype=object)[rows], pos[pick])
+
+
+def _mode(codes: np.ndarray, values: np.ndarray, pos: np.ndarray, n: int):
+    """Most frequent value per customer (ties -> the one seen most recently, i.e. the lowest `pos`).
+
+    Rows must be sorted by code with pos = 0, 1, ... from the newest. Returns (value, count, distinct).
+    """
+    mode = np.full(n, None, dtype=object)
+    count, distinct = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    if len(codes) == 0:
+        return mode, count, distinct
+    vcode, uniques = pd.factorize(values, use_na_sentinel=False)
+    width = len(uniques) + 1
+    key = codes.astype(np.int64) * width + vcode
+    order = np.argsort(key, kind="stable")  # within a key, rows keep newest-first order
+    k = key[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    counts = np.diff(np.r_[starts, len(k)])
+    ucode, uval, first_pos = k[starts] // width, k[starts] % width, pos[order][starts]
+    rank = counts * 1024 + (1023 - first_pos)  # more sessions first, then the most recent
+    best = np.argsort(ucode * (1 << 20) + (2**20 - 1 - rank), kind="stable")
+    winners = best[np.r_[True, ucode[best][1:] != ucode[best][:-1]]]
+    mode[ucode[winners]] = np.asarray(uniques, dtype=object)[uval[winners]]
+    count[ucode[winners]] = counts[winners]
+    distinct[:] = np.bincount(ucode, minlength=n)
+    return mode, count, distinct
+
+
 def _tutor(recent, n: int, c: HealthConfig):
-    codes, tutors, _, t = recent
-    primary, with_primary, distinct = _mode(codes, tutors, t, n)
+    codes, tutors, _, pos = recent
+    primary, with_primary, distinct = _mode(codes, tutors, pos, n)
     total = np.bincount(codes, minlength=n)
     enough = total >= c.tutor_min_sessions
     score = np.where(enough, 100 * with_primary / np.maximum(total, 1), c.tutor_neutral)
-    why = np.where(enough, with_primary.astype(str) + " of the last " + total.astype(str)
-                   + " completed sessions were with tutor " + pd.Series(primary).fillna("").astype(str).to_numpy(dtype=object),
-                   "Only " + total.astype(str) + " completed session(s): not enough to judge")
+    name = _inline(primary)
+    why = _text(n, "", (enough, lambda m: with_primary[m].astype(str).astype(object) + " of the last "
+                        + total[m].astype(str).astype(object) + " completed sessions were with tutor " + name[m]),
+                (~enough, lambda m: "Only " + total[m].astype(str).astype(object) + " completed session(s): not enough to judge"))
     facts = {"recent_sessions": total, "with_primary_tutor": with_primary, "primary_tutor_id": primary,
              "distinct_tutors": distinct}
     return score, why, facts, primary
 
 
-def _json(values) -> np.ndarray:
-    """JSON literal of each value (numbers to 2 decimals, NaN/None -> null), as an object array of str."""
-    arr = np.asarray(values)
-    if arr.dtype == bool:
-        return np.where(arr, "true", "false").astype(object)
-    if arr.dtype.kind in "iuf":
-        # Few distinct numbers: format each once.
-        uniq, inverse = np.unique(np.round(arr, 2) if arr.dtype.kind == "f" else arr, return_inverse=True)
-        text = np.array(["null" if v != v else repr(v) for v in uniq.tolist()], dtype=object)
-        return text[inverse]
-    enc = json.encoder.encode_basestring
-    return np.array([enc(v) if isinstance(v, str) else "null" if v is None or v != v else json.dumps(_py(v))
-                     for v in arr.tolist()], dtype=object)
-
-
-def _py(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return round(float(v), 2)
-    return str(v)
+def _upcoming(prep: Prepared, n: int):
+    """Bookings known at T for a session after T: (has one, tutor_id and subject of the earliest)."""
+    booked, tutor, subject = np.zeros(n, dtype=bool), np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    b = prep.bookings
+    if b is None or b.empty:
+        return booked, tutor, subject
+    when = pd.to_datetime(b["scheduled_time"]).to_numpy(dtype="datetime64[ns]").view("int64")
+    # Status is today's: a booking cancelled after T was still on at T, but we cannot tell, so cancelled
+    # and rescheduled bookings never count.
+    live = (when > prep.at_ns) & b["status"].isin(["scheduled", "completed", "no_show"]).to_numpy()
+    b = b.loc[live].assign(_when=when[live]).sort_values(["code", "_when"], kind="stable").drop_duplicates("code")
+    codes = b["code"].to_numpy()
+    booked[codes] = True
+    tutor[codes], subject[codes] = b["tutor_id"].to_numpy(dtype=object), b["subject"].to_numpy(dtype=object)
+    return booked, tutor, subject
 
 
 def _explanations(parts: dict, weights) -> list[str]:
-    """One JSON object per customer: {component: {score, weight, facts: {...}, why}}, built column-wise
-    and joined once per row (json.dumps per row costs ~10x more at 50,000 customers)."""
+    """One JSON object per customer: {component: {score, weight, facts: {...}, why}}, assembled from
+    per-column JSON literals and joined once per row (json.dumps per row is ~10x slower)."""
     pieces: list = []
     for i, name in enumerate(COMPONENTS):
         score, why, facts = parts[name]
@@ -237,7 +280,7 @@ def _explanations(parts: dict, weights) -> list[str]:
                    f', "weight": {json.dumps(weights[name])}, "facts": {{']
         for j, (key, values) in enumerate(facts.items()):
             pieces += [(", " if j else "") + json.dumps(key) + ": ", _json(values)]
-        pieces += ['}, "why": ', _json(np.asarray(why, dtype=object))]
+        pieces += ['}, "why": "', why, '"']  # why strings are built from escaped parts
     pieces.append("}}")
     merged: list = []
     for p in pieces:  # fold neighbouring constants so each row joins fewer parts
@@ -246,6 +289,33 @@ def _explanations(parts: dict, weights) -> list[str]:
         else:
             merged.append(p)
     return ["".join(row) for row in zip(*(repeat(p) if isinstance(p, str) else p for p in merged))]
+
+
+def _trigger_list(masks: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Comma-separated fired trigger names in TRIGGERS order, via a bitmask (few distinct combinations)."""
+    bits = np.zeros(n, dtype=np.int64)
+    for i, name in enumerate(TRIGGERS):
+        bits |= masks[name].astype(np.int64) << i
+    names = list(TRIGGERS)
+    return _per_unique(bits, lambda b: ",".join(nm for i, nm in enumerate(names) if b >> i & 1))
+
+
+def _next_action(masks: dict[str, np.ndarray], tier: np.ndarray, scores: dict, c: HealthConfig):
+    """(priority, intervention): the most urgent fired trigger, or the tier's when that is more urgent."""
+    n = len(tier)
+    priority, action = np.full(n, 99), np.full(n, None, dtype=object)
+    for trig in sorted(TRIGGERS.values(), key=lambda trig: trig.priority):  # stable: ties in TRIGGERS order
+        take = masks[trig.name] & (trig.priority < priority)
+        priority[take], action[take] = trig.priority, trig.intervention
+    shortfall = np.column_stack([c.weights[k] * (100 - np.asarray(scores[k], dtype=float)) for k in COMPONENTS])
+    weakest = np.asarray([COMPONENT_LABELS[k].lower() for k in COMPONENTS], dtype=object)[shortfall.argmax(axis=1)]
+    tier_prio = np.select([tier == t for t in TIER_PRIORITY], list(TIER_PRIORITY.values()), 5)
+    take = tier_prio < priority
+    for t in TIERS:
+        rows = take & (tier == t)
+        priority[rows] = TIER_PRIORITY[t]
+        action[rows] = TIER_ACTION[t] + weakest[rows] if t in ("critical", "at-risk") else TIER_ACTION[t]
+    return priority, action
 
 
 def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.DataFrame, at: datetime,
@@ -281,22 +351,8 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
               "tutor_consistency": t_score}
     total = np.round(sum(c.weights[k] * np.asarray(scores[k], dtype=float) for k in COMPONENTS), 1)
     tier = tier_for(total, c)
-
     masks = {name: mask for name, (mask, _) in fired(f, prep.at).items()}
-    triggers = np.full(n, "", dtype=object)
-    for name, mask in masks.items():
-        triggers = np.where(mask, triggers + name + ",", triggers)
-    priority, action = np.full(n, 99), np.full(n, None, dtype=object)
-    for trig in sorted(TRIGGERS.values(), key=lambda trig: trig.priority):
-        take = masks[trig.name] & (trig.priority < priority)
-        priority, action = np.where(take, trig.priority, priority), np.where(take, trig.intervention, action)
-    shortfall = np.column_stack([c.weights[k] * (100 - np.asarray(scores[k], dtype=float)) for k in COMPONENTS])
-    weakest = np.asarray([COMPONENT_LABELS[k].lower() for k in COMPONENTS], dtype=object)[shortfall.argmax(axis=1)]
-    tier_prio = pd.Series(tier).map(TIER_PRIORITY).to_numpy()
-    tier_action = pd.Series(tier).map(TIER_ACTION).to_numpy(dtype=object)
-    tier_action = np.where(np.isin(tier, ["critical", "at-risk"]), tier_action + weakest, tier_action)
-    take = tier_prio < priority
-    priority, action = np.where(take, tier_prio, priority), np.where(take, tier_action, action)
+    priority, action = _next_action(masks, tier, scores, c)
 
     primary_subject = _mode(recent[0], recent[2], recent[3], n)[0]
     fs_subject, fs_tutor = f["fs_subject"].to_numpy(dtype=object), f["fs_tutor_id"].to_numpy(dtype=object)
@@ -314,7 +370,7 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
         **{f"{k}_score": np.round(np.asarray(scores[k], dtype=float), 1) for k in COMPONENTS},
         "velocity": velocity.astype(float), "calls_14d": f["calls_14d"].to_numpy().astype(np.int64),
         "last_session_at": f["last_completed"].to_numpy(),
-        "triggers": pd.Series(triggers).str.rstrip(",").to_numpy(dtype=object),
+        "triggers": _trigger_list(masks, n),
         "priority": priority.astype(np.int64), "intervention": action,
         "segment": cust["segment"].to_numpy(dtype=object),
         "acquisition_channel": cust["acquisition_channel"].to_numpy(dtype=object),

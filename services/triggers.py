@@ -70,8 +70,9 @@ class Prepared:
 
     customers: eligible customers, RangeIndex, with `signup` (datetime64) added.
     sessions / calls / bookings: rows for eligible customers only (sessions: start_time <= at; calls:
-    call_date <= at; bookings: created_at <= at), with `code` = the customer's row in `customers`
-    and `t` = the event time as int64 nanoseconds.
+    call_date <= at; bookings: created_at <= at) and only the columns used, with `code` = the
+    customer's row in `customers` and `t` = the event time as int64 nanoseconds. calls and
+    bookings are None when not given.
     """
     at: pd.Timestamp
     customers: pd.DataFrame
@@ -106,20 +107,25 @@ def _ids(values: pd.Series) -> pd.Series:
     return values if pd.api.types.is_string_dtype(values) or values.dtype == object else values.astype(str)
 
 
-def _attach(frame: pd.DataFrame | None, index: pd.Index, time_col: str, at_ns: int) -> pd.DataFrame | None:
+def _attach(frame: pd.DataFrame | None, index: pd.Index, time_col: str, at_ns: int,
+            columns: list[str]) -> pd.DataFrame | None:
     if frame is None:
         return None
     t = _ns(frame[time_col])
     code = index.get_indexer(_ids(frame["customer_id"]))
     keep = (t != NAT) & (t <= at_ns) & (code >= 0)
-    out = frame.loc[keep].reset_index(drop=True)
+    out = pd.DataFrame({c: frame[c].to_numpy()[keep] for c in columns if c in frame})
     out["code"], out["t"] = code[keep], t[keep]
     return out
 
 
-def prepare(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.DataFrame, at,
+def prepare(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.DataFrame | None, at,
             bookings: pd.DataFrame | None = None) -> Prepared:
-    """Eligible customers at `at` and their sessions, calls and bookings known at `at` (see module doc)."""
+    """Eligible customers at `at` and their sessions, calls and bookings known at `at` (see module doc).
+
+    Sessions get two booleans computed once: `done` (status completed) and `counts_first`
+    (completed or no_show: may be the first session).
+    """
     at = as_timestamp(at)
     cust = customers.drop_duplicates("customer_id", keep="last")
     signup = _dt(cust["signup_date"])
@@ -130,11 +136,14 @@ def prepare(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.DataFrame
     cust["customer_id"] = _ids(cust["customer_id"])
     cust["signup"] = signup[keep].to_numpy()
     index = pd.Index(cust["customer_id"])
+    sess = _attach(sessions, index, "start_time", at.value, ["session_id", "tutor_id", "subject", "status", "rating"])
+    status = sess["status"].to_numpy(dtype=object)
+    sess["done"] = status == "completed"
+    sess["counts_first"] = sess["done"].to_numpy() | (status == "no_show")
     return Prepared(
-        at, cust,
-        _attach(sessions, index, "start_time", at.value),
-        _attach(calls, index, "call_date", at.value),
-        _attach(bookings, index, "created_at", at.value),
+        at, cust, sess,
+        _attach(calls, index, "call_date", at.value, ["reason_code"]),
+        _attach(bookings, index, "created_at", at.value, ["tutor_id", "subject", "scheduled_time", "status"]),
     )
 
 
@@ -155,8 +164,7 @@ def trigger_facts(prep: Prepared) -> pd.DataFrame:
     n = len(cust)
     s = prep.sessions
     codes, t = s["code"].to_numpy(), s["t"].to_numpy()
-    status = s["status"].to_numpy(dtype=object)
-    done = status == "completed"
+    done = s["done"].to_numpy()
     signup_ns = cust["signup"].to_numpy(dtype="datetime64[ns]").view("int64")
     signup_day_ns = cust["signup"].dt.normalize().to_numpy(dtype="datetime64[ns]").view("int64")
 
@@ -175,24 +183,24 @@ def trigger_facts(prep: Prepared) -> pd.DataFrame:
     np.maximum.at(last, codes[done], t[done])
     f["last_completed"] = pd.to_datetime(last.view("datetime64[ns]"))
 
-    # First session: the earliest completed/no-show session; ties -> lowest session_id.
-    fs_mask = done | (status == "no_show")
+    # First session: the earliest completed/no-show session; ties -> completed, then lowest session_id.
+    fs_mask = s["counts_first"].to_numpy()
     first_t = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_t, codes[fs_mask], t[fs_mask])
     cand = s.loc[fs_mask & (t == first_t[codes])]
-    cand = cand.assign(_rank=(cand["status"] != "completed").to_numpy(dtype=np.int8))
-    cand = cand.sort_values(["code", "_rank", "session_id"], kind="stable").drop_duplicates("code")
-    fs = pd.DataFrame(index=pd.RangeIndex(n))
-    for src, dst in (("session_id", "fs_session_id"), ("status", "fs_status"), ("rating", "fs_rating"),
-                     ("start_time", "fs_start"), ("tutor_id", "fs_tutor_id"), ("subject", "fs_subject")):
-        col = cand[src] if src != "start_time" else pd.Series(cand["t"].to_numpy().view("datetime64[ns]"),
-                                                               index=cand.index)
-        fs[dst] = pd.Series(col.to_numpy(), index=cand["code"].to_numpy()).reindex(fs.index)
+    tied = cand["code"].duplicated(keep=False).to_numpy()
+    if tied.any():  # rare: sort only the tied rows
+        ranked = cand[tied].assign(_rank=~cand["done"][tied])
+        ranked = ranked.sort_values(["code", "_rank", "session_id"], kind="stable").drop_duplicates("code")
+        cand = pd.concat([cand[~tied], ranked.drop(columns="_rank")])
+    fs = cand.set_index("code")[["session_id", "status", "rating", "t", "tutor_id", "subject"]].reindex(pd.RangeIndex(n))
+    fs.columns = ["fs_session_id", "fs_status", "fs_rating", "fs_start", "fs_tutor_id", "fs_subject"]
+    fs["fs_start"] = pd.to_datetime(fs["fs_start"].fillna(NAT).to_numpy(dtype=np.int64).view("datetime64[ns]"))
     f = pd.concat([f, fs], axis=1)
     f["fs_rating"] = pd.to_numeric(f["fs_rating"], errors="coerce")
 
     c = prep.calls
-    f["calls_14d"] = _count(c["code"].to_numpy()[c["t"].to_numpy() > at_ns - CALLS_DAYS * DAY_NS], n)
+    f["calls_14d"] = 0 if c is None else _count(c["code"].to_numpy()[c["t"].to_numpy() > at_ns - CALLS_DAYS * DAY_NS], n)
 
     completed_at = _dt(cust["goal_completed_at"]) if "goal_completed_at" in cust else pd.Series(pd.NaT, index=cust.index)
     said_done = (cust["goal_status"] == "completed").to_numpy()
