@@ -42,7 +42,8 @@ def numpy_frames(customers: int, days: int = 180, seed: int = 42) -> dict[str, p
         "customer_id": cid, "signup_date": signup.astype("datetime64[ns]"),
         "acquisition_channel": rng.choice(CHANNELS, n), "segment": rng.choice(SEGMENTS, n),
         "region": rng.choice(US_STATES, n), "goal": "goal", "goal_status": goal_status,
-        "goal_completed_at": np.where(goal_status == "completed", at - rng.integers(0, 60, n) * DAY, np.datetime64("NaT")),
+        "goal_completed_at": np.where(goal_status == "completed", at - rng.integers(0, 60, n) * DAY,
+                                      np.datetime64("NaT")),
         "status": np.where(churned & (churned_at <= at), "churned", "active"), "churned_at": churned_at,
         "updated_at": at,
     })

@@ -123,11 +123,13 @@ def _first_session(f: pd.DataFrame, c: HealthConfig, booked: np.ndarray):
     rating = f["fs_rating"].to_numpy(dtype=float)
     age = f["days_since_signup"].to_numpy()
     done, no_show = status == "completed", status == "no_show"
-    none_yet = np.select([age < c.fs_wait_days, age < c.fs_late_days], [c.fs_none_new, c.fs_none_waiting], c.fs_none_late)
+    none_yet = np.select([age < c.fs_wait_days, age < c.fs_late_days], [c.fs_none_new, c.fs_none_waiting],
+                         c.fs_none_late)
     none_yet = np.where(booked, np.maximum(none_yet, c.fs_none_booked), none_yet)
     success, ok = done & (rating >= c.fs_success_rating), done & (rating >= c.fs_ok_rating)
     low = done & (rating < c.fs_ok_rating)
-    score = np.select([success, ok, low, done, no_show], [c.fs_success, c.fs_ok, c.fs_low, c.fs_unrated, c.fs_no_show], none_yet)
+    score = np.select([success, ok, low, done, no_show],
+                      [c.fs_success, c.fs_ok, c.fs_low, c.fs_unrated, c.fs_no_show], none_yet)
     date = _day(f["fs_start"])
     on = lambda m: "First session on " + date[m].astype(object)  # noqa: E731
     rated = lambda m: on(m) + " was rated " + _fmt(rating[m])  # noqa: E731
@@ -167,15 +169,16 @@ def _calls(prep: Prepared, n: int, c: HealthConfig):
     recent = t > prep.at_ns - 14 * DAY_NS
     older = ~recent & (t > prep.at_ns - 30 * DAY_NS)
     heavy = calls["reason_code"].isin(c.heavy_reasons).to_numpy()
-    weight = np.where(heavy, c.heavy_multiplier, 1.0) * np.select([recent, older], [c.call_penalty_14d, c.call_penalty_30d], 0)
+    per_call = np.select([recent, older], [c.call_penalty_14d, c.call_penalty_30d], 0)
+    weight = np.where(heavy, c.heavy_multiplier, 1.0) * per_call
     score = np.clip(100 - np.bincount(codes, weights=weight, minlength=n), 0, 100)
     n14 = np.bincount(codes[recent], minlength=n)
     n30 = np.bincount(codes[older], minlength=n)
     nheavy = np.bincount(codes[heavy & (recent | older)], minlength=n)
     about = f" about {' or '.join(c.heavy_reasons)})"
     why = _text(n, "No support calls in the last 30 days", (n14 + n30 > 0, lambda m: (
-        n14[m].astype(str).astype(object) + " support calls in the last 14 days and " + n30[m].astype(str).astype(object)
-        + " in the 16 days before" + np.where(nheavy[m] > 0, " (" + nheavy[m].astype(str).astype(object) + about, "")
+        _fmt(n14[m]) + " support calls in the last 14 days and " + _fmt(n30[m])
+        + " in the 16 days before" + np.where(nheavy[m] > 0, " (" + _fmt(nheavy[m]) + about, "")
     )))
     return score, why, {"calls_14d": n14, "calls_15_30d": n30, "heavy_calls_30d": nheavy}
 
@@ -209,7 +212,8 @@ def _recent_completed(prep: Prepared, keep: int):
     pos = np.arange(len(codes_s)) - np.repeat(starts, np.diff(np.r_[starts, len(codes_s)]))
     pick = pos < keep
     rows = idx[order[pick]]
-    return (codes_s[pick], s["tutor_id"].to_numpy(dtype=object)[rows], s["subject"].to_numpy(dtype=object)[rows], pos[pick])
+    tutors, subjects = s["tutor_id"].to_numpy(dtype=object)[rows], s["subject"].to_numpy(dtype=object)[rows]
+    return codes_s[pick], tutors, subjects, pos[pick]
 
 
 def _mode(codes: np.ndarray, values: np.ndarray, pos: np.ndarray, n: int):
@@ -245,9 +249,9 @@ def _tutor(recent, n: int, c: HealthConfig):
     enough = total >= c.tutor_min_sessions
     score = np.where(enough, 100 * with_primary / np.maximum(total, 1), c.tutor_neutral)
     name = _inline(primary)
-    why = _text(n, "", (enough, lambda m: with_primary[m].astype(str).astype(object) + " of the last "
-                        + total[m].astype(str).astype(object) + " completed sessions were with tutor " + name[m]),
-                (~enough, lambda m: "Only " + total[m].astype(str).astype(object) + " completed session(s): not enough to judge"))
+    why = _text(n, "", (enough, lambda m: _fmt(with_primary[m]) + " of the last " + _fmt(total[m])
+                        + " completed sessions were with tutor " + name[m]),
+                (~enough, lambda m: "Only " + _fmt(total[m]) + " completed session(s): not enough to judge"))
     facts = {"recent_sessions": total, "with_primary_tutor": with_primary, "primary_tutor_id": primary,
              "distinct_tutors": distinct}
     return score, why, facts, primary
@@ -268,6 +272,13 @@ def _upcoming(prep: Prepared, n: int):
     booked[codes] = True
     tutor[codes], subject[codes] = b["tutor_id"].to_numpy(dtype=object), b["subject"].to_numpy(dtype=object)
     return booked, tutor, subject
+
+
+def _first_known(*candidates: np.ndarray) -> np.ndarray:
+    out = candidates[0]
+    for more in candidates[1:]:
+        out = np.where(pd.isna(out), more, out)
+    return out
 
 
 def _explanations(parts: dict, weights) -> list[str]:
@@ -356,8 +367,8 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
 
     primary_subject = _mode(recent[0], recent[2], recent[3], n)[0]
     fs_subject, fs_tutor = f["fs_subject"].to_numpy(dtype=object), f["fs_tutor_id"].to_numpy(dtype=object)
-    primary_subject = np.where(pd.isna(primary_subject), np.where(pd.isna(fs_subject), booked_subject, fs_subject), primary_subject)
-    primary_tutor = np.where(pd.isna(primary_tutor), np.where(pd.isna(fs_tutor), booked_tutor, fs_tutor), primary_tutor)
+    primary_subject = _first_known(primary_subject, fs_subject, booked_subject)
+    primary_tutor = _first_known(primary_tutor, fs_tutor, booked_tutor)
 
     parts = {"first_session": (fs_score, fs_why, fs_facts), "velocity": (v_score, v_why, v_facts),
              "calls": (c_score, c_why, c_facts), "goal": (g_score, g_why, g_facts),

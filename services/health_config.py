@@ -24,7 +24,9 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {"first_session": 0.30, "velocity": 0.25, "calls": 0.20, "goal": 0.15, "tutor_consistency": 0.10}
 )
 TIERS: tuple[str, ...] = ("critical", "at-risk", "healthy", "thriving")
-TIER_LABELS: dict[str, str] = {"critical": "Critical", "at-risk": "At risk", "healthy": "Healthy", "thriving": "Thriving"}
+TIER_LABELS: dict[str, str] = {
+    "critical": "Critical", "at-risk": "At risk", "healthy": "Healthy", "thriving": "Thriving",
+}
 
 _SCORE_FIELDS = (
     "fs_success", "fs_ok", "fs_low", "fs_unrated", "fs_no_show", "fs_none_new", "fs_none_waiting",

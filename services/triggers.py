@@ -13,6 +13,13 @@ Conventions, as of a time T (`at`, naive UTC):
   start_time go to the completed one, then to the lowest session_id (string order) - the same rule
   as services.first_session, so the score and the first-session pages agree.
 * Days since signup (day7_nudge) are calendar days: T's date minus signup_date.
+* inactive_21d for a customer who never completed a session: measured from signup (00:00 of the
+  signup date), so someone who signed up 3+ weeks ago and never had a lesson is flagged too.
+  inactive_14d needs 3+ completed sessions by definition, so it never fires for them.
+* goal_completed with no goal_completed_at: the status is trusted and it fires (the time is unknown,
+  so a replay "as of" a past T may flag it early); with a goal_completed_at after T it does not fire
+  and the goal counts as in progress at T.
+* Triggers are independent: a regular customer idle for 21+ days fires inactive_14d and inactive_21d.
 
 Every function here is pure: DataFrames with the contract's columns in, DataFrames out.
 `prepare` and `trigger_facts` are shared with services.health, which scores the same customers.
@@ -193,16 +200,20 @@ def trigger_facts(prep: Prepared) -> pd.DataFrame:
         ranked = cand[tied].assign(_rank=~cand["done"][tied])
         ranked = ranked.sort_values(["code", "_rank", "session_id"], kind="stable").drop_duplicates("code")
         cand = pd.concat([cand[~tied], ranked.drop(columns="_rank")])
-    fs = cand.set_index("code")[["session_id", "status", "rating", "t", "tutor_id", "subject"]].reindex(pd.RangeIndex(n))
+    fs = cand.set_index("code")[["session_id", "status", "rating", "t", "tutor_id", "subject"]]
+    fs = fs.reindex(pd.RangeIndex(n))
     fs.columns = ["fs_session_id", "fs_status", "fs_rating", "fs_start", "fs_tutor_id", "fs_subject"]
     fs["fs_start"] = pd.to_datetime(fs["fs_start"].fillna(NAT).to_numpy(dtype=np.int64).view("datetime64[ns]"))
     f = pd.concat([f, fs], axis=1)
     f["fs_rating"] = pd.to_numeric(f["fs_rating"], errors="coerce")
 
     c = prep.calls
-    f["calls_14d"] = 0 if c is None else _count(c["code"].to_numpy()[c["t"].to_numpy() > at_ns - CALLS_DAYS * DAY_NS], n)
+    in_window = np.zeros(0, dtype=np.intp) if c is None else \
+        c["code"].to_numpy()[c["t"].to_numpy() > at_ns - CALLS_DAYS * DAY_NS]
+    f["calls_14d"] = _count(in_window, n)
 
-    completed_at = _dt(cust["goal_completed_at"]) if "goal_completed_at" in cust else pd.Series(pd.NaT, index=cust.index)
+    completed_at = _dt(cust["goal_completed_at"]) if "goal_completed_at" in cust \
+        else pd.Series(pd.NaT, index=cust.index)
     said_done = (cust["goal_status"] == "completed").to_numpy()
     # A goal completed after T was still in progress at T; with no timestamp we trust the status.
     future = said_done & (completed_at > at).to_numpy()

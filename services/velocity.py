@@ -99,7 +99,8 @@ def _cohort_weeks(base: _Base, weeks: int) -> pd.DataFrame:
         stay[:, week] = np.bincount(ccode[(done_weeks > week) & (churn_week > week)], minlength=nc)
     size = np.bincount(ccode, minlength=nc)
     return pd.DataFrame({
-        "cohort": np.repeat(cohorts, weeks), "cohort_size": np.repeat(size, weeks), "week": np.tile(np.arange(weeks), nc),
+        "cohort": np.repeat(cohorts, weeks), "cohort_size": np.repeat(size, weeks),
+        "week": np.tile(np.arange(weeks), nc),
         "customers": observed.ravel(), "sessions": sessions.ravel(), "active_customers": active.ravel(),
         "not_churned": stay.ravel(),
     })

@@ -71,7 +71,8 @@ def booking(customer_id: str = "c1", scheduled_time: datetime | None = None, **k
 def tutor(tutor_id: str | None = None, **kw) -> dict:
     row = {
         "tutor_id": tutor_id or _next("t"), "name": "Ada Tutor", "subjects": "algebra;math", "region": "CA",
-        "status": "active", "rating_avg": 4.6, "hired_at": T0 - timedelta(days=365), "updated_at": T0 - timedelta(days=1),
+        "status": "active", "rating_avg": 4.6, "hired_at": T0 - timedelta(days=365),
+        "updated_at": T0 - timedelta(days=1),
     }
     return _apply("tutors", row, kw)
 

@@ -114,7 +114,8 @@ def test_first_session_component(status, rating, expected):
 
 @pytest.mark.parametrize("age, expected", [(0, 60), (6, 60), (7, 40), (13, 40), (14, 20), (60, 20)])
 def test_no_first_session_yet_scores_by_days_since_signup(age, expected):
-    row = one([customer("c1", signup_date=(AT - age * D).date())], [session("c1", AT - timedelta(hours=1), status="cancelled")])
+    cancelled = session("c1", AT - timedelta(hours=1), status="cancelled")
+    row = one([customer("c1", signup_date=(AT - age * D).date())], [cancelled])
     assert row["first_session_score"] == pytest.approx(expected)
     assert "No first session yet" in explanation(row)["first_session"]["why"]
 
@@ -132,7 +133,8 @@ def test_a_booked_first_session_lifts_the_no_session_score():
 
 @pytest.mark.parametrize("count, velocity, expected", [(0, 0, 0), (2, 0.5, 25), (4, 1, 50), (8, 2, 100), (12, 3, 100)])
 def test_velocity_component_is_linear_to_the_target(count, velocity, expected):
-    sess = [session("c1", AT - 100 * D, rating=5)] + [session("c1", AT - (1 + i * 26 / max(count, 1)) * D) for i in range(count)]
+    sess = [session("c1", AT - 100 * D, rating=5)]
+    sess += [session("c1", AT - (1 + i * 26 / max(count, 1)) * D) for i in range(count)]
     row = one([customer("c1", signup_date=OLD)], sess)
     assert row["velocity"] == pytest.approx(velocity)
     assert row["velocity_score"] == pytest.approx(expected)
@@ -182,7 +184,8 @@ def test_calls_component(calls, expected):
     ("in_progress", None, 70), ("none", None, 50),
 ])
 def test_goal_component(status, completed_at, expected):
-    row = one([customer("c1", signup_date=OLD, goal_status=status, goal_completed_at=completed_at)], [session("c1", AT - D)])
+    cust = [customer("c1", signup_date=OLD, goal_status=status, goal_completed_at=completed_at)]
+    row = one(cust, [session("c1", AT - D)])
     assert row["goal_score"] == pytest.approx(expected)
     if completed_at is not None and completed_at > AT:
         assert explanation(row)["goal"]["facts"]["goal_status"] == "in_progress"
@@ -215,7 +218,8 @@ def test_most_frequent_tutor_tie_goes_to_the_most_recent():
 
 
 def test_primary_tutor_falls_back_to_first_session_then_booking():
-    no_show = one([customer("c1", signup_date=OLD)], [session("c1", AT - D, status="no_show", tutor_id="t7", subject="bio")])
+    no_show = one([customer("c1", signup_date=OLD)],
+                  [session("c1", AT - D, status="no_show", tutor_id="t7", subject="bio")])
     assert (no_show["primary_tutor_id"], no_show["primary_subject"]) == ("t7", "bio")
     booked = one([customer("c1", signup_date=OLD)], bookings=[booking("c1", AT + D, tutor_id="t8", subject="chem")])
     assert (booked["primary_tutor_id"], booked["primary_subject"]) == ("t8", "chem")
@@ -256,7 +260,7 @@ def test_config_validation():
         HealthConfig(tier_bounds=(70, 40, 85))
     with pytest.raises(ValueError, match="velocity_target"):
         HealthConfig(velocity_target=0)
-    cfg = HealthConfig(weights={"first_session": 0.2, "velocity": 0.2, "calls": 0.2, "goal": 0.2, "tutor_consistency": 0.2})
+    cfg = HealthConfig(weights=dict.fromkeys(COMPONENTS, 0.2))
     assert sum(cfg.weights.values()) == pytest.approx(1)
 
 
@@ -340,7 +344,8 @@ def test_customer_without_sessions_gets_neutral_components():
 
 def test_rows_after_T_change_nothing():
     cust = [customer("c1", signup_date=OLD), customer("c2", signup_date=(AT - 9 * D).date())]
-    sess = [session("c1", AT - d * D, rating=4, tutor_id="t1") for d in (2, 9, 16)] + [session("c2", AT - 8 * D, rating=2)]
+    sess = [session("c1", AT - d * D, rating=4, tutor_id="t1") for d in (2, 9, 16)]
+    sess += [session("c2", AT - 8 * D, rating=2)]
     calls = [call("c1", AT - D)]
     books = [booking("c2", AT + D)]
     base = score(cust, sess, calls, books)
