@@ -13,6 +13,7 @@ from config import Settings, get_settings
 # One place where pages are registered: (module, path, name, icon, order).
 PAGES = [
     ("overview", "/", "Overview", "bi-speedometer", 10),
+    ("alerts", "/alerts", "Alerts", "bi-bell", 20),
     ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
     ("admin", "/admin", "Users", "bi-people", 95),
@@ -51,6 +52,27 @@ def background_manager(settings: Settings):
     return CeleryManager(celery)
 
 
+_CALLBACK_LIST: list = []
+_CALLBACK_MAP: dict = {}
+
+
+def _attach_callbacks() -> None:
+    """Import the callback modules and hand their callbacks to the app being built.
+
+    `dash.callback` registers into module-level lists that the first app to serve a request
+    consumes and clears; keeping our own copy lets every create_app (tests build many) get them all.
+    """
+    from dash import _callback
+    for module in CALLBACK_MODULES:
+        importlib.import_module(f"callbacks.{module}")
+    known = {c["output"] for c in _CALLBACK_LIST}
+    _CALLBACK_LIST.extend(c for c in _callback.GLOBAL_CALLBACK_LIST if c["output"] not in known)
+    _CALLBACK_MAP.update(_callback.GLOBAL_CALLBACK_MAP)
+    _callback.GLOBAL_CALLBACK_LIST[:] = list(_CALLBACK_LIST)
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_MAP.update(_CALLBACK_MAP)
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +86,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         layout_module = importlib.import_module(f"layouts.{module}")
         dash.register_page(module, path=path, name=name, title=f"{name} · Marketplace Ops",
                            layout=layout_module.layout, icon=icon, order=order)
-    for module in CALLBACK_MODULES:
-        importlib.import_module(f"callbacks.{module}")
+    _attach_callbacks()
     from layouts.shell import layout as shell_layout
     app.layout = lambda: shell_layout(settings.refresh_seconds)
     return app
