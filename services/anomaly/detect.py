@@ -1,0 +1,103 @@
+"""detect_series / detect_streams / preview_rule: the public entry points."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from services.anomaly.baseline import expectation
+from services.anomaly.config import DetectorConfig, config_for
+from services.anomaly.events import AnomalyEvent, iso, to_frame
+from services.anomaly.pointwise import robust_events, robust_flags, sigma_events
+from services.anomaly.prepare import Grid, to_grid
+from services.anomaly.windows import consecutive_drops, week_over_week
+
+
+def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> list[AnomalyEvent]:
+    """All enabled methods on an already regular grid; events sorted by start time."""
+    if np.isfinite(grid.values).sum() < 3:
+        return []
+    # two passes: the second learns its baseline without what the first one flagged
+    first = robust_flags(grid, expectation(grid, config.baseline), config)
+    history = np.where(first.flags, np.nan, grid.values)
+    ex = expectation(grid, config.baseline, history)
+    fl = robust_flags(grid, ex, config)
+    events: list[AnomalyEvent] = []
+    if config.robust_zscore.enabled:
+        events += robust_events(grid, ex, config, metric, fl)
+    if config.sigma.enabled:
+        events += sigma_events(grid, ex, config, metric)
+    if config.week_over_week.enabled:
+        events += week_over_week(grid, config, metric)
+    if config.consecutive_drops.enabled:
+        events += consecutive_drops(grid, config, metric)
+    events.sort(key=lambda e: (e.start, e.method))
+    return events
+
+
+def detect_series(series: pd.Series, config: DetectorConfig | None = None, at: datetime | None = None,
+                  metric: str = "series") -> list[AnomalyEvent]:
+    """Anomaly events in one series.
+
+    series: values on a DatetimeIndex (naive UTC); any regular sampling (inferred from the median
+    spacing); gaps, duplicates (averaged), unsorted rows and NaN are tolerated.
+    at: only data up to this time is used, so the answer is the one the detector gave at `at`.
+    """
+    config = config or DetectorConfig()
+    return detect_grid(to_grid(series, at=at), config, metric)
+
+
+def detect_streams(points: pd.DataFrame, config_by_metric: Mapping[str, Mapping[str, Any]] | None = None,
+                   at: datetime | None = None, recent: timedelta | None = None,
+                   base: DetectorConfig | None = None) -> pd.DataFrame:
+    """Detect on every metric of a long frame.
+
+    points: columns metric, ts, value (the metric_points record, or derive_streams output).
+    config_by_metric: {metric name or glob like "sessions.*": override dict}; see config_for.
+    recent: keep only events whose end is within `recent` of `at` (default: the latest ts),
+    which is what the five-minute job wants.
+    Returns one row per event: metric, method, start, end, peak_ts, value, expected, score,
+    severity, why, details (dict), sorted by metric and start.
+    """
+    events: list[AnomalyEvent] = []
+    if len(points):
+        frame = points[["metric", "ts", "value"]]
+        ts = pd.to_datetime(frame["ts"])
+        if at is None:
+            at_ts = ts.max()
+        else:
+            at_ts = pd.Timestamp(at)
+            keep = (ts <= at_ts).to_numpy()
+            frame, ts = frame[keep], ts[keep]
+        for metric, part in frame.groupby("metric", sort=True):
+            series = pd.Series(part["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(ts.loc[part.index]))
+            config = config_for(str(metric), config_by_metric, base)
+            found = detect_series(series, config, metric=str(metric))
+            if recent is not None:
+                cutoff = at_ts - pd.Timedelta(recent)
+                found = [e for e in found if pd.Timestamp(e.end) >= cutoff]
+            events += found
+    return to_frame(events)
+
+
+def preview_rule(series: pd.Series, config: DetectorConfig | Mapping[str, Any] | None, days: int = 30,
+                 at: datetime | None = None, metric: str = "series") -> dict[str, Any]:
+    """What a rule would have fired over the last `days` days up to `at` (default: the last point).
+
+    Returns {"metric", "days", "since", "until", "total", "by_method": {method: {"count", "times"}},
+    "events": [event dicts]}; times are event start times, ISO.
+    """
+    if not isinstance(config, DetectorConfig):
+        config = DetectorConfig.from_dict(config)
+    grid = to_grid(series, at=at)
+    until = pd.Timestamp(at) if at is not None else (grid.index[-1] if len(grid.index) else pd.Timestamp(0))
+    since = until - pd.Timedelta(days=days)
+    events = [e for e in detect_grid(grid, config, metric) if pd.Timestamp(e.end) >= since]
+    counts = Counter(e.method for e in events)
+    by_method = {m: {"count": counts.get(m, 0), "times": [iso(e.start) for e in events if e.method == m]}
+                 for m in config.methods()}
+    return {"metric": metric, "days": days, "since": iso(since), "until": iso(until), "total": len(events),
+            "by_method": by_method, "events": [e.to_dict() for e in events]}

@@ -1,0 +1,160 @@
+"""Window methods: week_over_week and consecutive_drops, on the raw values.
+
+week_over_week compares the trailing window with the same window a week before, and fires only
+when the change also holds against the median of the same window over the last `compare_weeks`
+weeks: last week's outage then does not come back this week as a "jump", and one odd week
+does not make every comparison with it news.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from services.anomaly.baseline import MAD_TO_SIGMA, lag_matrix, nanmedian_rows
+from services.anomaly.config import DetectorConfig
+from services.anomaly.events import AnomalyEvent, fmt, fmt_time, runs, severity
+from services.anomaly.prepare import Grid
+
+LOG_SPREAD_FLOOR = 0.01  # 1 % : a perfectly regular metric still needs a real change
+
+
+def _window_label(hours: float) -> str:
+    if hours % 24 == 0:
+        days = int(hours // 24)
+        return "24 h" if days == 1 else f"{days} days"
+    return f"{hours:g} h"
+
+
+def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[AnomalyEvent]:
+    cfg = config.week_over_week
+    y = grid.values
+    week = int(round(7 * grid.per_day))
+    wp = grid.points(cfg.window_hours)
+    if week < 1 or len(y) <= week + wp:
+        return []
+    need = max(1, int(np.ceil(cfg.min_coverage * wp)))
+    cur = pd.Series(y).rolling(wp, min_periods=need).mean().to_numpy(dtype=float, copy=True)
+    weeks_back = lag_matrix(cur, np.arange(1, max(1, cfg.compare_weeks) + 1) * week)
+    prev = weeks_back[:, 0]
+    typical_prev = nanmedian_rows(weeks_back)
+    scale = wp if cfg.agg == "sum" else 1
+    a, b, b_typ = cur * scale, prev * scale, typical_prev * scale
+    with np.errstate(all="ignore"):
+        valid = np.isfinite(a) & np.isfinite(b) & (b > 0) & (a >= 0) & (b_typ > 0)
+        valid &= np.fmax(np.abs(a), np.abs(b)) >= cfg.min_volume
+        change = np.where(valid, a / b - 1.0, np.nan)
+        change_typ = np.where(valid, a / b_typ - 1.0, np.nan)
+        lr = np.where(valid, np.log(np.fmax(a, 1e-3 * b) / b), np.nan)
+    # the change must be unusual for this metric: robust z against past window-over-window changes
+    k = max(1, int(round(cfg.history_weeks * week / wp)))
+    hist = lag_matrix(lr, np.arange(1, k + 1) * wp)
+    center = nanmedian_rows(hist)
+    mad = MAD_TO_SIGMA * nanmedian_rows(np.abs(hist - center[:, None]))
+    count = np.sum(np.isfinite(hist), axis=1)
+    spread = np.fmax(mad, LOG_SPREAD_FLOOR)
+    if is_count(y):
+        # counts: the log-ratio of two Poisson totals has at least this spread, however quiet
+        # the rest of the week is (a weekend window holds far fewer events than a weekday one)
+        with np.errstate(all="ignore"):
+            spread = np.fmax(spread, np.sqrt(1.0 / np.fmax(cur * wp, 1) + 1.0 / np.fmax(prev * wp, 1)))
+    # few past changes: a wider spread (as if from 14), so a short history is not over-confident
+    spread = spread * np.sqrt(np.fmax(1.0, 14.0 / np.fmax(count, 1)))
+    z = (lr - center) / spread
+    enough = count >= min(7, k)  # a week of past changes before "unusual" means anything
+    thr = cfg.threshold_pct / 100.0
+    ch, cht = np.nan_to_num(change), np.nan_to_num(change_typ)
+    flags = valid & enough & (np.abs(ch) >= thr) & (np.abs(cht) >= thr) & (np.sign(ch) == np.sign(cht))
+    if cfg.min_zscore > 0:
+        flags &= np.abs(np.nan_to_num(z)) >= cfg.min_zscore
+    if cfg.direction == "up":
+        flags &= ch > 0
+    elif cfg.direction == "down":
+        flags &= ch < 0
+    label = _window_label(cfg.window_hours)
+    agg_word = "total" if cfg.agg == "sum" else "average"
+    out = []
+    for first, last in runs(flags, max(2, wp)):
+        span = np.arange(first, last + 1)
+        span = span[flags[span]]
+        peak = int(span[np.argmax(np.abs(change[span]))])
+        c, ct = float(change[peak]), float(change_typ[peak])
+        score = min(abs(c), abs(ct)) / thr
+        typical = float(np.expm1(spread[peak]))
+        why = (f"{agg_word} over the {label} to {fmt_time(grid.index[peak])} was {fmt(a[peak])} vs {fmt(b[peak])} "
+               f"over the same {label} a week before ({c:+.1%}, threshold {cfg.threshold_pct:g}%) and vs "
+               f"{fmt(b_typ[peak])} typical for that {label} over the last {cfg.compare_weeks} weeks ({ct:+.1%})")
+        if cfg.min_zscore > 0:
+            why += (f"; unusual for this metric: its {label} week-over-week changes typically move "
+                    f"about {typical:.1%} (robust z {float(z[peak]):+.1f}, needs {cfg.min_zscore:g})")
+        if last > first:
+            why += f"; held from {fmt_time(grid.index[first])} to {fmt_time(grid.index[last])}"
+        details = {"change_pct": round(100 * c, 2), "change_vs_typical_pct": round(100 * ct, 2),
+                   "window_hours": cfg.window_hours, "agg": cfg.agg, "current": float(a[peak]),
+                   "week_before": float(b[peak]), "typical": float(b_typ[peak]), "z": round(float(z[peak]), 2),
+                   "threshold_pct": cfg.threshold_pct}
+        out.append(AnomalyEvent(metric, "week_over_week", grid.index[first].to_pydatetime(),
+                                grid.index[last].to_pydatetime(), grid.index[peak].to_pydatetime(),
+                                float(a[peak]), float(b[peak]), round(score, 3), severity(score, config), why, details))
+    return out
+
+
+def is_count(values: np.ndarray) -> bool:
+    obs = values[np.isfinite(values)]
+    return bool(len(obs)) and bool(np.all(obs >= 0)) and bool(np.all(obs == np.round(obs)))
+
+
+def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[AnomalyEvent]:
+    cfg = config.consecutive_drops
+    clean = grid.values
+    period = pd.Timedelta(hours=cfg.period_hours)
+    if period < grid.step:
+        return []
+    per = max(1, int(round(period / grid.step)))
+    # buckets aligned to midnight UTC when the period divides a day, else to the first point
+    origin = grid.index[0].normalize() if (pd.Timedelta(days=1) % period) == pd.Timedelta(0) else grid.index[0]
+    bucket = ((grid.index - origin) // period).to_numpy().astype(np.int64)
+    nb = int(bucket[-1]) + 1
+    ok = np.isfinite(clean)
+    sums = np.bincount(bucket[ok], weights=clean[ok], minlength=nb)
+    counts = np.bincount(bucket[ok], minlength=nb)
+    # a bucket counts once complete (its last grid point is in) and covered enough
+    last_slot = np.bincount(bucket, minlength=nb)  # grid points so far per bucket
+    complete = np.arange(nb) < (nb - 1)
+    if last_slot[-1] >= per:
+        complete[-1] = True
+    with np.errstate(all="ignore"):
+        mean = np.where(complete & (counts >= cfg.min_coverage * per), sums / np.maximum(counts, 1), np.nan)
+    level = mean * (per if cfg.agg == "sum" else 1)
+    sm = pd.Series(level).rolling(cfg.smooth_periods, min_periods=cfg.smooth_periods).mean().to_numpy()
+    d = np.diff(sm, prepend=np.nan)
+    down = np.nan_to_num(d, nan=0.0) < 0
+    run = np.zeros(nb, dtype=np.int64)
+    for i in range(nb):
+        run[i] = run[i - 1] + 1 if (down[i] and i > 0) else (1 if down[i] else 0)
+    flags = np.zeros(nb, dtype=bool)
+    total = np.full(nb, np.nan)
+    for i in np.flatnonzero(run >= cfg.drops):
+        before = sm[i - run[i]]
+        if np.isfinite(before) and before > 0 and max(abs(before), abs(sm[i])) >= cfg.min_volume:
+            total[i] = 1 - sm[i] / before
+            flags[i] = total[i] * 100 >= cfg.min_total_drop_pct
+    label = "daily" if cfg.period_hours == 24 else f"{cfg.period_hours:g}-hour"
+    agg_word = "total" if cfg.agg == "sum" else "average"
+    smooth = f"{cfg.smooth_periods}-period trailing mean of the {label} {agg_word}" if cfg.smooth_periods > 1 else f"{label} {agg_word}"
+    out = []
+    for first, last in runs(flags, 1):
+        i = last
+        start_b = i - int(run[i]) + 1
+        path = " -> ".join(fmt(v) for v in sm[start_b - 1:i + 1])
+        fall = float(total[i])
+        score = fall * 100 / cfg.min_total_drop_pct
+        start_ts = origin + start_b * period
+        end_ts = origin + (i + 1) * period - grid.step  # last grid point of the last bucket
+        why = (f"the {smooth} fell {int(run[i])} times in a row: {path} "
+               f"({-fall:+.1%} in total; fires at {cfg.drops} drops and {cfg.min_total_drop_pct:g}% total)")
+        details = {"drops": int(run[i]), "total_drop_pct": round(100 * fall, 2), "path": [float(v) for v in sm[start_b - 1:i + 1]],
+                   "period_hours": cfg.period_hours, "smooth_periods": cfg.smooth_periods}
+        out.append(AnomalyEvent(metric, "consecutive_drops", start_ts.to_pydatetime(), end_ts.to_pydatetime(),
+                                end_ts.to_pydatetime(), float(sm[i]), float(sm[start_b - 1]), round(score, 3),
+                                severity(score, config), why, details))
+    return out
