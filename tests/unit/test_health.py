@@ -340,6 +340,10 @@ def test_customer_without_sessions_gets_neutral_components():
     assert row["tutor_consistency_score"] == pytest.approx(50)
     assert row["score"] == pytest.approx(0.3 * 60 + 0.25 * 60 + 0.2 * 100 + 0.15 * 50 + 0.1 * 50)
     assert row["triggers"] == ""
+    exp = explanation(row)
+    assert exp["first_session"]["facts"]["status"] is None and exp["first_session"]["facts"]["date"] is None
+    assert exp["goal"]["why"] == "No goal set"
+    assert exp["tutor_consistency"]["facts"]["primary_tutor_id"] is None
 
 
 def test_rows_after_T_change_nothing():

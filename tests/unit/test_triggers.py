@@ -137,6 +137,12 @@ def test_inactive_14d_last_session_just_under_14_days_ago_does_not_fire():
     assert fired([customer("c1", signup_date=OLD)], sess) == set()
 
 
+@pytest.mark.parametrize("days, fires", [(13, False), (13.99, False), (14, True), (15, True)])
+def test_inactive_14d_13_vs_14_days(days, fires):
+    got = fired([customer("c1", signup_date=OLD)], three_done("c1", AT - days * D))
+    assert (("c1", "inactive_14d") in got) is fires
+
+
 def test_inactive_14d_needs_three_completed_sessions():
     sess = three_done("c1", AT - 15 * D)
     sess[0]["status"] = "no_show"  # only 2 completed now

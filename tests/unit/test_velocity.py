@@ -167,3 +167,12 @@ def test_no_sessions_at_all():
     assert time_to_nth_session(cust, empty, AT)["reached"].tolist() == [0, 0]
     assert velocity_trend(cust, empty, AT, weeks=2)["median_velocity"].tolist() == [0, 0]
     assert frequency_histogram(cust, empty, AT)["customers"].iloc[0] == 1
+
+
+def test_rows_after_at_change_nothing(cohorts):
+    cust, sess = cohorts
+    later = pd.concat([sess, sessions_df(*[session(c, AT + d * D) for c in ("a", "b", "c") for d in (0.01, 1, 3)])],
+                      ignore_index=True)
+    for fn in (velocity, cohort_table, retention_curves, time_to_nth_session, velocity_tiers, frequency_histogram,
+               velocity_trend):
+        pd.testing.assert_frame_equal(fn(cust, sess, AT), fn(cust, later, AT))
