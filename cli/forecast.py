@@ -44,7 +44,13 @@ def read_series(path: str, time_col: str, value_col: str, agg: str = "sum") -> t
 
 
 def _parse_times(col: pd.Series) -> pd.Series:
+    """Text -> naive UTC times: ISO 8601 or any format pandas recognises, or Unix epoch numbers
+    (seconds, or milliseconds when that is what the magnitude says). Unparseable -> NaT."""
     text = col.str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().mean() > 0.5:
+        unit = "ms" if numbers.abs().median() > 1e11 else "s"
+        return pd.to_datetime(numbers, unit=unit, errors="coerce")
     parsed = pd.to_datetime(text, errors="coerce", utc=True)
     if parsed.isna().mean() > 0.5:  # a format pandas did not guess from the first row
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
@@ -53,7 +59,7 @@ def _parse_times(col: pd.Series) -> pd.Series:
 
 @click.command("backtest")
 @click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False), help="CSV file with the series.")
-@click.option("--time-col", required=True, help="Column with the timestamp (ISO 8601; offsets are converted to UTC).")
+@click.option("--time-col", required=True, help="Column with the time (ISO 8601, offsets converted to UTC; or Unix seconds).")
 @click.option("--value-col", required=True, help="Column with the value (counts per row are summed per hour).")
 @click.option("--horizon", type=click.IntRange(1, 24 * 60), default=168, show_default=True, help="Hours ahead.")
 @click.option("--train-days", type=click.IntRange(14, 3650), default=90, show_default=True, help="Days of history per fit.")

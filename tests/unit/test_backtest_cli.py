@@ -68,3 +68,16 @@ def test_backtest_unknown_column(tmp_path, runner):
     write_series(src, 20)
     result = runner.invoke(cli, ["backtest", "--csv", str(src), "--time-col", "ts", "--value-col", "count"])
     assert result.exit_code != 0 and "no column 'ts'" in result.output and "when, count" in result.output
+
+
+def test_read_series_epoch_offsets_and_bad_rows(tmp_path):
+    from cli.forecast import read_series
+    src = tmp_path / "s.csv"
+    src.write_text("t,v\n1704067200,1\n1704069000,2\n1704070800,x\n,4\n1704070800,5\n1704074400,6\n1704078000,7\n")
+    series, report = read_series(str(src), "t", "v")
+    assert series["ts"].tolist() == list(pd.date_range("2024-01-01", periods=4, freq="h"))
+    assert series["y"].tolist() == [3.0, 5.0, 6.0, 7.0]  # half-hours summed into hours
+    assert report["rows_skipped"] == 2 and report["first_skipped_line"] == 4
+    src.write_text("t,v\n2024-01-01T01:00:00+01:00,1\n2024-01-01T00:30:00Z,2\n")
+    series, _ = read_series(str(src), "t", "v", agg="mean")
+    assert series["ts"].tolist() == [pd.Timestamp("2024-01-01 00:00")] and series["y"].tolist() == [1.5]
