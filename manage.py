@@ -7,6 +7,7 @@ import click
 
 from cli import data, jobs, users
 from cli import forecast
+from cli import anomaly
 
 
 @click.group()
@@ -22,6 +23,7 @@ cli.add_command(jobs.run_jobs)
 cli.add_command(users.create_user)
 cli.add_command(users.create_token)
 cli.add_command(forecast.backtest)
+cli.add_command(anomaly.detect)
 
 
 if __name__ == "__main__":
