@@ -6,10 +6,11 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-# A booking counts as demand for its hour unless it was cancelled: scheduled (will be held),
-# completed and no_show (the slot was held), rescheduled (the slot was booked at that hour; the new
-# time is its own booking row). Demand is what customers asked for, so no_shows count too.
-NOT_DEMAND = ("cancelled",)
+# A booking is demand for its hour when it was or will be held there: scheduled (will be),
+# completed, no_show (the hour was held; the customer wanted it). Not cancelled, and not
+# rescheduled: rescheduling frees the hour and books the new time as a booking row of its own
+# (so the source and the simulation do), which is counted at its own hour.
+NOT_DEMAND = ("cancelled", "rescheduled")
 
 
 def regular_hourly(series: pd.DataFrame, fill: float = np.nan) -> pd.DataFrame:
@@ -35,7 +36,8 @@ def hourly_demand(bookings: pd.DataFrame, start: datetime, end: datetime, by: st
     """Bookings per hour of ``scheduled_time`` -> DataFrame[<by>, ts, y], zero-filled.
 
     ``bookings`` has the contract's booking columns (at least ``by``, scheduled_time, status).
-    Counts every booking whose status is not cancelled (see ``NOT_DEMAND``), in hours
+    Counts every booking that was or will be held (status not cancelled or rescheduled, see
+    ``NOT_DEMAND``), in hours
     [floor(start), end). One row per (key, hour) for every key in ``subjects`` (default: the keys
     present in ``bookings``), so a quiet subject still gets its zero hours.
     """
