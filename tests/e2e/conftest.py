@@ -65,5 +65,21 @@ def logged_in(dash_duo, app_under_test):
     return dash_duo
 
 
+def logged_in_app(dash_duo, settings, email: str = USER_EMAIL, password: str = USER_PASSWORD, role: str = "ops"):
+    """create_app(settings) served to the browser with `email` signed in (the user is created when missing).
+
+    For tests that build their own settings: `dash_duo = logged_in_app(dash_duo, settings)`; then
+    `dash_duo.wait_for_page(f"{dash_duo.server_url}/alerts")` and so on.
+    """
+    from app import create_app
+    engine = upgrade(settings.db_url)
+    if email not in {u["email"] for u in accounts.list_users(engine)}:
+        accounts.create_user(engine, email, role, password)
+    start(dash_duo, create_app(settings))
+    login(dash_duo, email, password)
+    dash_duo.wait_for_element("#shell-logout", timeout=15)
+    return dash_duo
+
+
 def engine_of(settings):
     return get_engine(settings.db_url)
