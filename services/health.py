@@ -5,7 +5,7 @@ see services.triggers for the exact rules and the no-future-data cut) with the c
 models.derived.HealthScore. Each component is 0-100 and comes with its raw facts and a one-line why
 (in the `explanation` JSON); the formulas are in services.health_config.COMPONENT_DOCS.
 
-Score = sum(weight x component), rounded to one decimal. Tier: the score rounded to a whole number
+Score = sum(weight x component), rounded to one decimal (halves up). Tier: the score rounded to a whole number
 (halves up, so 40.4 -> 40 critical, 40.5 -> 41 at-risk) and looked up in config.tier_bounds.
 Priority (1 = call first .. 5) and intervention come from the most urgent fired trigger
 (TRIGGERS[...].priority, ties in TRIGGERS order); the tier can make it more urgent: critical = 2,
@@ -56,6 +56,11 @@ def tier_for(score, config: HealthConfig | None = None):
     whole = np.floor(np.round(arr, 6) + 0.5)
     out = np.select([whole <= lo, whole <= mid, whole <= hi], list(TIERS[:3]), TIERS[3])
     return str(out) if out.ndim == 0 else out
+
+
+def _round1(values) -> np.ndarray:
+    """One decimal, halves up (81.25 -> 81.3), like the tier's whole-number rounding."""
+    return np.floor(np.round(np.asarray(values, dtype=float) * 10, 6) + 0.5) / 10
 
 
 # --- text helpers: each formats distinct values once ---------------------------------------------
@@ -150,7 +155,8 @@ def _velocity(f: pd.DataFrame, c: HealthConfig):
     n28 = f["completed_28d"].to_numpy()
     over = np.clip(tenure, 7, 28)
     rate = n28 * 7 / over
-    score = np.clip(100 * rate / c.velocity_target, 0, 100)
+    xs, ys = zip(*c.velocity_points)
+    score = np.interp(rate, xs, ys)  # flat beyond the last point
     new = tenure < c.new_customer_days
     score = np.where(new, np.maximum(score, c.new_customer_velocity_floor), score)
     why = (_fmt(rate) + " sessions/week over the last " + _fmt(over) + f" days (target {c.velocity_target:g})"
@@ -183,17 +189,23 @@ def _calls(prep: Prepared, n: int, c: HealthConfig):
     return score, why, {"calls_14d": n14, "calls_15_30d": n30, "heavy_calls_30d": nheavy}
 
 
-def _goal(f: pd.DataFrame, c: HealthConfig):
+def _goal(f: pd.DataFrame, c: HealthConfig, prep_at_ns: int):
     n = len(f)
     status = f["goal_status"].to_numpy(dtype=object)
     done, going = status == "completed", status == "in_progress"
-    score = np.select([done, going], [c.goal_completed, c.goal_in_progress], c.goal_none)
+    done_at = f["goal_completed_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    # no completion time known: treated as long ago (the status is all we have)
+    recent = done & (done_at != NAT) & (done_at > prep_at_ns - c.goal_recent_days * DAY_NS)
+    score = np.select([recent, done, going], [c.goal_completed_recent, c.goal_completed, c.goal_in_progress],
+                      c.goal_none)
     goal = f["goal"].to_numpy(dtype=object)
     goal = np.where(pd.isna(goal) | (goal == ""), None, goal)
     text, done_on = _inline(goal), _day(f["goal_completed_at"])
     on = np.where(pd.isna(done_on), "", " on " + np.where(pd.isna(done_on), "", done_on).astype(object))
     named = np.where(text == "", "Goal", "Goal '" + text + "'").astype(object)
-    why = _text(n, "No goal set", (done, lambda m: named[m] + " completed" + on[m]),
+    why = _text(n, "No goal set",
+                (recent, lambda m: named[m] + " completed" + on[m] + ": time to propose a new goal before they leave"),
+                (done, lambda m: named[m] + " completed" + on[m] + " and still a customer"),
                 (going, lambda m: named[m] + " in progress"))
     return score, why, {"goal": goal, "goal_status": status, "completed_on": done_on}
 
@@ -287,7 +299,7 @@ def _explanations(parts: dict, weights) -> list[str]:
     pieces: list = []
     for i, name in enumerate(COMPONENTS):
         score, why, facts = parts[name]
-        pieces += [("{" if i == 0 else "}, ") + json.dumps(name) + ': {"score": ', _json(np.round(score, 1)),
+        pieces += [("{" if i == 0 else "}, ") + json.dumps(name) + ': {"score": ', _json(_round1(score)),
                    f', "weight": {json.dumps(weights[name])}, "facts": {{']
         for j, (key, values) in enumerate(facts.items()):
             pieces += [(", " if j else "") + json.dumps(key) + ": ", _json(values)]
@@ -356,11 +368,11 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
     fs_score, fs_why, fs_facts = _first_session(f, c, booked)
     v_score, v_why, v_facts, velocity = _velocity(f, c)
     c_score, c_why, c_facts = _calls(prep, n, c)
-    g_score, g_why, g_facts = _goal(f, c)
+    g_score, g_why, g_facts = _goal(f, c, prep.at_ns)
     t_score, t_why, t_facts, primary_tutor = _tutor(recent, n, c)
     scores = {"first_session": fs_score, "velocity": v_score, "calls": c_score, "goal": g_score,
               "tutor_consistency": t_score}
-    total = np.round(sum(c.weights[k] * np.asarray(scores[k], dtype=float) for k in COMPONENTS), 1)
+    total = _round1(sum(c.weights[k] * np.asarray(scores[k], dtype=float) for k in COMPONENTS))
     tier = tier_for(total, c)
     masks = {name: mask for name, (mask, _) in fired(f, prep.at).items()}
     priority, action = _next_action(masks, tier, scores, c)
@@ -378,7 +390,7 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
         "customer_id": f["customer_id"].to_numpy(dtype=object),
         "computed_at": np.full(n, prep.at.to_datetime64()),
         "score": total, "tier": tier,
-        **{f"{k}_score": np.round(np.asarray(scores[k], dtype=float), 1) for k in COMPONENTS},
+        **{f"{k}_score": _round1(scores[k]) for k in COMPONENTS},
         "velocity": velocity.astype(float), "calls_14d": f["calls_14d"].to_numpy().astype(np.int64),
         "last_session_at": f["last_completed"].to_numpy(),
         "triggers": _trigger_list(masks, n),

@@ -30,8 +30,8 @@ TIER_LABELS: dict[str, str] = {
 
 _SCORE_FIELDS = (
     "fs_success", "fs_ok", "fs_low", "fs_unrated", "fs_no_show", "fs_none_new", "fs_none_waiting",
-    "fs_none_late", "fs_none_booked", "new_customer_velocity_floor", "goal_completed", "goal_in_progress",
-    "goal_none", "tutor_neutral",
+    "fs_none_late", "fs_none_booked", "new_customer_velocity_floor", "goal_completed_recent", "goal_completed",
+    "goal_in_progress", "goal_none", "tutor_neutral",
 )
 
 
@@ -59,7 +59,8 @@ class HealthConfig:
     fs_wait_days: int = 7
     fs_late_days: int = 14
     # session velocity
-    velocity_target: float = 2.0  # sessions/week that earns 100
+    # (sessions/week, score) points joined by straight lines; the last point's pace is the target
+    velocity_points: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 75.0), (2.0, 100.0))
     new_customer_days: int = 14  # younger customers are measured over their tenure and get the floor
     new_customer_velocity_floor: float = 60.0
     # inbound calls
@@ -68,8 +69,12 @@ class HealthConfig:
     heavy_reasons: tuple[str, ...] = ("billing", "cancellation")
     heavy_multiplier: float = 1.5
     # goal
-    goal_completed: float = 100.0
-    goal_in_progress: float = 70.0
+    # A reached goal is a fork: customers set a new one or leave (the goal_completed trigger says
+    # cross-sell), so a fresh completion scores below a goal in progress.
+    goal_in_progress: float = 80.0
+    goal_completed_recent: float = 40.0  # completed within goal_recent_days
+    goal_completed: float = 70.0  # completed longer ago and still a customer
+    goal_recent_days: int = 30
     goal_none: float = 50.0
     # tutor consistency
     tutor_recent_sessions: int = 10
@@ -99,8 +104,15 @@ class HealthConfig:
             raise ValueError("need 0 < fs_ok_rating <= fs_success_rating")
         if not 0 < self.fs_wait_days <= self.fs_late_days:
             raise ValueError("need 0 < fs_wait_days <= fs_late_days")
-        if self.velocity_target <= 0:
-            raise ValueError(f"velocity_target must be > 0 sessions/week; got {self.velocity_target}")
+        points = tuple((float(x), float(y)) for x, y in self.velocity_points)
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        if (len(points) < 2 or xs[0] != 0 or any(b <= a for a, b in zip(xs, xs[1:]))
+                or any(b < a for a, b in zip(ys, ys[1:])) or not all(0 <= y <= 100 for y in ys)):
+            raise ValueError("velocity_points must be 2+ (sessions/week, score) points starting at 0 sessions/week, "
+                             f"pace increasing, scores 0-100 and not decreasing; got {self.velocity_points}")
+        object.__setattr__(self, "velocity_points", points)
+        if self.goal_recent_days < 0:
+            raise ValueError("goal_recent_days must be >= 0")
         if self.new_customer_days < 0:
             raise ValueError("new_customer_days must be >= 0")
         if self.call_penalty_14d < 0 or self.call_penalty_30d < 0 or self.heavy_multiplier < 1:
@@ -111,6 +123,11 @@ class HealthConfig:
         if not 0 <= lo < mid < hi < 100:
             raise ValueError(f"tier_bounds must be increasing whole scores within 0..99; got {self.tier_bounds}")
         object.__setattr__(self, "heavy_reasons", tuple(self.heavy_reasons))
+
+    @property
+    def velocity_target(self) -> float:
+        """The pace (sessions/week) that earns the top velocity score."""
+        return self.velocity_points[-1][0]
 
 
 def component_docs(config: HealthConfig | None = None) -> dict[str, str]:
@@ -129,9 +146,10 @@ def component_docs(config: HealthConfig | None = None) -> dict[str, str]:
         ),
         "velocity": (
             f"Weight {w['velocity']}. Completed sessions per week over the last 28 days (customers younger than "
-            f"28 days: over the days since signup, at least 7), scored in a straight line from 0 sessions/week = 0 "
-            f"to {c.velocity_target:g} sessions/week = 100 (more still counts as 100). Customers younger than "
-            f"{c.new_customer_days} days get at least {c.new_customer_velocity_floor:g}: too early to judge."
+            f"28 days: over the days since signup, at least 7), scored on straight lines between "
+            f"{', '.join(f'{x:g}/week = {y:g}' for x, y in c.velocity_points)} (faster still counts as "
+            f"{c.velocity_points[-1][1]:g}). Customers younger than {c.new_customer_days} days get at least "
+            f"{c.new_customer_velocity_floor:g}: too early to judge."
         ),
         "calls": (
             f"Weight {w['calls']}. 100 minus {c.call_penalty_14d:g} points per inbound support call in the last "
@@ -139,8 +157,11 @@ def component_docs(config: HealthConfig | None = None) -> dict[str, str]:
             f"{' or '.join(c.heavy_reasons) or 'nothing'} count {c.heavy_multiplier:g} times. Never below 0."
         ),
         "goal": (
-            f"Weight {w['goal']}. Goal completed = {c.goal_completed:g}, goal in progress = {c.goal_in_progress:g}, "
-            f"no goal set = {c.goal_none:g}. A goal completed after the scoring time counts as in progress."
+            f"Weight {w['goal']}. Goal in progress = {c.goal_in_progress:g}; goal completed in the last "
+            f"{c.goal_recent_days} days = {c.goal_completed_recent:g} (a fork: customers who reach their goal "
+            f"often leave unless they set a new one, so cross-sell now); completed earlier and still here = "
+            f"{c.goal_completed:g}; no goal set = {c.goal_none:g}. A goal completed after the scoring time "
+            f"counts as in progress."
         ),
         "tutor_consistency": (
             f"Weight {w['tutor_consistency']}. Share of the customer's last {c.tutor_recent_sessions} completed "

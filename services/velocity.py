@@ -22,7 +22,7 @@ import pandas as pd
 from services.triggers import DAY_NS, NAT, _dt, _ids, _ns, as_timestamp, prepare
 
 WEEK_NS = 7 * DAY_NS
-DEFAULT_BENCHMARK = 2.0  # sessions/week we hold customers to (HealthConfig.velocity_target by default)
+DEFAULT_BENCHMARK = 2.0  # sessions/week we hold customers to (= HealthConfig().velocity_target)
 FREQS = {"M": "M", "W": "W-SUN"}
 
 

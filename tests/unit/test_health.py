@@ -60,11 +60,12 @@ def test_hand_worked_score():
     row = one([customer("c1", signup_date=OLD)], sess, [call("c1", AT - 2 * D, reason_code="billing")])
     assert row["first_session_score"] == pytest.approx(100)
     assert row["velocity"] == pytest.approx(1.0)
-    assert row["velocity_score"] == pytest.approx(50)
+    assert row["velocity_score"] == pytest.approx(75)  # 1/week
     assert row["calls_score"] == pytest.approx(62.5)  # 100 - 25 x 1.5 (billing)
-    assert row["goal_score"] == pytest.approx(70)
+    assert row["goal_score"] == pytest.approx(80)
     assert row["tutor_consistency_score"] == pytest.approx(80)  # t1 in 4 of 5
-    assert row["score"] == pytest.approx(0.3 * 100 + 0.25 * 50 + 0.2 * 62.5 + 0.15 * 70 + 0.1 * 80)  # 73.5
+    # 0.3 x 100 + 0.25 x 75 + 0.2 x 62.5 + 0.15 x 80 + 0.1 x 80 = 81.25, shown as 81.3 (halves up)
+    assert row["score"] == pytest.approx(81.3)
     assert row["tier"] == "healthy"
     assert row["calls_14d"] == 1
     assert row["last_session_at"] == pd.Timestamp(AT - 2 * D)
@@ -131,8 +132,10 @@ def test_a_booked_first_session_lifts_the_no_session_score():
 
 # velocity ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("count, velocity, expected", [(0, 0, 0), (2, 0.5, 25), (4, 1, 50), (8, 2, 100), (12, 3, 100)])
-def test_velocity_component_is_linear_to_the_target(count, velocity, expected):
+@pytest.mark.parametrize("count, velocity, expected", [
+    (0, 0, 0), (2, 0.5, 37.5), (4, 1, 75), (6, 1.5, 87.5), (8, 2, 100), (12, 3, 100),
+])
+def test_velocity_component_is_piecewise_linear(count, velocity, expected):
     sess = [session("c1", AT - 100 * D, rating=5)]
     sess += [session("c1", AT - (1 + i * 26 / max(count, 1)) * D) for i in range(count)]
     row = one([customer("c1", signup_date=OLD)], sess)
@@ -151,9 +154,9 @@ def test_new_customers_are_measured_over_their_tenure_with_a_floor():
     ten = (AT - 10 * D).date()  # 10.5 days: 3 sessions = 3 x 7 / 10.5 = 2/week -> 100
     sess = [session("c1", AT - d * D) for d in (1, 4, 8)]
     assert one([customer("c1", signup_date=ten)], sess)["velocity_score"] == pytest.approx(100)
-    twenty = (AT - 20 * D).date()  # 20.5 days: 2 sessions = 0.683/week -> 34.1, no floor any more
+    twenty = (AT - 20 * D).date()  # 20.5 days: 2 sessions = 0.683/week -> 75 x 0.683 = 51.2, no floor any more
     row = one([customer("c1", signup_date=twenty)], [session("c1", AT - d * D) for d in (1, 4)])
-    assert row["velocity_score"] == pytest.approx(100 * (2 * 7 / 20.5) / 2, abs=0.05)
+    assert row["velocity_score"] == pytest.approx(75 * (2 * 7 / 20.5), abs=0.05)
     assert row["velocity"] == pytest.approx(0.5)  # the contract's velocity is always /4
 
 
@@ -180,8 +183,9 @@ def test_calls_component(calls, expected):
 # goal --------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("status, completed_at, expected", [
-    ("completed", AT - D, 100), ("completed", None, 100), ("completed", AT + D, 70),
-    ("in_progress", None, 70), ("none", None, 50),
+    ("completed", AT - D, 40), ("completed", AT - 30 * D + timedelta(minutes=1), 40),
+    ("completed", AT - 30 * D, 70), ("completed", None, 70), ("completed", AT + D, 80),
+    ("in_progress", None, 80), ("none", None, 50),
 ])
 def test_goal_component(status, completed_at, expected):
     cust = [customer("c1", signup_date=OLD, goal_status=status, goal_completed_at=completed_at)]
@@ -258,8 +262,11 @@ def test_config_validation():
         HealthConfig(fs_success=120)
     with pytest.raises(ValueError, match="tier_bounds"):
         HealthConfig(tier_bounds=(70, 40, 85))
-    with pytest.raises(ValueError, match="velocity_target"):
-        HealthConfig(velocity_target=0)
+    with pytest.raises(ValueError, match="velocity_points"):
+        HealthConfig(velocity_points=((1, 0), (2, 100)))
+    with pytest.raises(ValueError, match="velocity_points"):
+        HealthConfig(velocity_points=((0, 50), (2, 40)))
+    assert HealthConfig(velocity_points=((0, 0), (3, 100))).velocity_target == 3
     cfg = HealthConfig(weights=dict.fromkeys(COMPONENTS, 0.2))
     assert sum(cfg.weights.values()) == pytest.approx(1)
 
@@ -295,12 +302,12 @@ def test_no_trigger_action_follows_the_tier():
     assert (thriving["tier"], thriving["triggers"], thriving["priority"]) == ("thriving", "", 5)
     assert thriving["intervention"].startswith("No action needed")
     # critical with no trigger firing: a no-show first session, one poor session since, 4 billing calls
-    # 20 days ago, no goal: 0.3x20 + 0.25x12.5 + 0.2x40 + 0.15x50 + 0.1x50 = 29.6
+    # 20 days ago, no goal: 0.3x20 + 0.25x18.75 + 0.2x40 + 0.15x50 + 0.1x50 = 31.1875
     sess = [session("c1", AT - 19 * D, status="no_show"), session("c1", AT - 18 * D, rating=1)]
     calls = [call("c1", AT - 20 * D, reason_code="billing")] * 4
     weak = one([customer("c1", signup_date=OLD, goal_status="none")], sess, calls)
     assert weak["triggers"] == ""
-    assert weak["score"] == pytest.approx(29.6)
+    assert weak["score"] == pytest.approx(31.2)
     assert weak["tier"] == "critical"
     assert weak["priority"] == 2
     assert weak["intervention"].endswith("first-session success")  # biggest weighted shortfall: 0.3 x 80
