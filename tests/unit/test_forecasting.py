@@ -165,6 +165,18 @@ def test_refresh_moves_baselines_to_new_hours():
     assert p["baseline"].tolist() == s["y"].iloc[-168:].tolist()
 
 
+def test_falls_back_to_seasonal_naive_when_it_cannot_beat_it():
+    # an exactly repeating week: "same hour last week" is perfect and nothing can beat it
+    week = np.tile(np.r_[np.zeros(8), np.arange(1.0, 17.0)], 7) * np.repeat([1, 1, 1, 1, 1, 3, 3], 24)
+    s = pd.DataFrame({"ts": pd.date_range("2024-02-05", periods=168 * 6, freq="h"), "y": np.tile(week, 6)})
+    f = DemandForecaster(train_days=42).fit(s)
+    assert f.validation_["seasonal_naive_mape"] == 0 and f.validation_["mape"]["prophet"] > 0
+    assert not f.validation_["beats_baseline"] and f.validation_["model"] == "seasonal_naive"
+    assert f.weights_ == {"prophet": 0.0, "seasonal_median": 0.0, "seasonal_naive": 1.0} and f.prophet_ is None
+    p = f.predict()
+    assert np.allclose(p["yhat"], week) and np.allclose(p["yhat_upper"], week)  # exact, and no error seen
+
+
 def test_needs_two_weeks():
     with pytest.raises(ValueError, match="two weeks"):
         DemandForecaster().fit(weekly_series(10))
