@@ -75,7 +75,7 @@ class BookingsMixin:
             todo = rows[~accept]
         return out
 
-    def new_bookings(self, rng, ci, ti, created, lday, thin: bool = True) -> np.ndarray:
+    def new_bookings(self, rng, ci, ti, created, lday, thin: bool = True, min_sched: int | None = None) -> np.ndarray:
         """Create bookings (planned outcome drawn now); returns their booking positions."""
         has = ti >= 0
         ci, ti, created, lday = ci[has], ti[has], created[has], lday[has]
@@ -93,6 +93,10 @@ class BookingsMixin:
                 ti[mi] = alt[ok]
                 sched[mi] = self.schedule(rng, ci[mi], ti[mi], created[mi], lday[mi])
         keep = sched >= 0
+        if min_sched is not None:  # warm-up: only the bookings still ahead when the window opens
+            early = keep & (sched <= min_sched)
+            self.booked[ti[early], (sched[early] // HOUR) % BOOK_RING] = False
+            keep &= ~early
         if thin:  # holidays: part of the demand simply does not happen
             hol = holiday_factor(self.local_day(np.maximum(sched, 0), ci))
             drop = keep & (rng.random(sched.size) > hol)

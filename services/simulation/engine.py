@@ -251,7 +251,14 @@ class Engine(BookingsMixin):
         lead = rng.choice([1, 2, 3, 4], new.size, p=[0.3, 0.35, 0.2, 0.15])
         self.new_bookings(rng, new, c.tutor[new], created, self.local_day(created, new) + lead, thin=False)
 
-    def _organic(self, rng, t0: int, t1: int, frac: float) -> None:
+    def warm_up(self, rng, days: int = 15) -> None:
+        """Bookings made in the days before the window that are still ahead when it opens."""
+        for k in range(-days, 0):
+            t0 = self.start + k * DAY
+            self.st_off = state_offsets(t0)
+            self._organic(rng, t0, t0 + DAY, 1.0, min_sched=self.start)
+
+    def _organic(self, rng, t0: int, t1: int, frac: float, min_sched: int | None = None) -> None:
         c = self.c
         season = self.season_fn(np.array([t0 // DAY]))[0]
         tenure = (t0 - c.signup_t) / DAY
@@ -268,7 +275,7 @@ class Engine(BookingsMixin):
         created = self.place(rng, ci, t0, t1, ACTIVITY)
         ti = self.current_tutor(rng, ci, created)
         lday = self.local_day(created, ci)
-        self.new_bookings(rng, ci, ti, created, lday + self.lead_days(rng, lday))
+        self.new_bookings(rng, ci, ti, created, lday + self.lead_days(rng, lday), min_sched=min_sched)
 
     def _local_hour(self, t: int, ci: np.ndarray) -> np.ndarray:
         return ((t + self.st_off[self.c.state[ci]] * HOUR) // HOUR) % 24

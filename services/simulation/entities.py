@@ -112,7 +112,7 @@ def make_tutors(rng: np.random.Generator, n: int, start: int, end: int) -> dict[
     primary = rng.choice(len(SUBJECTS), n, p=share)
     mask = (1 << primary).astype(np.int64)
     related = _related()
-    for p_extra in (0.45, 0.2):
+    for p_extra in (0.35, 0.12):
         extra = rng.random(n) < p_extra
         other = np.array([rng.choice(related[p]) for p in primary])
         mask = np.where(extra, mask | (1 << other), mask)
@@ -160,14 +160,14 @@ def make_availability(rng: np.random.Generator, tutors: dict, at: int) -> np.nda
             local[i, rng.integers(0, 5), 16:20] = True
         else:
             k = rng.integers(1, 3) if kind[i] == 2 else rng.integers(2, 5)
-            for d in rng.choice(5, k, replace=False):
+            for d in rng.choice(5, k, replace=False, p=[0.23, 0.23, 0.22, 0.2, 0.12]):
                 s = rng.integers(15, 19)
                 local[i, d, s:s + rng.integers(2, 5)] = True
         if kind[i] == 2 or rng.random() < 0.3:
             s = rng.integers(8, 11)
             local[i, 5, s:s + rng.integers(3, 6)] = True
         if kind[i] == 2 or rng.random() < 0.45:
-            s = rng.integers(14, 18)
+            s = rng.integers(15, 19)
             local[i, 6, s:s + rng.integers(2, 5)] = True
     flat = local.reshape(n, 168)
     # local hour-of-week h happens at UTC hour-of-week h - off

@@ -55,6 +55,7 @@ def simulate(customers: int, days: int, seed: int, start: int, end: int,
     eng.decline = (decline, end - 7 * DAY, 2.2)
     sim = np.random.default_rng([seed, 1])
     init_base(eng, sim, np.arange(n_base), start)
+    eng.warm_up(sim)
     first = n_base + n_new
     sidx = first + np.arange(len(scripts.trigger))
     eng.c.tutor[sidx] = scripts.tutor
@@ -95,6 +96,7 @@ def simulate(customers: int, days: int, seed: int, start: int, end: int,
             progress("simulating days", 0.05 + 0.75 * (k + 1) / days)
 
     expected = inc.expected_sessions(eng, end, days)
+    inc.place_window(shortage, expected, end)
     hours = inc.shape_shortage(eng, sim, shortage, expected, end)
     inc.ensure_supply(eng, sim, expected, end, shortage)
     mine = np.flatnonzero(campaigns["subj"] == shortage.subject)

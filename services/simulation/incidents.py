@@ -41,12 +41,11 @@ def choose_decline_tutor(rng, tutors: dict, end: int) -> int:
 
 
 def choose_shortage(rng, tutors: dict, end: int, avoid_subject: int, avoid_tutor: int) -> ShortagePlan:
-    """A busy subject, its window (from the first 22:00 UTC at least 12 hours after end: US evening),
-    and a few of its tutors leaving in the last days."""
+    """A busy subject and a few of its tutors leaving in the last days (the window itself is placed
+    on the subject's busiest hours once history is known: see place_window)."""
     top = [int(s) for s in np.argsort(-DEMAND_SHARE)[:6] if s != avoid_subject][:4]
     subj = int(rng.choice(top))
-    first = (end + 12 * HOUR + HOUR - 1) // HOUR * HOUR
-    start = first + ((22 - (first // HOUR) % 24) % 24) * HOUR
+    start = end + 12 * HOUR
     teach = ((tutors["mask"] >> subj) & 1).astype(bool)
     steady = teach & (tutors["left_t"] >= NEVER // 2) & (tutors["hired_t"] + ONBOARDING < end - 20 * DAY)
     steady[avoid_tutor] = False
@@ -70,6 +69,16 @@ def expected_sessions(eng, end: int, days: int) -> np.ndarray:
         cnt = np.bincount(s[m] * 168 + hour_of_week(t[m]), minlength=16 * 168).reshape(16, 168)
         out = np.maximum(out, cnt / max(span / 7, 1 / 7))
     return out * 1.15
+
+
+def place_window(plan: ShortagePlan, expected: np.ndarray, end: int) -> None:
+    """The WINDOW_HOURS consecutive hours, starting 12-30 hours after end, with the most expected
+    sessions of the subject."""
+    starts = end + np.arange(12, 31) * HOUR
+    hows = hour_of_week(starts[:, None] + np.arange(WINDOW_HOURS)[None, :] * HOUR)
+    best = int(np.argmax(expected[plan.subject, hows].sum(axis=1)))
+    plan.start = int(starts[best])
+    plan.end = plan.start + WINDOW_HOURS * HOUR
 
 
 def _scheduled(eng):

@@ -112,7 +112,7 @@ for _i, _seg in enumerate(SEGMENTS):
     PREF[_i, 5] = _SATURDAY * (1.4 if _seg == "test_prep" else 1.0)
     PREF[_i, 6] = _SUNDAY
 # relative session volume by weekday of the session (Mon..Sun): Friday/Saturday quiet, Sunday evening busy
-DOW_W = np.array([1.1, 1.12, 1.08, 1.0, 0.62, 0.55, 0.95])
+DOW_W = np.array([1.15, 1.15, 1.1, 1.05, 0.5, 0.42, 1.0])
 # when people use the app (bookings, signups): local hour shape
 ACTIVITY = _curve({0: 0.15, 2: 0.03, 5: 0.02, 7: 0.3, 9: 0.5, 12: 0.6, 15: 0.7, 18: 0.9, 20: 1.0, 22: 0.6, 23: 0.3})
 # when people phone support: local business hours
