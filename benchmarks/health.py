@@ -4,7 +4,7 @@
 
 Goal (DESIGN.md): both together < 5 s at 50,000 customers / ~540k sessions / ~90k calls on 2 cores,
 < 60 s at 500,000. Inputs are built with seeded numpy (the default) or, with --source simulation,
-by services.simulation.generate when that module exists. Prints numbers; asserts nothing.
+by services.simulation.generate (as of the end of its history). Prints numbers; asserts nothing.
 """
 from __future__ import annotations
 
@@ -82,9 +82,11 @@ def numpy_frames(customers: int, days: int = 180, seed: int = 42) -> dict[str, p
     return {"customers": cust, "sessions": sess, "inbound_calls": calls, "bookings": book}
 
 
-def simulation_frames(customers: int, days: int = 180, seed: int = 42) -> dict[str, pd.DataFrame]:
-    from services.simulation import generate  # another team's module; optional
-    return generate(customers=customers, days=days, seed=seed).frames
+def simulation_frames(customers: int, days: int = 180, seed: int = 42) -> tuple[dict[str, pd.DataFrame], datetime]:
+    """The project's generator (services.simulation), scored as of the end of its history."""
+    from services.simulation import generate
+    mp = generate(customers=customers, days=days, seed=seed)
+    return mp.frames, mp.end
 
 
 def timed(fn, repeat: int) -> tuple[float, float, object]:
@@ -100,8 +102,11 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 
 def run(customers: int, source: str, repeat: int, at: datetime | None) -> None:
     t0 = time.perf_counter()
-    frames = (simulation_frames if source == "simulation" else numpy_frames)(customers)
-    when = at or (frames["sessions"]["start_time"].max() if source == "simulation" else AT)
+    if source == "simulation":
+        frames, end = simulation_frames(customers)
+    else:
+        frames, end = numpy_frames(customers), AT
+    when = at or end
     print(f"{customers:,} customers, {len(frames['sessions']):,} sessions, {len(frames['inbound_calls']):,} calls, "
           f"{len(frames.get('bookings', [])):,} bookings (built in {time.perf_counter() - t0:.1f} s, as of {when})")
     args = (frames["customers"], frames["sessions"], frames["inbound_calls"], when)
