@@ -82,18 +82,17 @@ def _fmt(values) -> np.ndarray:
     return _per_unique(np.asarray(values, dtype=float), lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
 
 
-def _json_text(values) -> np.ndarray:
-    """JSON string literals ("..." escaped, null for missing) of an object array."""
+def _json_text(values, missing: str = "null", quoted: bool = True) -> np.ndarray:
+    """JSON string literals ("..." escaped; `missing` for None/NaN) of an object array; quoted=False
+    gives the escaped text alone, for source text (ids, goals) placed inside a longer JSON string."""
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    enc = json.encoder.encode_basestring
-    lits = np.array([enc(v if isinstance(v, str) else str(v)) for v in uniques] + ["null"], dtype=object)
-    return lits[codes]  # code -1 -> the trailing "null"
+    lits = [json.encoder.encode_basestring(str(v)) for v in uniques]
+    lits = np.array((lits if quoted else [x[1:-1] for x in lits]) + [missing], dtype=object)
+    return lits[codes]  # code -1 (missing) -> the trailing `missing`
 
 
 def _inline(values) -> np.ndarray:
-    """Source text (ids, goals) escaped for use inside a JSON string; missing -> ""."""
-    lits = _json_text(values)
-    return np.where(lits == "null", "", np.array([v[1:-1] for v in lits.tolist()], dtype=object) if len(lits) else lits)
+    return _json_text(values, missing="", quoted=False)
 
 
 def _json(values) -> np.ndarray:

@@ -117,8 +117,8 @@ class HealthConfig:
             raise ValueError("new_customer_days must be >= 0")
         if self.call_penalty_14d < 0 or self.call_penalty_30d < 0 or self.heavy_multiplier < 1:
             raise ValueError("call penalties must be >= 0 and heavy_multiplier >= 1")
-        if self.tutor_recent_sessions < 1 or not 1 <= self.tutor_min_sessions <= self.tutor_recent_sessions:
-            raise ValueError("need tutor_recent_sessions >= 1 and 1 <= tutor_min_sessions <= tutor_recent_sessions")
+        if not 1 <= self.tutor_recent_sessions <= 1000 or not 1 <= self.tutor_min_sessions <= self.tutor_recent_sessions:
+            raise ValueError("need 1 <= tutor_recent_sessions <= 1000 and 1 <= tutor_min_sessions <= tutor_recent_sessions")
         lo, mid, hi = self.tier_bounds
         if not 0 <= lo < mid < hi < 100:
             raise ValueError(f"tier_bounds must be increasing whole scores within 0..99; got {self.tier_bounds}")
