@@ -7,6 +7,7 @@ from __future__ import annotations
 SCHEDULE: dict[str, int] = {
     "ingest": 15,  # a source change reaches open pages within ~20 s
     "overview": 15,
+    "first-session": 3600,  # first-session statistics and tutor/subject/region alerts
     "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff
 }
 
