@@ -58,7 +58,7 @@ def _tutor_subjects(tutors: pd.DataFrame, split: str) -> pd.DataFrame:
 
 def _grid(start: datetime, hours: int) -> pd.DataFrame:
     ts = pd.date_range(pd.Timestamp(start).floor("h"), periods=hours, freq="h")
-    return pd.DataFrame({"ts": ts, "how": ts.dayofweek * 24 + ts.hour})
+    return pd.DataFrame({"ts": ts, "how": ts.day_of_week * 24 + ts.hour})
 
 
 def available_hours(tutors: pd.DataFrame, availability: pd.DataFrame, bookings: pd.DataFrame,

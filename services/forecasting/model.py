@@ -56,7 +56,7 @@ def clip_outliers(ts: pd.Series, y: np.ndarray, k: float | None, skip_days: set 
         return y.copy()
     ts = pd.Series(ts).reset_index(drop=True)
     ly = np.log1p(np.clip(y, 0, None))
-    how = (ts.dt.dayofweek * 24 + ts.dt.hour).to_numpy()
+    how = (ts.dt.day_of_week * 24 + ts.dt.hour).to_numpy()
     profile = pd.Series(ly).groupby(how).transform("median").to_numpy()
     resid = pd.Series(ly - profile)
     level = resid.rolling(168, center=True, min_periods=24).median().to_numpy()

@@ -71,7 +71,7 @@ def _holiday_frame(country: str | None, start: pd.Timestamp, end: pd.Timestamp) 
 
 def _features(ds: pd.Series, holidays: set) -> pd.DataFrame:
     """Day-kind columns for the conditional daily seasonalities."""
-    dow = ds.dt.dayofweek
+    dow = ds.dt.day_of_week
     is_holiday = ds.dt.normalize().isin(holidays)
     sunday_like = (dow == 6) | is_holiday
     return pd.DataFrame({

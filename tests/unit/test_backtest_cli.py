@@ -12,7 +12,7 @@ from manage import cli
 def write_series(path, days: int, seed: int = 0, freq: str = "h") -> None:
     rng = np.random.default_rng(seed)
     ts = pd.date_range("2024-03-04", periods=days * (24 if freq == "h" else 48), freq=freq)
-    hour, weekend = ts.hour.to_numpy(), ts.dayofweek.to_numpy() >= 5
+    hour, weekend = ts.hour.to_numpy(), ts.day_of_week.to_numpy() >= 5
     mu = 6 * np.where(weekend, 0.1 + np.exp(-0.5 * ((hour - 11) / 3) ** 2), 0.1 + np.exp(-0.5 * ((hour - 17) / 2) ** 2))
     pd.DataFrame({"when": ts.strftime("%Y-%m-%dT%H:%M:%SZ"), "count": rng.poisson(mu)}).to_csv(path, index=False)
 

@@ -17,7 +17,7 @@ def weekly_series(days: int, seed: int = 0, level: float = 20.0, start: str = "2
     """Hourly counts whose weekday and weekend days have different hourly shapes, Poisson noise."""
     rng = np.random.default_rng(seed)
     ts = pd.date_range(start, periods=days * 24, freq="h")
-    hour, weekend = ts.hour.to_numpy(), ts.dayofweek.to_numpy() >= 5
+    hour, weekend = ts.hour.to_numpy(), ts.day_of_week.to_numpy() >= 5
     weekday_shape = 0.05 + np.exp(-0.5 * ((hour - 17) / 2.0) ** 2) + 0.4 * np.exp(-0.5 * ((hour - 8) / 1.5) ** 2)
     weekend_shape = 0.05 + 0.8 * np.exp(-0.5 * ((hour - 11) / 3.0) ** 2)
     mu = level * np.where(weekend, weekend_shape, weekday_shape)
