@@ -32,7 +32,7 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
                                                TutorAvailability.end_hour))
         tiers = dict(conn.execute(select(HealthScore.tier, func.count()).group_by(HealthScore.tier)).all())
         history = read_frame(conn, select(HealthScoreHistory.day, func.count().label("at_risk"))
-                             .where(HealthScoreHistory.tier.in_(["critical", "at_risk"]),
+                             .where(HealthScoreHistory.tier.in_(["critical", "at-risk"]),
                                     HealthScoreHistory.day >= (at - timedelta(days=8)).date())
                              .group_by(HealthScoreHistory.day))
         open_critical = conn.execute(select(func.count()).select_from(Alert)
@@ -47,7 +47,7 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
     scored = sum(tiers.values())
     return OverviewInputs(
         sessions=sessions, bookings=bookings, tutors=tutors, availability=availability, at=at,
-        risk_now=(tiers.get("critical", 0) + tiers.get("at_risk", 0)) if scored else None,
+        risk_now=(tiers.get("critical", 0) + tiers.get("at-risk", 0)) if scored else None,
         risk_history=history, customers_scored=scored or None, open_critical=int(open_critical or 0),
         coverage_24h=coverage, daily_target=ctx.settings.sessions_daily_target or None)
 
