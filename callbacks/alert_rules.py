@@ -9,7 +9,6 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from auth import audit
 from layouts.alert_detail import when
-from layouts.alert_rules import RULE_FIELDS, field_id
 from models.base import get_engine
 from services import alert_queries as aq
 from services import alert_rules as rules
@@ -17,7 +16,6 @@ from services.jobs.context import utcnow
 from web_context import current_email, current_role, current_settings
 
 METHOD_COLORS = {"robust_zscore": "#dc3545", "sigma": "#fd7e14", "week_over_week": "#6f42c1", "consecutive_drops": "#0d6efd"}
-FIELD_IDS = [field_id(section, key) for section, key, *_ in RULE_FIELDS]
 
 
 def _engine():
@@ -100,16 +98,18 @@ def rule_metrics(tab, _message):
     return sorted(set(aq.metric_names(engine)) | set(aq.metric_rules(engine)))
 
 
-@callback(*[Output(fid, "value") for fid in FIELD_IDS], Input("alerts-rule-metric", "value"), prevent_initial_call=True)
+@callback(Output({"type": "alerts-rule-field", "section": ALL, "key": ALL}, "value"), Input("alerts-rule-metric", "value"),
+          prevent_initial_call=True)
 def load_rule(metric):
     """The settings in force for the chosen metric (defaults, pattern rules, its own rule) into the form."""
+    fields = [(o["id"]["section"], o["id"]["key"]) for o in ctx.outputs_list]
     if not metric:
-        return [no_update] * len(FIELD_IDS)
+        return [no_update] * len(fields)
     try:
         _base, saved, _own = rules.rule_configs(_engine(), metric)
     except rules.RuleError:
-        return [no_update] * len(FIELD_IDS)  # saved_note says why
-    return [getattr(getattr(saved, section), key) for section, key, *_ in RULE_FIELDS]
+        return [no_update] * len(fields)  # saved_note says why
+    return [getattr(getattr(saved, section), key) for section, key in fields]
 
 
 @callback(Output("alerts-rule-saved", "children"), Input("alerts-rule-metric", "value"),
@@ -181,7 +181,7 @@ def preview_or_save(_preview, _save, metric, values):
     window = series[series.index >= at - timedelta(days=30)]
     summary = html.Div([
         html.P([html.Strong(f"This draft would have fired {_counts(draft)} times"), " in the last 30 days; ",
-                f"the rule in force fired {_counts(before)}."], id="alerts-rule-counts"),
+                f"the rule in force would have fired {_counts(before)} times."], id="alerts-rule-counts"),
         html.Ul([html.Li(f"{e['start'][:16]} · {e['method']} · {e['severity']}: {e['why']}", className="small")
                  for e in draft["events"][:8]]),
         html.P(f"... and {len(draft['events']) - 8} more", className="small text-muted") if len(draft["events"]) > 8 else None,

@@ -16,6 +16,9 @@ SILENCE_COLUMNS = [
     {"field": "reason", "headerName": "Why", "minWidth": 260, "tooltipField": "reason"},
     {"field": "created_by", "headerName": "By"},
 ]
+EMPTY_FIGURE = {"data": [], "layout": {
+    "height": 420, "xaxis": {"visible": False}, "yaxis": {"visible": False},
+    "annotations": [{"text": "No preview yet", "showarrow": False, "font": {"size": 16, "color": "#6c757d"}}]}}
 DIRECTIONS = [{"label": "up or down", "value": "both"}, {"label": "up only", "value": "up"},
               {"label": "down only", "value": "down"}]
 # (detector section, setting, label, kind); kind: bool, float, int or direction
@@ -37,6 +40,13 @@ RULE_FIELDS = [
     ("consecutive_drops", "drops", "drops in a row", "int"),
     ("consecutive_drops", "min_total_drop_pct", "total fall ≥ %", "float"),
 ]
+
+
+def rule_fields() -> list[tuple[str, str, str, str]]:
+    """RULE_FIELDS that the installed detector knows (a renamed setting drops out instead of breaking the page)."""
+    from services.anomaly import DetectorConfig
+    config = DetectorConfig()
+    return [f for f in RULE_FIELDS if hasattr(getattr(config, f[0], None), f[1])]
 
 
 def field_id(section_name: str, key: str) -> dict:
@@ -90,7 +100,7 @@ def rules_tab() -> html.Div:
     except ImportError:
         return html.Div(empty_state("The anomaly detector is not installed.",
                                     "Detector rules can be tuned once services/anomaly is deployed."), className="pt-3")
-    settings_form = [_field(*f) for f in RULE_FIELDS]
+    settings_form = [_field(*f) for f in rule_fields()]
     return html.Div(dbc.Row([
         dbc.Col(section("Rule", [
             dbc.Label("Metric stream", className="small"),
@@ -108,6 +118,6 @@ def rules_tab() -> html.Div:
                 "Choose a metric, change thresholds, and preview how often the rule would have fired.",
                 className="text-muted")),
             dcc.Loading(dcc.Graph(id="alerts-rule-chart", config={"displaylogo": False}, style={"height": "420px"},
-                                  figure={"data": [], "layout": {"height": 420}})),
+                                  figure=EMPTY_FIGURE)),
         ]), lg=7),
     ], className="g-3"), className="pt-3")

@@ -84,7 +84,7 @@ def overrides_from(values: dict[tuple[str, str], object], base) -> dict:
     for (section, key), value in values.items():
         current = getattr(getattr(base, section), key)
         if value is None or value == "":
-            raise RuleError(f"{section}.{key} needs a value.")
+            raise RuleError(f"{section}.{key} needs a value (numbers: 0 or more).")
         if isinstance(current, bool):
             value = bool(value)
         elif isinstance(current, (int, float)):

@@ -3,6 +3,7 @@ comment, and is still acknowledged after a reload; a bad silence is refused with
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,11 +38,18 @@ def status_of(settings) -> str:
 
 
 def click(duo, selector: str) -> None:
-    """Scroll the element to the middle of the window first (the action bar sits low on the page)."""
-    element = duo.find_element(selector)
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    WebDriverWait(duo.driver, 10).until(lambda d: element.is_enabled() and element.is_displayed())
-    element.click()
+    """Scroll the element to the middle of the window, then click; again while the page is still settling."""
+    def attempt(driver):
+        element = duo.find_element(selector)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        if not (element.is_enabled() and element.is_displayed()):
+            return False
+        try:
+            element.click()
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            return False
+        return True
+    WebDriverWait(duo.driver, 10, poll_frequency=0.2).until(attempt)
 
 
 def click_row(duo, text: str) -> None:
@@ -106,4 +114,42 @@ def test_a_bad_silence_is_refused_with_a_message_and_a_good_one_is_listed(dash_d
     with get_engine(seeded.db_url).connect() as conn:
         silence = conn.execute(select(Silence)).one()
     assert silence.rule == "trigger.calls_14d" and silence.created_by == "ops@example.com"
+    assert duo.get_logs() == []
+
+
+@pytest.fixture
+def with_metric(seeded):
+    from services.jobs.context import utcnow
+    from tests.integration.test_alert_rules import seed_metric
+    seed_metric(get_engine(seeded.db_url), "sessions.booked", days=60, spikes=[(24 * 3, 70), (24 * 12, 40)],
+                at=utcnow().replace(minute=0, second=0, microsecond=0))  # the page previews up to now
+    return seeded
+
+
+def test_rule_preview_then_save(dash_duo, with_metric):
+    from models.derived import MetricRule
+    duo = logged_in_app(dash_duo, with_metric)
+    duo.wait_for_page(f"{duo.server_url}/alerts")
+    duo.driver.find_element(By.XPATH, "//a[contains(@class,'nav-link') and normalize-space()='Detector rules']").click()
+    duo.wait_for_element("#alerts-rule-metric", timeout=10)
+    duo.select_dcc_dropdown("#alerts-rule-metric", "sessions.booked")
+    threshold = '[id*="alerts-rule-field"][id*="robust_zscore"][id*="\\"threshold\\""]'
+    WebDriverWait(duo.driver, 10).until(lambda d: duo.find_element(threshold).get_attribute("value") == "5")
+    duo.wait_for_contains_text("#alerts-rule-saved", "No own rule", timeout=10)
+    click(duo, "#alerts-rule-preview")
+    duo.wait_for_contains_text("#alerts-rule-counts", "would have fired", timeout=20)
+    field = duo.find_element(threshold)
+    field.clear()
+    field.send_keys("-3")
+    click(duo, "#alerts-rule-preview")
+    # the browser refuses -3 below min=0 and sends no value; the page says what is wrong
+    duo.wait_for_contains_text("#alerts-rule-error", "robust_zscore.threshold needs a value", timeout=10)
+    field.clear()
+    field.send_keys("40")
+    click(duo, "#alerts-rule-save")
+    duo.wait_for_contains_text("#alerts-rule-saved-ok", "saved", timeout=10)
+    duo.wait_for_contains_text("#alerts-rule-saved", "ops@example.com", timeout=10)
+    with get_engine(with_metric.db_url).connect() as conn:
+        stored = conn.execute(select(MetricRule.metric, MetricRule.settings)).one()
+    assert stored.metric == "sessions.booked" and '"threshold": 40' in stored.settings
     assert duo.get_logs() == []
