@@ -74,7 +74,11 @@ class DemandForecaster:
 
     predict() returns DataFrame[ts, yhat, yhat_lower, yhat_upper, baseline] where ``baseline`` is
     the plain seasonal-naive forecast on the raw history, kept beside the model for comparison.
+    ``yhat`` minimises absolute error, so it is median-like: at a few sessions an hour it runs
+    below the mean (about -12 % at 1.5 an hour, -3 to -6 % at 100+ an hour in the backtests).
     """
+
+    KIND = "prophet_seasonal_ensemble"  # forecast_models.kind
 
     def __init__(self, horizon_h: int = 168, train_days: int = 90, interval: float = 0.95, seed: int = 0,
                  holidays: str | None = "US", median_weeks: int = 4, validation_h: int = 168,
@@ -247,7 +251,7 @@ class DemandForecaster:
         def arr(a):
             return [None if np.isnan(v) else float(v) for v in a]
         return json.dumps({
-            "format": FORMAT_VERSION, "kind": "prophet_seasonal_ensemble", "params": self._params(),
+            "format": FORMAT_VERSION, "kind": self.KIND, "params": self._params(),
             "weights": self.weights_, "q": self.q_, "validation": self.validation_,
             "train_start": self.train_start_.isoformat(), "train_end": self.train_end_.isoformat(),
             "ts_end": self.ts_end_.isoformat(), "raw": arr(self.raw_), "clean": arr(self.clean_),
