@@ -18,7 +18,7 @@ SEG_RATE = np.array([1.0, 0.9, 0.8, 1.25])                   # booking intensity
 SCRIPTED_HAZARD = 0.0004
 
 REASON = {r: i for i, r in enumerate(CALL_REASONS)}
-CALL_BASE = 0.0065
+CALL_BASE = 0.0072
 CALL_MEDIAN_S = np.array([360, 240, 480, 420, 300, 200])     # by CALL_REASONS order
 
 
@@ -92,8 +92,8 @@ def outcomes(rng: np.random.Generator, unreliable: np.ndarray, engaged: np.ndarr
     """
     n = unreliable.size
     risk = np.exp(0.5 * unreliable)
-    p_tut_res = 0.055 * risk
-    p_cus_res = 0.11 * np.where(engaged < -0.5, 1.3, 1.0)
+    p_tut_res = 0.06 * risk
+    p_cus_res = 0.13 * np.where(engaged < -0.5, 1.3, 1.0)
     p_cancel = 0.085 * np.where(engaged < -0.5, 1.4, 1.0)
     p_noshow = 0.022 * np.exp(0.6 * unreliable)
     u = rng.random(n)

@@ -75,7 +75,8 @@ class BookingsMixin:
             todo = rows[~accept]
         return out
 
-    def new_bookings(self, rng, ci, ti, created, lday, thin: bool = True, min_sched: int | None = None) -> np.ndarray:
+    def new_bookings(self, rng, ci, ti, created, lday, thin: bool = True, min_sched: int | None = None,
+                     season_max: np.ndarray | None = None) -> np.ndarray:
         """Create bookings (planned outcome drawn now); returns their booking positions."""
         has = ti >= 0
         ci, ti, created, lday = ci[has], ti[has], created[has], lday[has]
@@ -97,9 +98,14 @@ class BookingsMixin:
             early = keep & (sched <= min_sched)
             self.booked[ti[early], (sched[early] // HOUR) % BOOK_RING] = False
             keep &= ~early
-        if thin:  # holidays: part of the demand simply does not happen
-            hol = holiday_factor(self.local_day(np.maximum(sched, 0), ci))
-            drop = keep & (rng.random(sched.size) > hol)
+        if thin:  # holidays (and seasonality, for organic bookings): part of the demand does not happen
+            lday_s = self.local_day(np.maximum(sched, 0), ci)
+            p_keep = holiday_factor(lday_s)
+            if season_max is not None and keep.any():
+                days, pos = np.unique(lday_s, return_inverse=True)
+                subj = self.c.subj[ci].astype(np.int64)
+                p_keep = p_keep * self.season(days)[pos, subj] / season_max[subj]
+            drop = keep & (rng.random(sched.size) > p_keep)
             self.booked[ti[drop], (sched[drop] // HOUR) % BOOK_RING] = False
             keep &= ~drop
         ci, ti, created, sched = ci[keep], ti[keep], created[keep], sched[keep]
@@ -147,8 +153,8 @@ class BookingsMixin:
         b.rby[idx] = b.out_rby[idx]
         b.updated[idx] = b.ev[idx]
         self.touch("b", idx)
-        off = idx[np.isin(b.status[idx], (CANCELLED, RESCHEDULED))]
-        self.booked[b.tutor[off], (b.sched[off] // HOUR) % BOOK_RING] = False
+        # a cancelled lesson keeps its hour taken (so one customer never has two sessions at
+        # the same hour with the same tutor); a moved one frees it once its replacement is booked
         res = idx[b.status[idx] == RESCHEDULED]
         if res.size:
             self.pending = self.pending[~np.isin(self.pending, res)]
@@ -159,6 +165,7 @@ class BookingsMixin:
             ti = self.current_tutor(rng, ci, b.ev[again])
             shift = rng.choice(8, again.size, p=[0.12, 0.25, 0.2, 0.13, 0.1, 0.08, 0.06, 0.06])
             self.new_bookings(rng, ci, ti, b.ev[again], self.local_day(b.sched[again], ci) + shift, thin=False)
+            self.booked[b.tutor[res], (b.sched[res] // HOUR) % BOOK_RING] = False
         can = idx[b.status[idx] == CANCELLED]
         if can.size:  # a new customer whose first lesson fell through often books another
             ci = b.cust[can]

@@ -16,7 +16,7 @@ from services.simulation.table import Table
 
 NEVER = np.iinfo(np.int64).max // 4
 ONBOARDING = 14 * DAY
-RATE_BASE = 0.073  # session chains per active customer-day before multipliers
+RATE_BASE = 0.066  # session chains per active customer-day before multipliers
 
 CUSTOMER_SPEC = {
     "signup_t": ("i8", 0), "seg": ("i1", 0), "chan": ("i1", 0), "state": ("i1", 0), "subj": ("i1", 0),
@@ -80,6 +80,16 @@ class Engine(BookingsMixin):
             return 0.0
         tutor, since, drop = self.decline
         return np.where((ti == tutor) & (t > since), drop, 0.0)
+
+    def season(self, days: np.ndarray) -> np.ndarray:
+        """Subject demand multipliers [len(days), 16] for day numbers (cached by day)."""
+        days = np.asarray(days, dtype=np.int64)
+        cache = self.__dict__.setdefault("_season", {})
+        missing = [d for d in np.unique(days).tolist() if d not in cache]
+        if missing:
+            for d, row in zip(missing, self.season_fn(np.array(missing))):
+                cache[d] = row
+        return np.stack([cache[d] for d in days.tolist()]) if days.size else np.empty((0, 16))
 
     def tutor_active(self, t: int) -> np.ndarray:
         return (self.t["hired_t"] + ONBOARDING <= t) & (t < self.t["left_t"])
@@ -246,7 +256,7 @@ class Engine(BookingsMixin):
         if not new.size:
             return
         self.touch("c", new)
-        created = c.signup_t[new] + rng.integers(120, 1800, new.size)
+        created = np.minimum(c.signup_t[new] + rng.integers(120, 1800, new.size), np.maximum(t1, c.signup_t[new]))
         c.tutor[new] = self.assign(rng, c.subj[new], t0)
         lead = rng.choice([1, 2, 3, 4], new.size, p=[0.3, 0.35, 0.2, 0.15])
         self.new_bookings(rng, new, c.tutor[new], created, self.local_day(created, new) + lead, thin=False)
@@ -260,7 +270,9 @@ class Engine(BookingsMixin):
 
     def _organic(self, rng, t0: int, t1: int, frac: float, min_sched: int | None = None) -> None:
         c = self.c
-        season = self.season_fn(np.array([t0 // DAY]))[0]
+        # book at the subject's busiest level of the coming two weeks; new_bookings then thins each
+        # booking by its own day's level, so sessions follow seasonality on the day they happen
+        season = self.season(t0 // DAY + np.arange(15)).max(axis=0)
         tenure = (t0 - c.signup_t) / DAY
         rate = (RATE_BASE * c.base_rate * np.exp(c.eng) * season[c.subj] * behaviour.SEG_RATE[c.seg]
                 * np.where(c.goal_status == 2, 0.6, 1.0) * np.where(tenure < 21, 1.6, 1.0))
@@ -275,7 +287,8 @@ class Engine(BookingsMixin):
         created = self.place(rng, ci, t0, t1, ACTIVITY)
         ti = self.current_tutor(rng, ci, created)
         lday = self.local_day(created, ci)
-        self.new_bookings(rng, ci, ti, created, lday + self.lead_days(rng, lday), min_sched=min_sched)
+        self.new_bookings(rng, ci, ti, created, lday + self.lead_days(rng, lday), min_sched=min_sched,
+                          season_max=season)
 
     def _local_hour(self, t: int, ci: np.ndarray) -> np.ndarray:
         return ((t + self.st_off[self.c.state[ci]] * HOUR) // HOUR) % 24

@@ -16,7 +16,7 @@ from services.simulation.rhythms import DAY, hour_of_week, subject_season, test_
 from services.simulation.scripts import Scripts, plan
 
 BASE_FRAC = 0.93          # customers already signed up when the window opens, per target customer
-SIGNUP_RATE = 0.0024      # signups per day, per target customer
+SIGNUP_RATE = 0.0023      # signups per day, per target customer
 
 
 @dataclass

@@ -73,6 +73,14 @@ class Marketplace:
         out = pd.Series(prob, index=pd.Index(fr.cust_ids(eng, ok), name="customer_id"), name="p_churn_30d")
         return out.sort_index()
 
+    @property
+    def tutor_quality(self) -> pd.Series:
+        """The generator's latent tutor quality (standard normal; drives ratings). Not in the data:
+        for tests and benchmarks that check ratings follow quality."""
+        eng = self._run.eng
+        return pd.Series(eng.t["quality"].astype(float), index=pd.Index(eng.tutor_ids, name="tutor_id"),
+                         name="quality").sort_index()
+
     def advance(self, to: datetime) -> dict[str, pd.DataFrame]:
         """Live mode: rows new or changed in (last advanced time or end, to] — new bookings, sessions
         whose time came, calls, metric points, customer updates — latest version per key.
