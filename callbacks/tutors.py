@@ -1,0 +1,118 @@
+"""Tutors page callbacks: read the newest first-session computation, format cards, grids and the trend."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, html, no_update
+
+from layouts.components import empty_state
+from services import queries, tutor_queries
+from web_context import current_settings
+
+
+def _pct(value) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _rating(value) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _card(title: str, value: str, previous: str, id: str) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(title, className="text-muted small"),
+        html.Div(value, className="fs-4 fw-semibold", id=id),
+        html.Div(previous, className="small text-muted"),
+    ]), className="shadow-sm"), xs=6, md=3)
+
+
+def _cards(summary: dict) -> list:
+    now, before, label = summary["current"], summary["previous"], summary["previous_label"]
+    return [
+        _card("First sessions", f"{now['first_sessions']:,}", f"{label}: {before['first_sessions']:,}",
+              "tutors-card-first-sessions"),
+        _card("Success rate", _pct(now["success_rate"]),
+              f"{now['rated_completed']:,} rated · {label}: {_pct(before['success_rate'])}", "tutors-card-success"),
+        _card("Completion rate", _pct(now["completion_rate"]), f"{label}: {_pct(before['completion_rate'])}",
+              "tutors-card-completion"),
+        _card("Average rating", _rating(now["avg_rating"]), f"{label}: {_rating(before['avg_rating'])}",
+              "tutors-card-rating"),
+    ]
+
+
+def _records(df) -> list[dict]:
+    return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+@callback(Output("tutors-empty", "children"), Output("tutors-content", "style"), Output("tutors-asof", "children"),
+          Output("tutors-cards", "children"), Output("tutors-grid", "rowData"), Output("tutors-regions", "rowData"),
+          Output("tutors-subject", "options"),
+          Input("tutors-period", "value"), Input("tutors-subject", "value"),
+          Input("shell-data-version", "data"), Input("shell-refresh", "n_intervals"))
+def refresh(period, subject, _version, _n):
+    engine = queries.engine_for(current_settings())
+    summary = tutor_queries.summary(engine, period)
+    if summary is None:
+        return (empty_state("No first-session statistics yet",
+                            "Run `python manage.py run-jobs first-session` (it also runs every hour).",
+                            id="tutors-empty-state"),
+                {"display": "none"}, None, [], [], [], no_update)
+    grid = tutor_queries.tutor_grid(engine, period)
+    options = [{"label": s, "value": s} for s in tutor_queries.subjects_of(grid)]
+    shown = tutor_queries.filter_grid(grid, subject=subject)
+    asof = (f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from {summary['start']:%a %d %b %Y %H:%M} to "
+            f"{summary['end']:%a %d %b %Y %H:%M} UTC · computed as of {summary['computed_at']:%d %b %H:%M} UTC")
+    return (None, {}, asof, _cards(summary), _records(shown),
+            _records(tutor_queries.region_table(engine, period)), options)
+
+
+@callback(Output("tutors-selected", "data"), Input("tutors-grid", "cellClicked"), State("tutors-selected", "data"),
+          prevent_initial_call=True)
+def select(cell, current):
+    tutor_id = (cell or {}).get("rowId")
+    return tutor_id if tutor_id and tutor_id != current else no_update
+
+
+def _trend_figure(trend=None) -> go.Figure:
+    fig = go.Figure()
+    rated = trend[trend["rated_completed"] > 0] if trend is not None else []
+    if not len(rated):
+        message = "No rated first sessions in any stored 7-day window" if trend is not None else "Select a tutor"
+        fig.add_annotation(text=message, showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper", font={"color": "#6c757d"})
+        fig.update_xaxes(visible=False)
+    else:
+        trend = rated
+        fig.add_scatter(x=trend["computed_at"], y=trend["success_rate"], mode="lines+markers", name="success",
+                        customdata=trend[["successes", "rated_completed"]],
+                        hovertemplate="%{x|%d %b %H:%M}: %{y:.0%} (%{customdata[0]}/%{customdata[1]} rated)"
+                                      "<extra></extra>")
+    fig.add_hline(y=tutor_queries.LOW_SUCCESS, line_dash="dot", line_color="#dc3545",
+                  annotation_text=f"{tutor_queries.LOW_SUCCESS:.0%}", annotation_position="bottom right")
+    fig.update_layout(title={"text": "Success rate, rolling 7 days, per computation", "font": {"size": 13}},
+                      margin={"l": 40, "r": 10, "t": 40, "b": 30}, yaxis={"tickformat": ".0%", "range": [0, 1.05]},
+                      template="plotly_white", showlegend=False)
+    return fig
+
+
+@callback(Output("tutors-detail-title", "children"), Output("tutors-first-sessions", "rowData"),
+          Output("tutors-trend", "figure"),
+          Input("tutors-selected", "data"), Input("tutors-period", "value"), Input("shell-data-version", "data"))
+def detail(tutor_id, period, _version):
+    if not tutor_id:
+        return html.Span("Click a tutor in the grid above.", className="text-muted"), [], _trend_figure()
+    engine = queries.engine_for(current_settings())
+    found = tutor_queries.tutor_detail(engine, tutor_id, period)
+    info, rows = found["tutor"] or {}, found["sessions"]
+    outcome = np.select([rows["success"].astype(bool), rows["status"] == "no_show", rows["rating"].isna()],
+                        ["success", "no-show", "unrated"], "rated below 4")
+    rows = rows.assign(start_time=rows["start_time"].dt.strftime("%Y-%m-%d %H:%M"), outcome=outcome)
+    title = html.Div([
+        html.Span(info.get("name", tutor_id), className="fw-semibold", id="tutors-detail-name"),
+        html.Span(f" · {tutor_id} · {info.get('subjects', '')} · {info.get('region', '')} · {info.get('status', '')}",
+                  className="text-muted"),
+        html.Div(f"{len(rows)} first sessions in {tutor_queries.PERIOD_LABELS[period].lower()} "
+                 f"({found['start']:%d %b} – {found['end']:%d %b %H:%M} UTC), newest first", className="small"),
+    ])
+    return title, _records(rows), _trend_figure(tutor_queries.tutor_trend(engine, tutor_id))
