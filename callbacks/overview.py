@@ -12,6 +12,7 @@ from services.marketplace import __doc__ as DEFINITIONS
 from web_context import current_settings
 
 STATUS_COLOR = {"green": "success", "yellow": "warning", "red": "danger", "grey": "secondary"}
+STATUS_LABEL = {"green": "good", "yellow": "watch", "red": "act now", "grey": "no data"}
 ARROWS = {"up": "bi-arrow-up-right", "down": "bi-arrow-down-right", "flat": "bi-arrow-right"}
 
 
@@ -49,7 +50,7 @@ def card(c: dict) -> dbc.Col:
         detail.append(html.Span(f" · target {c['target']:,.0f}", className="small text-muted"))
     return dbc.Col(html.A(dbc.Card(dbc.CardBody([
         html.Div([html.Span(c["label"], className="small text-muted"),
-                  html.Span(className=f"badge rounded-pill bg-{color} ms-auto", children=c["status"])],
+                  html.Span(className=f"badge rounded-pill bg-{color} ms-auto", children=STATUS_LABEL[c["status"]])],
                  className="d-flex align-items-center"),
         html.Div(fmt(c["value"], c["unit"]), className=f"display-6 fw-semibold text-{color}",
                  id=f"overview-value-{c['key']}"),

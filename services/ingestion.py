@@ -87,7 +87,7 @@ def ingest_record(engine: Engine, adapter: Adapter, record: str, settings: Setti
     counts["quarantined"] = _quarantine(engine, adapter.name, record, bad, attempt_at)
     watermark = _new_watermark(raw, good, spec.watermark, since)
     _record_success(engine, adapter.name, record, attempt_at, watermark, counts, table)
-    log.info("ingested %s from %s: %s", record, adapter.name, counts)
+    log.debug("ingested %s from %s: %s", record, adapter.name, counts)
     return counts
 
 

@@ -28,7 +28,7 @@ DEFAULT_THRESHOLDS: dict[str, dict] = {
     "sessions_this_hour": {"direction": "high", "yellow": 0.8, "red": 0.6, "relative": True},
     "sessions_today": {"direction": "high", "yellow": 0.95, "red": 0.8, "relative": True},
     "avg_rating_7d": {"direction": "high", "yellow": 4.3, "red": 4.0},
-    "tutor_utilization": {"direction": "band", "green": [0.45, 0.85], "yellow": [0.3, 0.95]},
+    "tutor_utilization": {"direction": "band", "green": [0.25, 0.85], "yellow": [0.15, 0.95]},
     "csat_7d": {"direction": "high", "yellow": 0.85, "red": 0.75},
     "supply_balance": {"direction": "high", "yellow": 1.0, "red": 0.8},
     "customers_at_risk": {"direction": "low", "yellow": 0.15, "red": 0.25, "relative": True},
