@@ -32,7 +32,7 @@ from services.anomaly.config import Baseline
 from services.anomaly.prepare import Grid
 
 MAD_TO_SIGMA = 1.4826
-KINDS = ("trailing window", "hour-of-day", "hour-of-week")
+KINDS = ("trailing window", "hour-of-day", "hour-of-week", "hour-of-day on the same kind of day (weekday or weekend)")
 PREFER_SIMPLER = 0.95  # a richer profile must cut the typical miss by 5 % to be chosen
 
 
@@ -130,8 +130,9 @@ def _positive(y: np.ndarray, level: np.ndarray, mode: str) -> bool:
     return bool(len(obs) and obs.min() >= 0 and len(lv) and np.mean(lv > 0) >= 0.95)
 
 
-def _candidates(y, level, per, grid, cfg: Baseline):
-    """(code, rank, expected, classic mean, cycles) for each profile the data allows."""
+def _candidates(y, level, per, grid, cfg: Baseline, classic: bool = True):
+    """(code, rank, expected, classic mean, cycles) for each profile the data allows (the classic
+    mean, for the sigma method, only when asked: it is NaN otherwise)."""
     n = len(y)
     w = level_window(grid, cfg)
     out = [(0, 0, level, trailing(y, w, "mean", max(3, w // 2)), np.zeros(n))]
@@ -142,15 +143,22 @@ def _candidates(y, level, per, grid, cfg: Baseline):
         with np.errstate(all="ignore"):
             modes.append(("mul", np.where(level > 0, y / level, np.nan)))
     near = max(0, int(round(pd.Timedelta(minutes=15) / grid.step)))
-    for code, key, count in ((1, "day", cfg.days), (2, "week", cfg.weeks)):
-        if key not in per:
-            continue
-        offs = seasonal_offsets(per[key], count, near)
-        per_cycle = max(1, len(offs) // max(count, 1))
+    daytype = _daytype_order(grid) if "day" in per else None
+    for code, key, count in ((1, "day", cfg.days), (3, "daytype", cfg.days), (2, "week", cfg.weeks)):
+        if key == "daytype":
+            if daytype is None:
+                continue
+            per_cycle, need, rank = 1, 2, 1.5
+        else:
+            if key not in per:
+                continue
+            offs = seasonal_offsets(per[key], count, near)
+            per_cycle, need, rank = max(1, len(offs) // max(count, 1)), cfg.min_cycles, code
         for mode, rel in modes:
-            m = lag_matrix(rel, offs)
+            m = _same_group_lags(rel, daytype, count) if key == "daytype" else lag_matrix(rel, offs)
             got = np.sum(~np.isnan(m), axis=1) / per_cycle
-            prof, pmean = nanmedian_rows(m), nanstat_rows(m, "mean")
+            prof = nanmedian_rows(m)
+            pmean = nanstat_rows(m, "mean") if classic else np.full(n, np.nan)
             with np.errstate(all="ignore"):
                 if mode == "raw":
                     exp, cmean = prof, pmean
@@ -158,12 +166,33 @@ def _candidates(y, level, per, grid, cfg: Baseline):
                     exp, cmean = level * prof, level * pmean
                 else:
                     exp, cmean = level + prof, level + pmean
-            exp[got < cfg.min_cycles] = np.nan
-            out.append((code, code, exp, cmean, np.floor(got)))
+            exp[got < need] = np.nan
+            out.append((code, rank, exp, cmean, np.floor(got)))
     return out
 
 
-def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None) -> Expectation:
+def _daytype_order(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(order, sorted keys): points sorted by (time of day, weekday-or-weekend), then time."""
+    idx = grid.index
+    slot = np.rint(np.asarray((idx - idx.normalize()) / grid.step, dtype=float)).astype(np.int64)
+    key = slot * 2 + (idx.day_of_week.to_numpy() >= 5).astype(np.int64)
+    order = np.lexsort((np.arange(len(idx)), key))
+    return order, key[order]
+
+
+def _same_group_lags(x: np.ndarray, grouping: tuple[np.ndarray, np.ndarray], count: int) -> np.ndarray:
+    """out[t, j] = the j-th previous value of x in t's group (same time of day and kind of day)."""
+    order, keys = grouping
+    xs = x[order]
+    m = lag_matrix(xs, np.arange(1, count + 1))
+    same = lag_matrix(keys.astype(float), np.arange(1, count + 1)) == keys[:, None]
+    m[~same] = np.nan
+    out = np.empty_like(m)
+    out[order] = m
+    return out
+
+
+def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, classic: bool = True) -> Expectation:
     """Expected value and spread of every grid point.
 
     history: what the baseline learns from (default the values themselves); the detector passes
@@ -178,7 +207,7 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None) ->
     w = level_window(grid, cfg)
     minp = max(3, w // 2)
     level = trailing(h, w, "median", minp)
-    cands = _candidates(h, level, per, grid, cfg)
+    cands = _candidates(h, level, per, grid, cfg, classic)
 
     # choose, point by point, the profile with the smallest recent typical miss (richer ones pay 5 %)
     sel_window = max(24, int(round(cfg.select_days * grid.per_day)))
@@ -201,11 +230,11 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None) ->
     # spread: how far the chosen expectation has missed, pooled over the last spread_days and
     # refined by the same hour-of-day
     resid = np.abs(h - expected)
-    sq = (h - mean) ** 2
+    sq = (h - mean) ** 2 if classic else np.full(n, np.nan)
     pool_window = max(48, int(round(cfg.spread_days * grid.per_day)))
     pool_minp = max(12, min(pool_window // 4, per.get("day", 0)))
     pooled = MAD_TO_SIGMA * trailing(resid, pool_window, "median", pool_minp)
-    pooled_sd = np.sqrt(trailing(sq, pool_window, "mean", pool_minp))
+    pooled_sd = np.sqrt(trailing(sq, pool_window, "mean", pool_minp)) if classic else np.full(n, np.nan)
     spread, std = pooled, pooled_sd
     settled = np.isfinite(pooled)
     if "day" in per:
@@ -214,8 +243,9 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None) ->
         m = lag_matrix(resid, offs)
         got = np.sum(~np.isnan(m), axis=1)
         spread = _shrink(MAD_TO_SIGMA * nanmedian_rows(m), got, pooled)
-        mc = lag_matrix(sq, offs)
-        std = _shrink(np.sqrt(nanstat_rows(mc, "mean")), np.sum(~np.isnan(mc), axis=1), pooled_sd)
+        if classic:
+            mc = lag_matrix(sq, offs)
+            std = _shrink(np.sqrt(nanstat_rows(mc, "mean")), np.sum(~np.isnan(mc), axis=1), pooled_sd)
         settled &= got >= max(8, m.shape[1] // 5)
 
     floor = _floor(y, expected, w, minp, cfg)

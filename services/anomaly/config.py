@@ -42,6 +42,7 @@ class RobustZScore:
     threshold: float = 5.0             # one point this far out is an event
     sustained_threshold: float = 3.5   # ... or this far out for `sustained_points` in a row
     sustained_points: int = 3
+    sustained_minutes: float = 30.0    # ... and covering at least this long (5-minute noise runs are not news)
     direction: str = "both"
     routine_days: float = 7.0          # single-point spikes recurring more often than this are routine:
                                        # the single-point bar rises above them (0 = off)
@@ -74,12 +75,16 @@ class WeekOverWeek:
 
 @dataclass
 class ConsecutiveDrops:
-    """N consecutive drops of a smoothed per-period aggregate, with a minimum total fall."""
+    """N consecutive drops of a per-period aggregate (relative to the usual for that weekday)."""
     enabled: bool = True
     drops: int = 3
     period_hours: float = 24.0         # aggregate per day ...
-    smooth_periods: int = 7            # ... averaged over a trailing week (cancels weekday effects)
-    min_total_drop_pct: float = 10.0
+    seasonal_weeks: int = 3            # ... divided by its median on the same weekday of the last N weeks (0 = raw)
+    smooth_periods: int = 1            # optional trailing mean over this many periods
+    min_step_pct: float = 1.0          # a drop smaller than this is noise, not a drop
+    min_total_drop_pct: float = 10.0   # from before the first drop to the last
+    min_zscore: float = 3.0            # the fall must be unusual against past falls of the same length (0 = off)
+    history_weeks: int = 8
     agg: str = "mean"
     min_volume: float = 0.0
     min_coverage: float = 0.8

@@ -21,9 +21,11 @@ def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> l
     if np.isfinite(grid.values).sum() < 3:
         return []
     # two passes: the second learns its baseline without what the first one flagged
-    first = robust_flags(grid, expectation(grid, config.baseline), config)
+    # (the first pass skips what only the second needs: the sigma statistics and the routine-spike
+    # bar, whose only effect there would be to keep a few more spikes in the history)
+    first = robust_flags(grid, expectation(grid, config.baseline, classic=False), config, routine=False)
     history = np.where(first.flags, np.nan, grid.values)
-    ex = expectation(grid, config.baseline, history)
+    ex = expectation(grid, config.baseline, history, classic=config.sigma.enabled)
     fl = robust_flags(grid, ex, config)
     events: list[AnomalyEvent] = []
     if config.robust_zscore.enabled:
@@ -64,7 +66,7 @@ def detect_streams(points: pd.DataFrame, config_by_metric: Mapping[str, Mapping[
     """
     events: list[AnomalyEvent] = []
     if len(points):
-        frame = points[["metric", "ts", "value"]]
+        frame = points[["metric", "ts", "value"]].reset_index(drop=True)
         ts = pd.to_datetime(frame["ts"])
         if at is None:
             at_ts = ts.max()

@@ -54,15 +54,26 @@ def severity(score: float, config: DetectorConfig) -> str:
     return "info"
 
 
-def runs(flags: np.ndarray, gap: int) -> list[tuple[int, int]]:
-    """(first, last) positions of groups of True whose holes are at most `gap` - 1 points long."""
+def runs(flags: np.ndarray, gap: int, grow: float = 0.0) -> list[tuple[int, int]]:
+    """(first, last) positions of groups of True whose holes are at most `gap` - 1 points long.
+
+    grow > 0 lets a long group swallow what follows within grow x its length: the aftershocks of a
+    level shift (the baseline catching up, the daily shape re-scaling) belong to the same event.
+    """
     pos = np.flatnonzero(flags)
     if len(pos) == 0:
         return []
-    breaks = np.flatnonzero(np.diff(pos) > gap)
-    starts = np.concatenate([[0], breaks + 1])
-    ends = np.concatenate([breaks, [len(pos) - 1]])
-    return [(int(pos[s]), int(pos[e])) for s, e in zip(starts, ends)]
+    out = []
+    first = last = int(pos[0])
+    for p in pos[1:]:
+        p = int(p)
+        if p - last <= max(gap, grow * (last - first + 1)):
+            last = p
+        else:
+            out.append((first, last))
+            first = last = p
+    out.append((first, last))
+    return out
 
 
 def fmt(x: float) -> str:

@@ -21,6 +21,7 @@ class Flags:
     used: np.ndarray       # the bar the point passed (or the single-point bar where unflagged)
     sustained: np.ndarray  # flagged as part of a run rather than on its own
     raised: np.ndarray     # the single-point bar was raised above the configured one (routine spikes)
+    run_len: int = 3       # points in a row that make a sustained run
 
 
 def ready_mask(ex: Expectation, config: DetectorConfig) -> np.ndarray:
@@ -44,7 +45,7 @@ def _runs_of(over: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig) -> Flags:
+def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: bool = True) -> Flags:
     """Robust z against the seasonal baseline; a point is flagged alone at |z| >= threshold, or in a
     same-sign run of sustained_points at |z| >= sustained_threshold."""
     cfg = config.robust_zscore
@@ -57,11 +58,12 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig) -> Flags:
     warm = np.where(ex.seen < cfg.warmup_days * grid.per_day, cfg.warmup_factor, 1.0)
     single = cfg.threshold * warm
     sus_bar = cfg.sustained_threshold * warm
+    run_len = max(cfg.sustained_points, int(np.ceil(pd.Timedelta(minutes=cfg.sustained_minutes) / grid.step)))
     in_run = np.zeros(n, dtype=bool)
     for sign in (1.0, -1.0):
-        in_run |= _runs_of(sign * zz >= sus_bar, cfg.sustained_points)
+        in_run |= _runs_of(sign * zz >= sus_bar, run_len)
     raised = np.zeros(n, dtype=bool)
-    if cfg.routine_days > 0 and n:
+    if routine and cfg.routine_days > 0 and n:
         # Alert budget: the level that isolated |z| (runs excluded: those are events, not noise)
         # exceeded about once per routine_days over the last spread_days. A metric that spikes
         # routinely gets its single-point bar lifted above those spikes; a quiet one keeps threshold.
@@ -71,7 +73,7 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig) -> Flags:
         z_all = np.where(np.isfinite(z_raw), z_raw, np.nan)
         runs_all = np.zeros(n, dtype=bool)
         for sign in (1.0, -1.0):
-            runs_all |= _runs_of(sign * np.nan_to_num(z_all) >= sus_bar, cfg.sustained_points)
+            runs_all |= _runs_of(sign * np.nan_to_num(z_all) >= sus_bar, run_len)
         hist = np.where(runs_all, np.nan, np.minimum(np.abs(z_all), 3 * cfg.threshold))
         minp = min(window, max(50, int(round(2 * grid.per_day))))  # below 1/rate points this is the max: conservative
         q = pd.Series(hist).rolling(window, min_periods=minp).quantile(1.0 - rate).shift(1).to_numpy()
@@ -80,7 +82,7 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig) -> Flags:
         single = np.fmax(single, lifted)
     flags = (np.abs(zz) >= single) | in_run
     used = np.where(in_run & (np.abs(zz) < single), sus_bar, single)
-    return Flags(flags & ready, z, used, in_run & (np.abs(zz) < single), raised)
+    return Flags(flags & ready, z, used, in_run & (np.abs(zz) < single), raised, run_len)
 
 
 def _direction(z: np.ndarray, direction: str) -> np.ndarray:
@@ -111,7 +113,7 @@ def sigma_events(grid: Grid, ex: Expectation, config: DetectorConfig, metric: st
 def _events(grid, ex, config, metric, method, flags, fl: Flags, expected, spread) -> list[AnomalyEvent]:
     gap = max(2, grid.points(config.merge_gap_hours))
     out = []
-    for first, last in runs(flags, gap):
+    for first, last in runs(flags, gap, grow=1.0):
         span = np.arange(first, last + 1)
         span = span[flags[span]]
         ratio = np.abs(fl.z[span]) / fl.used[span]
@@ -152,7 +154,7 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
                 f"(median of {_basis(ex, peak)}, scaled to the current level; spread {fmt(spr)} = 1.4826 x "
                 f"median miss at this hour); ")
         if fl.sustained[peak]:
-            text += f"{cfg.sustained_points}+ points in a row beyond {thr:.1f}"
+            text += f"{fl.run_len}+ points in a row beyond {thr:.1f}"
         else:
             text += f"threshold {thr:.1f}"
             if fl.raised[peak]:

@@ -39,13 +39,22 @@ class BadRow:
     reason: str
 
 
+NICE_STEPS = [pd.Timedelta(x) for x in (
+    "1s", "2s", "5s", "10s", "15s", "20s", "30s", "1min", "2min", "3min", "5min", "10min", "15min", "20min",
+    "30min", "1h", "2h", "3h", "4h", "6h", "8h", "12h", "1D", "7D")]
+
+
 def infer_step(index: pd.DatetimeIndex) -> pd.Timedelta:
-    """Median positive spacing, rounded to the second (to the millisecond below one second)."""
+    """Median positive spacing, snapped to a round step (5 min, 1 h, ...) when within 5 % of one,
+    else rounded to the second; jittered timestamps must not make the grid drift off the clock."""
     diffs = np.diff(index.asi8)
     diffs = diffs[diffs > 0]
     if len(diffs) == 0:
         return pd.Timedelta(hours=1)
     step = pd.Timedelta(int(np.median(diffs)), unit="ns")
+    for nice in NICE_STEPS:
+        if abs(step - nice) <= 0.05 * nice:
+            return nice
     unit = "1s" if step >= pd.Timedelta(seconds=1) else "1ms"
     return max(step.round(unit), pd.Timedelta(unit))
 

@@ -104,57 +104,93 @@ def is_count(values: np.ndarray) -> bool:
 
 
 def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[AnomalyEvent]:
+    """Consecutive drops of the per-period aggregate.
+
+    Each period's aggregate (mean, or sum with agg="sum") is divided by its median on the same
+    weekday over the last seasonal_weeks weeks, so Friday -> Saturday -> Sunday is not a "drop" on a
+    metric that is always lower at weekends; a step of less than min_step_pct is not a drop; the
+    fall from before the first drop to the last must reach min_total_drop_pct and be unusual for
+    the metric (robust z against its past falls over the same number of periods).
+    """
     cfg = config.consecutive_drops
-    clean = grid.values
+    y = grid.values
     period = pd.Timedelta(hours=cfg.period_hours)
-    if period < grid.step:
+    if period < grid.step or not len(y):
         return []
     per = max(1, int(round(period / grid.step)))
     # buckets aligned to midnight UTC when the period divides a day, else to the first point
     origin = grid.index[0].normalize() if (pd.Timedelta(days=1) % period) == pd.Timedelta(0) else grid.index[0]
     bucket = ((grid.index - origin) // period).to_numpy().astype(np.int64)
     nb = int(bucket[-1]) + 1
-    ok = np.isfinite(clean)
-    sums = np.bincount(bucket[ok], weights=clean[ok], minlength=nb)
+    ok = np.isfinite(y)
+    sums = np.bincount(bucket[ok], weights=y[ok], minlength=nb)
     counts = np.bincount(bucket[ok], minlength=nb)
-    # a bucket counts once complete (its last grid point is in) and covered enough
-    last_slot = np.bincount(bucket, minlength=nb)  # grid points so far per bucket
-    complete = np.arange(nb) < (nb - 1)
-    if last_slot[-1] >= per:
-        complete[-1] = True
+    slots = np.bincount(bucket, minlength=nb)
+    complete = np.arange(nb) < nb - 1
+    complete[-1] = slots[-1] >= per  # the period under way is not compared until it is over
     with np.errstate(all="ignore"):
-        mean = np.where(complete & (counts >= cfg.min_coverage * per), sums / np.maximum(counts, 1), np.nan)
-    level = mean * (per if cfg.agg == "sum" else 1)
-    sm = pd.Series(level).rolling(cfg.smooth_periods, min_periods=cfg.smooth_periods).mean().to_numpy()
-    d = np.diff(sm, prepend=np.nan)
-    down = np.nan_to_num(d, nan=0.0) < 0
+        agg = np.where(complete & (counts >= cfg.min_coverage * per), sums / np.maximum(counts, 1), np.nan)
+    agg = agg * (per if cfg.agg == "sum" else 1)
+    week = int(round(pd.Timedelta(days=7) / period))
+    if cfg.seasonal_weeks > 0 and week >= 2:
+        usual = nanmedian_rows(lag_matrix(agg, np.arange(1, cfg.seasonal_weeks + 1) * week))
+        with np.errstate(all="ignore"):
+            v = np.where(usual > 0, agg / usual, np.nan)
+        relative = True
+    else:
+        v, relative = agg, False
+    if cfg.smooth_periods > 1:
+        v = pd.Series(v).rolling(cfg.smooth_periods, min_periods=cfg.smooth_periods).mean().to_numpy(dtype=float)
+    with np.errstate(all="ignore"):
+        step = v[1:] / v[:-1] - 1.0
+    down = np.concatenate([[False], np.nan_to_num(step, nan=0.0) <= -cfg.min_step_pct / 100.0])
+    down &= np.concatenate([[False], v[:-1] > 0])
     run = np.zeros(nb, dtype=np.int64)
-    for i in range(nb):
-        run[i] = run[i - 1] + 1 if (down[i] and i > 0) else (1 if down[i] else 0)
+    for i in range(1, nb):
+        run[i] = run[i - 1] + 1 if down[i] else 0
+    k = cfg.drops
+    with np.errstate(all="ignore"):
+        fall_k = np.log(v / np.concatenate([np.full(k, np.nan), v[:-k]])) if nb > k else np.full(nb, np.nan)
+    hist = lag_matrix(fall_k, np.arange(1, max(1, cfg.history_weeks * week) + 1))
+    center = nanmedian_rows(hist)
+    count = np.sum(np.isfinite(hist), axis=1)
+    spread = np.fmax(MAD_TO_SIGMA * nanmedian_rows(np.abs(hist - center[:, None])), LOG_SPREAD_FLOOR)
+    spread = spread * np.sqrt(np.fmax(1.0, 14.0 / np.fmax(count, 1)))
+    z = (fall_k - center) / spread
     flags = np.zeros(nb, dtype=bool)
     total = np.full(nb, np.nan)
-    for i in np.flatnonzero(run >= cfg.drops):
-        before = sm[i - run[i]]
-        if np.isfinite(before) and before > 0 and max(abs(before), abs(sm[i])) >= cfg.min_volume:
-            total[i] = 1 - sm[i] / before
-            flags[i] = total[i] * 100 >= cfg.min_total_drop_pct
+    for i in np.flatnonzero(run >= k):
+        before = v[i - run[i]]
+        level = max(abs(agg[i - run[i]]), abs(agg[i])) if np.isfinite(agg[i - run[i]]) else 0.0
+        if not (np.isfinite(before) and before > 0 and level >= cfg.min_volume):
+            continue
+        total[i] = 1 - v[i] / before
+        flags[i] = total[i] * 100 >= cfg.min_total_drop_pct
+        if cfg.min_zscore > 0:
+            flags[i] &= bool(count[i] >= 7 and z[i] <= -cfg.min_zscore)
     label = "daily" if cfg.period_hours == 24 else f"{cfg.period_hours:g}-hour"
     agg_word = "total" if cfg.agg == "sum" else "average"
-    smooth = f"{cfg.smooth_periods}-period trailing mean of the {label} {agg_word}" if cfg.smooth_periods > 1 else f"{label} {agg_word}"
     out = []
-    for first, last in runs(flags, 1):
+    for _, last in runs(flags, 1):
         i = last
-        start_b = i - int(run[i]) + 1
-        path = " -> ".join(fmt(v) for v in sm[start_b - 1:i + 1])
+        first_b = i - int(run[i]) + 1
+        raw_path = " -> ".join(fmt(x) for x in agg[first_b - 1:i + 1])
         fall = float(total[i])
         score = fall * 100 / cfg.min_total_drop_pct
-        start_ts = origin + start_b * period
-        end_ts = origin + (i + 1) * period - grid.step  # last grid point of the last bucket
-        why = (f"the {smooth} fell {int(run[i])} times in a row: {path} "
-               f"({-fall:+.1%} in total; fires at {cfg.drops} drops and {cfg.min_total_drop_pct:g}% total)")
-        details = {"drops": int(run[i]), "total_drop_pct": round(100 * fall, 2), "path": [float(v) for v in sm[start_b - 1:i + 1]],
-                   "period_hours": cfg.period_hours, "smooth_periods": cfg.smooth_periods}
+        start_ts = origin + first_b * period
+        end_ts = origin + (i + 1) * period - grid.step  # last grid point of the last period
+        why = f"the {label} {agg_word} fell {int(run[i])} periods in a row: {raw_path}"
+        if relative:
+            rel_path = " -> ".join(f"{x:.0%}" for x in v[first_b - 1:i + 1])
+            why += f" ({rel_path} of the usual for that weekday)"
+        why += f"; {-fall:+.1%} in total (fires at {k} drops of >= {cfg.min_step_pct:g}% and {cfg.min_total_drop_pct:g}% total"
+        if cfg.min_zscore > 0:
+            why += f"; robust z of the fall {float(z[i]):+.1f} against past {k}-period changes, needs {cfg.min_zscore:g}"
+        why += ")"
+        details = {"drops": int(run[i]), "total_drop_pct": round(100 * fall, 2),
+                   "path": [float(x) for x in agg[first_b - 1:i + 1]], "relative_to_weekday": relative,
+                   "period_hours": cfg.period_hours, "z": round(float(z[i]), 2)}
         out.append(AnomalyEvent(metric, "consecutive_drops", start_ts.to_pydatetime(), end_ts.to_pydatetime(),
-                                end_ts.to_pydatetime(), float(sm[i]), float(sm[start_b - 1]), round(score, 3),
+                                end_ts.to_pydatetime(), float(agg[i]), float(agg[first_b - 1]), round(score, 3),
                                 severity(score, config), why, details))
     return out

@@ -1,0 +1,210 @@
+"""The anomaly detector on hand-made series: what must fire fires once, at the right time, with its why."""
+import json
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from services.anomaly import DetectorConfig, detect_series, detect_streams, preview_rule, to_grid
+from services.anomaly.baseline import expectation
+
+NOISE = 3.0
+
+
+def seasonal(days: int = 42, freq: str = "1h", seed: int = 1, noise: float = NOISE, start: str = "2026-01-05") -> pd.Series:
+    """A daily cycle with a strong evening peak (100 at night, 180 at 19:00) plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(start, periods=int(pd.Timedelta(days=days) / pd.Timedelta(freq)), freq=freq)
+    h = idx.hour.to_numpy() + idx.minute.to_numpy() / 60
+    base = 100 + 80 * np.exp(-0.5 * ((h - 19) / 1.5) ** 2)
+    return pd.Series(base + rng.normal(0, noise, len(idx)), idx)
+
+
+def of(events, method="robust_zscore"):
+    return [e for e in events if e.method == method]
+
+
+def test_the_evening_peak_is_not_an_anomaly():
+    assert detect_series(seasonal()) == []
+
+
+def robust_sigma_at(s: pd.Series, ts: pd.Timestamp) -> tuple[float, float]:
+    """(z of the point as it is, the detector's spread there): what "n robust sigmas" means."""
+    grid = to_grid(s)
+    ex = expectation(grid, DetectorConfig().baseline)
+    i = grid.index.get_loc(ts)
+    return (grid.values[i] - ex.expected[i]) / ex.spread[i], ex.spread[i]
+
+
+def test_a_six_sigma_spike_is_one_event_at_its_time_with_the_numbers():
+    s = seasonal()
+    at = pd.Timestamp("2026-02-05 19:00")  # on top of the evening peak
+    z0, spread = robust_sigma_at(s, at)
+    s[at] += (6 - z0) * spread
+    events = detect_series(s, metric="bookings.rate")
+    assert len(events) == 1
+    e = events[0]
+    assert (e.method, e.metric) == ("robust_zscore", "bookings.rate")
+    assert e.start == e.peak_ts == e.end == at
+    assert e.value == pytest.approx(s[at])
+    assert e.expected == pytest.approx(180, abs=3 * NOISE)
+    assert e.details["z"] == pytest.approx(6, abs=0.01)
+    assert "6.0 robust sigmas above the expected" in e.why
+    assert f"{e.value:.0f}" in e.why and f"{e.expected:.0f}" in e.why
+    assert "threshold 5.0" in e.why
+    assert e.severity == "info" and e.score == pytest.approx(1.2, abs=0.01)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_ten_noise_sigma_spike_is_found_whatever_the_noise(seed):
+    s = seasonal(seed=seed)
+    at = pd.Timestamp("2026-02-05 19:00")
+    s[at] += 10 * NOISE
+    assert [(e.method, e.start) for e in detect_series(s)] == [("robust_zscore", at)]
+
+
+def test_a_level_shift_is_one_merged_event_not_dozens():
+    s = seasonal()
+    shift = pd.Timestamp("2026-02-02 00:00")
+    s[s.index >= shift] += 15 * NOISE
+    robust = of(detect_series(s))
+    assert len(robust) == 1
+    e = robust[0]
+    assert e.start == shift
+    assert e.end - e.start >= pd.Timedelta(hours=6)  # many flagged hours, one event
+    assert e.details["points_flagged"] >= 6
+
+
+def test_a_flat_series_with_one_change():
+    idx = pd.date_range("2026-03-01", periods=24 * 20, freq="1h")
+    change = pd.Timestamp("2026-03-15 06:00")
+    gauge = pd.Series(np.where(idx >= change, 0.65, 0.5), idx)  # e.g. a utilisation gauge
+    events = of(detect_series(gauge))
+    assert len(events) == 1
+    assert events[0].start == change
+    assert events[0].value == 0.65 and events[0].expected == pytest.approx(0.5)
+    # a flat count is judged against Poisson noise: 10 -> 13 is nothing, 10 -> 30 is an event
+    assert of(detect_series(pd.Series(np.where(idx >= change, 13.0, 10.0), idx))) == []
+    assert [e.start for e in of(detect_series(pd.Series(np.where(idx >= change, 30.0, 10.0), idx)))] == [change]
+
+
+def test_missing_hours_duplicates_jitter_and_unsorted_rows():
+    s = seasonal(seed=2)
+    spike = pd.Timestamp("2026-02-07 04:00")
+    s[spike] += 12 * NOISE
+    rng = np.random.default_rng(5)
+    keep = rng.random(len(s)) > 0.2
+    keep[s.index.get_loc(spike)] = True
+    keep[24 * 20:24 * 22] = False  # a two-day hole
+    messy = s[keep]
+    jitter = pd.to_timedelta(rng.integers(-240, 240, len(messy)), unit="s")
+    messy.index = messy.index + jitter
+    messy = pd.concat([messy, messy.iloc[:30]]).sample(frac=1.0, random_state=3)  # duplicates, shuffled
+    events = of(detect_series(messy))
+    assert len(events) == 1
+    assert abs(pd.Timestamp(events[0].start) - spike) <= pd.Timedelta(minutes=5)
+
+
+def test_five_minute_sampling():
+    s = seasonal(days=14, freq="5min", seed=4)
+    start = pd.Timestamp("2026-01-15 10:00")
+    window = (s.index >= start) & (s.index < start + pd.Timedelta(minutes=30))
+    s[window] += 8 * NOISE
+    events = of(detect_series(s))
+    assert len(events) == 1
+    assert events[0].start == start and events[0].end == start + pd.Timedelta(minutes=25)
+
+
+@pytest.mark.parametrize("factor, fires", [(1.25, True), (1.15, False)])
+def test_week_over_week_fires_at_25_percent_not_15(factor, fires):
+    s = seasonal(days=42, noise=0.5)
+    s[s.index >= pd.Timestamp("2026-02-09")] *= factor
+    wow = of(detect_series(s), "week_over_week")
+    assert bool(wow) is fires
+    if fires:
+        assert len(wow) == 1
+        assert wow[0].start >= pd.Timestamp("2026-02-09")
+        assert "a week before (+2" in wow[0].why
+
+
+@pytest.mark.parametrize("steps, fires", [(3, True), (2, False)])
+def test_three_consecutive_daily_drops_fire_two_do_not(steps, fires):
+    s = seasonal(days=49, noise=0.5)
+    for k in range(steps):  # each of `steps` days 6 % below the one before, then it stays there
+        s[s.index >= pd.Timestamp("2026-02-09") + pd.Timedelta(days=k)] *= 0.94
+    drops = of(detect_series(s), "consecutive_drops")
+    assert bool(drops) is fires
+    if fires:
+        assert len(drops) == 1
+        assert drops[0].start == pd.Timestamp("2026-02-09")
+        assert drops[0].end == pd.Timestamp("2026-02-11 23:00")  # flagged once the third day is complete
+        assert "fell 3 periods in a row" in drops[0].why
+
+
+def test_per_metric_overrides_turn_a_method_off_and_change_a_threshold():
+    s = seasonal()
+    s[pd.Timestamp("2026-02-05 03:00")] += 8 * NOISE
+    points = pd.concat([pd.DataFrame({"metric": m, "ts": s.index, "value": s.to_numpy()}) for m in ("a", "b", "c.x")])
+    rules = {"a": {"robust_zscore": {"enabled": False}}, "b": {"robust_zscore": {"threshold": 50}},
+             "c.*": {"robust_zscore": {"threshold": 4.0}}}
+    found = detect_streams(points, rules)
+    assert list(found["metric"]) == ["c.x"]
+    assert set(found.columns) >= {"metric", "method", "start", "end", "peak_ts", "value", "expected", "score",
+                                  "severity", "why"}
+    assert "threshold 4.0" in found["why"].iloc[0]
+
+
+def test_at_ignores_later_data_and_agrees_with_the_full_run():
+    s = seasonal()
+    spike = pd.Timestamp("2026-02-05 03:00")
+    s[spike] += 8 * NOISE
+    assert detect_series(s, at=spike - timedelta(hours=1)) == []
+    as_of = detect_series(s, at=spike)
+    full = detect_series(s)
+    assert [e.start for e in as_of] == [e.start for e in full] == [spike]
+    assert as_of[0].value == full[0].value and as_of[0].expected == pytest.approx(full[0].expected)
+
+
+def test_detect_streams_recent_keeps_only_what_the_five_minute_job_needs():
+    s = seasonal()
+    spike = pd.Timestamp("2026-02-05 03:00")
+    s[spike] += 8 * NOISE
+    points = pd.DataFrame({"metric": "m", "ts": s.index, "value": s.to_numpy()})
+    assert len(detect_streams(points, at=spike + timedelta(minutes=5), recent=timedelta(minutes=10))) == 1
+    assert len(detect_streams(points, at=spike + timedelta(hours=2), recent=timedelta(minutes=10))) == 0
+    assert detect_streams(points.iloc[:0]).empty
+
+
+def test_the_literal_two_sigma_rule_is_there_and_noisy():
+    s = seasonal()
+    cfg = DetectorConfig.from_dict({"sigma": {"enabled": True}})
+    sigma = of(detect_series(s, cfg), "sigma")
+    assert len(sigma) > 5  # what "2 standard deviations" does on plain noise, over five weeks
+    assert "standard deviations" in sigma[0].why
+    assert of(detect_series(s, cfg)) == []
+
+
+def test_config_round_trips_and_refuses_typos():
+    cfg = DetectorConfig.from_dict({"week_over_week": {"threshold_pct": 30, "enabled": False}})
+    assert cfg.week_over_week.threshold_pct == 30.0 and not cfg.week_over_week.enabled
+    assert DetectorConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    with pytest.raises(ValueError, match="threshhold"):
+        DetectorConfig.from_dict({"robust_zscore": {"threshhold": 3}})
+    with pytest.raises(ValueError):
+        DetectorConfig.from_dict({"robust_zscore": {"enabled": "yes"}})
+    with pytest.raises(ValueError):
+        DetectorConfig.from_dict({"nonsense": {}})
+
+
+def test_events_serialise_and_preview_counts_them():
+    s = seasonal()
+    s[pd.Timestamp("2026-02-05 03:00")] += 10 * NOISE
+    s[pd.Timestamp("2026-02-10 05:00")] -= 10 * NOISE
+    event = detect_series(s)[0]
+    d = json.loads(json.dumps(event.to_dict()))
+    assert d["start"] == "2026-02-05T03:00:00" and d["method"] == "robust_zscore"
+    preview = preview_rule(s, {"robust_zscore": {"threshold": 6}}, days=30)
+    assert preview["by_method"]["robust_zscore"] == {"count": 2, "times": ["2026-02-05T03:00:00", "2026-02-10T05:00:00"]}
+    assert preview["total"] == 2 and "sigma" not in preview["by_method"]
+    assert preview_rule(s, {"robust_zscore": {"threshold": 6}}, days=2)["total"] == 0
