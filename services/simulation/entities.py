@@ -111,7 +111,7 @@ def make_tutors(rng: np.random.Generator, n: int, start: int, end: int) -> dict[
     share = DEMAND_SHARE / DEMAND_SHARE.sum()
     primary = rng.choice(len(SUBJECTS), n, p=share)
     mask = (1 << primary).astype(np.int64)
-    related = _related()
+    related = RELATED
     for p_extra in (0.35, 0.12):
         extra = rng.random(n) < p_extra
         other = np.array([rng.choice(related[p]) for p in primary])
@@ -143,6 +143,9 @@ def _related() -> dict[int, list[int]]:
         near = {x for g in groups if s in g for x in g} - {s}
         out[i] = [S[x] for x in sorted(near)] or [S["math"]]
     return out
+
+
+RELATED = _related()
 
 
 def make_availability(rng: np.random.Generator, tutors: dict, at: int) -> np.ndarray:

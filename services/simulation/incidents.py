@@ -13,7 +13,7 @@ import numpy as np
 
 from services.simulation.bookings import BOOK_RING, RESCHEDULED, SCHED
 from services.simulation.engine import NEVER, ONBOARDING
-from services.simulation.entities import DEMAND_SHARE
+from services.simulation.entities import DEMAND_SHARE, RELATED
 from services.simulation.rhythms import DAY, HOUR, hour_of_week, state_offsets
 
 WINDOW_HOURS = 6
@@ -178,6 +178,16 @@ def ensure_supply(eng, rng, expected: np.ndarray, end: int, plan: ShortagePlan |
             if plan and in_window[jj] and s != plan.subject:
                 cand &= ~teach[:, plan.subject]
             ids = np.flatnonzero(cand)
+            if ids.size < short[s, jj] and not (plan and s == plan.subject):  # others pick the subject up
+                other = active & ~teach[:, s] & ~busy[:, jj]
+                if plan and in_window[jj] and s != plan.subject:
+                    other &= ~teach[:, plan.subject]
+                extra = np.flatnonzero(other)
+                extra = extra[np.argsort(-np.isin(t["primary"][extra], RELATED[s]).astype(float) - rng.random(extra.size))]
+                extra = extra[: int(short[s, jj]) - ids.size]
+                t["mask"][extra] |= 1 << int(s)
+                teach[extra, s] = True
+                ids = np.concatenate([ids, extra])
             if not ids.size:
                 continue
             near = eng.avail[ids, (how - 1) % 168] | eng.avail[ids, (how + 1) % 168]
