@@ -95,7 +95,7 @@ def rule_metrics(tab, _message):
     if tab != "alerts-tab-rules":
         return no_update
     engine = _engine()
-    return sorted(set(aq.metric_names(engine)) | set(aq.metric_rules(engine)))
+    return sorted(set(aq.metric_names(engine)) | set(aq.derived_stream_names(engine)) | set(aq.metric_rules(engine)))
 
 
 @callback(Output({"type": "alerts-rule-field", "section": ALL, "key": ALL}, "value"), Input("alerts-rule-metric", "value"),

@@ -1,9 +1,10 @@
 """Read side of alerts for the alert center and the API: lists with filters, one alert with its
-history and deliveries, silences, deliveries, metric rules and metric series for rule previews."""
+history and deliveries, silences, deliveries, metric rules and metric series (stored metric_points and
+the streams derived from sessions and bookings) for rule previews."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import distinct, func, or_, select
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from models.derived import Alert, AlertDelivery, MetricRule, Silence
 from models.frames import read_frame
-from models.source import MetricPoint
+from models.source import Booking, MetricPoint, TutorSession
 from services.alert_store import history
 from services.alerts import OPEN_STATES, SEVERITIES, STATES, TYPES
 
@@ -126,6 +127,46 @@ def metric_series(engine: Engine, metric: str, since: datetime, until: datetime)
                                                             MetricPoint.ts <= until).order_by(MetricPoint.ts))
     df = read_frame(engine, stmt, parse_dates=["ts"])
     return pd.Series(df["value"].astype(float).to_numpy(), index=pd.DatetimeIndex(df["ts"]), name=metric)
+
+
+def derived_stream_names(engine: Engine) -> list[str]:
+    """The streams services.metric_streams derives from sessions and bookings, overall and per subject."""
+    from services.metric_streams import STREAM_RULES
+    bases = sorted(k.rstrip("*") for k in STREAM_RULES)
+    with engine.connect() as conn:
+        subjects = sorted(s for s in conn.execute(select(distinct(Booking.subject))).scalars() if s)
+    return bases + [f"{b}.{s}" for b in bases for s in subjects]
+
+
+def derived_series(engine: Engine, metric: str, since: datetime, until: datetime, window_hours: int = 6) -> pd.Series:
+    """One derived stream (see derived_stream_names) computed from the sessions and bookings of [since, until]."""
+    from services.metric_streams import STREAM_RULES, derive_streams
+    base = next((b for b in sorted((k.rstrip("*") for k in STREAM_RULES), key=len, reverse=True)
+                 if metric == b or metric.startswith(b + ".")), None)
+    if base is None:
+        return pd.Series(dtype=float, name=metric)
+    subject = metric[len(base) + 1:] or None
+    start = since - timedelta(hours=window_hours)
+    sessions = read_frame(engine, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
+                                         TutorSession.status)
+                          .where(TutorSession.start_time >= start, TutorSession.start_time < until),
+                          parse_dates=["start_time"])
+    bookings = read_frame(engine, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
+                          .where(or_(Booking.created_at.between(start, until), Booking.scheduled_time.between(start, until))),
+                          parse_dates=["created_at", "scheduled_time"])
+    points = derive_streams(sessions, bookings, since, until, subjects=[subject] if subject else [])
+    points = points[points["metric"] == metric]
+    return pd.Series(points["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(points["ts"]), name=metric)
+
+
+def detector_rules(engine: Engine) -> dict[str, dict]:
+    """metric or glob -> detector overrides in force: the derived streams' own (metric_streams.STREAM_RULES),
+    with the operators' metric_rules on top (a stored key replaces a built-in one)."""
+    try:
+        from services.metric_streams import STREAM_RULES
+    except ImportError:
+        STREAM_RULES = {}
+    return {**STREAM_RULES, **{k: v["settings"] for k, v in metric_rules(engine).items()}}
 
 
 def metric_rules(engine: Engine) -> dict[str, dict]:

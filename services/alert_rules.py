@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from models.derived import MetricRule, Silence
-from services.alert_queries import metric_series
+from services.alert_queries import derived_series, metric_series
 from services.jobs.context import utcnow
 
 EDIT_ROLES = ("admin", "ops")  # who may silence alerts and change detector rules
@@ -61,10 +61,11 @@ def end_silence(engine: Engine, silence_id: int, at: datetime | None = None) -> 
 def rule_configs(engine: Engine, metric: str):
     """(base, saved, stored): the config from glob rules and defaults only, the config in force for the
     metric (base plus its own rule), and the metric's own stored overrides."""
-    from services.alert_queries import metric_rules
+    from services.alert_queries import detector_rules, metric_rules
     from services.anomaly import config_for
-    rules = {k: v["settings"] for k, v in metric_rules(engine).items()}
-    own = rules.pop(metric, {})
+    rules = detector_rules(engine)
+    own = metric_rules(engine).get(metric, {}).get("settings", {})
+    rules.pop(metric, None)
     base = config_for(metric, rules)
     return base, _apply(base, own), own
 
@@ -125,8 +126,12 @@ def save_metric_rule(engine: Engine, metric: str, overrides: dict, user_email: s
 
 
 def load_series(engine: Engine, metric: str, days: int, at: datetime):
-    """The metric's points over the preview window plus the history its baselines need."""
-    series = metric_series(engine, metric, at - timedelta(days=days + PREVIEW_HISTORY_DAYS), at)
+    """The metric's points over the preview window plus the history its baselines need: from
+    metric_points, or derived from sessions and bookings for the services.metric_streams streams."""
+    since = at - timedelta(days=days + PREVIEW_HISTORY_DAYS)
+    series = metric_series(engine, metric, since, at)
+    if series.empty:
+        series = derived_series(engine, metric, since, at)
     if series.empty:
         raise RuleError(f"No data for {metric} in the last {days + PREVIEW_HISTORY_DAYS} days.")
     return series

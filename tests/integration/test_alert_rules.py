@@ -102,3 +102,27 @@ def test_preview_counts_what_a_threshold_would_have_fired_over_30_days(settings)
     assert all(pd.Timestamp(e["end"]) >= AT - timedelta(days=30) for e in default["events"])
     with pytest.raises(rules.RuleError, match="No data for nothing.here"):
         rules.load_series(engine, "nothing.here", 30, AT)
+
+
+def test_streams_derived_from_bookings_are_listed_and_previewed_with_their_built_in_rules(settings):
+    from tests.factories import booking, bookings_df, customer, customers_df, tutor, tutors_df
+    from tests.support.store import load_frames
+    engine = get_engine(settings.db_url)
+    rng = np.random.default_rng(5)
+    hours = pd.date_range(AT - timedelta(days=45), AT - timedelta(hours=1), freq="h")
+    rows = []
+    for h in hours:
+        n = rng.poisson(6) + (60 if h == AT - timedelta(days=4, hours=6) else 0)  # one burst 4 days ago
+        rows += [booking(f"c{i % 40}", scheduled_time=h.to_pydatetime() + timedelta(days=2), subject="math",
+                         created_at=h.to_pydatetime() + timedelta(minutes=5), updated_at=h.to_pydatetime())
+                 for i in range(n)]
+    load_frames(settings, {"customers": customers_df(*(customer(f"c{i}") for i in range(40))),
+                           "tutors": tutors_df(tutor("t1")), "bookings": bookings_df(*rows)})
+    names = aq.derived_stream_names(engine)
+    assert {"bookings.rate", "bookings.rate.math", "sessions.no_show_rate.math"} <= set(names)
+    base, saved, own = rules.rule_configs(engine, "bookings.rate.math")
+    assert own == {} and saved.week_over_week.agg == "sum"  # metric_streams.STREAM_RULES applies
+    series = rules.load_series(engine, "bookings.rate.math", 30, AT)
+    assert series.index.max() == AT - timedelta(hours=1) and series.sum() == pytest.approx(len(rows), rel=0.35)
+    result = rules.preview(series, saved, 30, AT, "bookings.rate.math")
+    assert any(pd.Timestamp(e["peak_ts"]) == AT - timedelta(days=4, hours=6) for e in result["events"])
