@@ -18,6 +18,13 @@ class Table:
             raise AttributeError(name)
         return cols[name][: self.n]
 
+    def __setattr__(self, name: str, value) -> None:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:  # `t.col *= x` rebinds: write through instead
+            cols[name][: self.n] = value
+        else:
+            object.__setattr__(self, name, value)
+
     def __len__(self) -> int:
         return self.n
 
