@@ -33,6 +33,7 @@ from services.anomaly.prepare import Grid
 
 MAD_TO_SIGMA = 1.4826
 KINDS = ("trailing window", "hour-of-day", "hour-of-week", "hour-of-day on the same kind of day (weekday or weekend)")
+MODES = ("raw", "add", "mul")  # plain median; shifted to the current level; scaled to it
 PREFER_SIMPLER = 0.95  # a richer profile must cut the typical miss by 5 % to be chosen
 
 
@@ -45,6 +46,7 @@ class Expectation:
     std: np.ndarray           # classic standard deviation of past residuals
     seen: np.ndarray          # observed points strictly before t
     cycles: np.ndarray        # seasonal samples behind the profile (0 for trailing window)
+    mode: np.ndarray          # index into MODES
     settled: np.ndarray       # the spread comes from same-hour-of-day history (always, without a daily period)
     period_points: dict[str, int]
     multiplicative: bool
@@ -131,11 +133,11 @@ def _positive(y: np.ndarray, level: np.ndarray, mode: str) -> bool:
 
 
 def _candidates(y, level, per, grid, cfg: Baseline, classic: bool = True):
-    """(code, rank, expected, classic mean, cycles) for each profile the data allows (the classic
+    """(code, rank, expected, classic mean, cycles, mode) for each profile the data allows (the classic
     mean, for the sigma method, only when asked: it is NaN otherwise)."""
     n = len(y)
     w = level_window(grid, cfg)
-    out = [(0, 0, level, trailing(y, w, "mean", max(3, w // 2)), np.zeros(n))]
+    out = [(0, 0, level, trailing(y, w, "mean", max(3, w // 2)), np.zeros(n), 0)]
     modes = [("raw", y)]  # plain median of the same phase: immune to a level dragged by an outage
     if cfg.seasonal_mode != "multiplicative":
         modes.append(("add", y - level))
@@ -167,7 +169,7 @@ def _candidates(y, level, per, grid, cfg: Baseline, classic: bool = True):
                 else:
                     exp, cmean = level + prof, level + pmean
             exp[got < need] = np.nan
-            out.append((code, rank, exp, cmean, np.floor(got)))
+            out.append((code, rank, exp, cmean, np.floor(got), MODES.index(mode)))
     return out
 
 
@@ -213,7 +215,7 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, cl
     sel_window = max(24, int(round(cfg.select_days * grid.per_day)))
     best = np.full(n, np.inf)
     choice = np.zeros(n, dtype=np.int64)
-    for i, (code, rank, exp, _, _) in enumerate(cands):
+    for i, (code, rank, exp, _, _, _) in enumerate(cands):
         # mean, not median, miss: a profile that is wrong every weekend (2 days in 7) must lose
         score = trailing(np.abs(h - exp), sel_window, "mean", max(12, sel_window // 8))
         if rank == 0:
@@ -226,6 +228,7 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, cl
     stack = lambda k: np.vstack([c[k] for c in cands])[choice, rows]  # noqa: E731
     expected, mean, cycles = stack(2), stack(3), stack(4)
     kind = np.array([c[0] for c in cands], dtype=np.int8)[choice]
+    mode = np.array([c[5] for c in cands], dtype=np.int8)[choice]
 
     # spread: how far the chosen expectation has missed, pooled over the last spread_days and
     # refined by the same hour-of-day
@@ -253,7 +256,7 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, cl
     std = np.fmax(std, floor)
     seen = np.concatenate([[0], np.cumsum(np.isfinite(y))[:-1]]) if n else np.zeros(0, dtype=np.int64)
     mult = _positive(y, level, cfg.seasonal_mode)
-    return Expectation(expected, spread, kind, mean, std, seen, cycles.astype(np.int16), settled, per, mult)
+    return Expectation(expected, spread, kind, mean, std, seen, cycles.astype(np.int16), mode, settled, per, mult)
 
 
 def _shrink(local: np.ndarray, count: np.ndarray, pooled: np.ndarray, prior: float = 20.0) -> np.ndarray:

@@ -69,14 +69,17 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
         # routinely gets its single-point bar lifted above those spikes; a quiet one keeps threshold.
         rate = 1.0 / (cfg.routine_days * grid.per_day)
         window = max(100, int(round(config.baseline.spread_days * grid.per_day)))
-        # the history includes the warm-up points not yet judged: spikes there count as routine too
+        # the history includes the warm-up points not yet judged: spikes there count as routine
+        # too (a metric that spiked on day 2 has not stopped spiking because we were not looking)
         z_all = np.where(np.isfinite(z_raw), z_raw, np.nan)
         runs_all = np.zeros(n, dtype=bool)
         for sign in (1.0, -1.0):
             runs_all |= _runs_of(sign * np.nan_to_num(z_all) >= sus_bar, run_len)
         hist = np.where(runs_all, np.nan, np.minimum(np.abs(z_all), 3 * cfg.threshold))
         minp = min(window, max(50, int(round(2 * grid.per_day))))  # below 1/rate points this is the max: conservative
-        q = pd.Series(hist).rolling(window, min_periods=minp).quantile(1.0 - rate).shift(1).to_numpy()
+        # up to an hour ago, so a burst under way does not lift its own bar
+        lag = max(1, grid.points(1.0))
+        q = pd.Series(hist).rolling(window, min_periods=minp).quantile(1.0 - rate).shift(lag).to_numpy()
         lifted = ROUTINE_MARGIN * np.nan_to_num(q)
         raised = lifted > single
         single = np.fmax(single, lifted)
@@ -134,11 +137,15 @@ def _events(grid, ex, config, metric, method, flags, fl: Flags, expected, spread
 
 def _basis(ex: Expectation, peak: int) -> str:
     kind, cycles = int(ex.kind[peak]), int(ex.cycles[peak])
+    if kind == 0:
+        return "the trailing days (no daily or weekly shape fits better yet)"
     if kind == 2:
-        return f"the same hour of the week over the last {cycles} weeks"
-    if kind == 1:
-        return f"the same hour of the day over the last {cycles} days"
-    return "the trailing day (no daily or weekly shape fits better yet)"
+        where = f"the same hour of the week over the last {cycles} weeks"
+    elif kind == 3:
+        where = f"the same hour on the last {cycles} days of the same kind (weekdays or weekends)"
+    else:
+        where = f"the same hour of the day over the last {cycles} days"
+    return where + ("", ", shifted to the current level", ", scaled to the current level")[int(ex.mode[peak])]
 
 
 def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, spr, z) -> str:
@@ -151,7 +158,7 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
     else:
         cfg = config.robust_zscore
         text = (f"{fmt(value)} at {when} is {abs(z):.1f} robust sigmas {word} the expected {fmt(exp)} "
-                f"(median of {_basis(ex, peak)}, scaled to the current level; spread {fmt(spr)} = 1.4826 x "
+                f"(median of {_basis(ex, peak)}; spread {fmt(spr)} = 1.4826 x "
                 f"median miss at this hour); ")
         if fl.sustained[peak]:
             text += f"{fl.run_len}+ points in a row beyond {thr:.1f}"

@@ -47,7 +47,7 @@ NICE_STEPS = [pd.Timedelta(x) for x in (
 def infer_step(index: pd.DatetimeIndex) -> pd.Timedelta:
     """Median positive spacing, snapped to a round step (5 min, 1 h, ...) when within 5 % of one,
     else rounded to the second; jittered timestamps must not make the grid drift off the clock."""
-    diffs = np.diff(index.asi8)
+    diffs = np.diff(pd.DatetimeIndex(index).as_unit("ns").asi8)
     diffs = diffs[diffs > 0]
     if len(diffs) == 0:
         return pd.Timedelta(hours=1)
