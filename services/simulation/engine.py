@@ -11,11 +11,11 @@ import numpy as np
 
 from services.simulation import behaviour
 from services.simulation.bookings import BOOK_RING, CANCELLED, SCHED, BookingsMixin
+from services.simulation.matching import ONBOARDING, MatchingMixin
 from services.simulation.rhythms import ACTIVITY, CALL_HOURS, DAY, HOUR, state_offsets
 from services.simulation.table import Table
 
 NEVER = np.iinfo(np.int64).max // 4
-ONBOARDING = 14 * DAY
 RATE_BASE = 0.066  # session chains per active customer-day before multipliers
 
 CUSTOMER_SPEC = {
@@ -36,7 +36,7 @@ BOOKING_SPEC = {
 }
 
 
-class Engine(BookingsMixin):
+class Engine(BookingsMixin, MatchingMixin):
     def __init__(self, customers: dict, tutors: dict, avail: np.ndarray, start: int, season_fn):
         n = customers["signup_t"].size
         self.c = Table(CUSTOMER_SPEC, capacity=n + 64)
@@ -93,48 +93,6 @@ class Engine(BookingsMixin):
 
     def tutor_active(self, t: int) -> np.ndarray:
         return (self.t["hired_t"] + ONBOARDING <= t) & (t < self.t["left_t"])
-
-    # --- tutor assignment ----------------------------------------------------------------------
-    def _candidates(self, t: int):
-        """Tutors open to new customers, per subject, as one sorted key array (subject + cumulative
-        share of the subject's weight): one searchsorted assigns any mix of subjects."""
-        key = int(t // DAY)
-        if key != self._cand_key:
-            c = self.c
-            live = (c.status != 2) & (c.tutor >= 0)
-            load = np.bincount(c.tutor[live], minlength=self.n_tutors)
-            ok = (self.t["hired_t"] + ONBOARDING <= t) & (self.t["left_t"] > t + DAY)
-            w = self.avail.sum(axis=1) * np.exp(0.25 * self.t["quality"]) / (1.0 + load / 8.0) * ok
-            tutors, keys, subj = [], [], []
-            for s in range(16):
-                teach = np.flatnonzero(((self.t["mask"] >> s) & 1).astype(bool) & (w > 0))
-                if teach.size:
-                    cw = np.cumsum(w[teach])
-                    tutors.append(teach)
-                    keys.append(s + cw / cw[-1])
-                    subj.append(np.full(teach.size, s))
-            self._cands = (np.concatenate(tutors), np.concatenate(keys), np.concatenate(subj))
-            self._cand_key = key
-        return self._cands
-
-    def assign(self, rng, subj: np.ndarray, at, exclude=None) -> np.ndarray:
-        """A tutor teaching each subject, favouring roomy, well-rated tutors (-1 when none)."""
-        subj = np.asarray(subj, dtype=np.int64)
-        at = np.asarray(at, dtype=np.int64)
-        tutors, keys, ksubj = self._candidates(int(at.min()) if at.size else self.start)
-
-        def draw(s):
-            pos = np.searchsorted(keys, s + rng.random(s.size) * (1 - 1e-9)).clip(0, keys.size - 1)
-            return np.where(ksubj[pos] == s, tutors[pos], -1)
-
-        out = draw(subj)
-        if exclude is not None:
-            exclude = np.asarray(exclude)
-            clash = np.flatnonzero(out == exclude)
-            if clash.size:
-                again = draw(subj[clash])
-                out[clash] = np.where(again == exclude[clash], -1, again)
-        return out
 
     # --- one step --------------------------------------------------------------------------------
     def step(self, rng, t0: int, t1: int, hazard: np.ndarray, day: int | None, scripted_churn: bool) -> None:

@@ -183,7 +183,8 @@ def ensure_supply(eng, rng, expected: np.ndarray, end: int, plan: ShortagePlan |
                 if plan and in_window[jj] and s != plan.subject:
                     other &= ~teach[:, plan.subject]
                 extra = np.flatnonzero(other)
-                extra = extra[np.argsort(-np.isin(t["primary"][extra], RELATED[s]).astype(float) - rng.random(extra.size))]
+                near_subject = np.isin(t["primary"][extra], RELATED[s]).astype(float)
+                extra = extra[np.argsort(-near_subject - rng.random(extra.size))]
                 extra = extra[: int(short[s, jj]) - ids.size]
                 t["mask"][extra] |= 1 << int(s)
                 teach[extra, s] = True

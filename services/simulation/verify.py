@@ -51,7 +51,10 @@ def firing(frames: dict[str, pd.DataFrame], at: datetime) -> dict[str, set]:
     n_done = done.groupby("customer_id").size()
     last_done = done.groupby("customer_id")["start_time"].max()
     recent14 = set(done.loc[done["start_time"] > at - 14 * d, "customer_id"])
-    in_window = lambda lo, hi: done[(done["start_time"] > at - lo * d) & (done["start_time"] <= at - hi * d)]  # noqa: E731
+
+    def in_window(lo: int, hi: int) -> pd.DataFrame:
+        return done[(done["start_time"] > at - lo * d) & (done["start_time"] <= at - hi * d)]
+
     v_now = in_window(28, 0).groupby("customer_id").size() / 4
     v_prev = in_window(56, 28).groupby("customer_id").size() / 4
     v = pd.concat([v_prev.rename("prev"), v_now.rename("now")], axis=1).fillna(0)
