@@ -2,8 +2,8 @@
 
     plan_deliveries(alerts, recipients_by_role, at, already) -> [Delivery]
 
-- critical alerts go out at once: the criticals one rule raised in one run (same rule, same
-  detected_at) are one message listing them, not one message each;
+- critical alerts go out at once: the criticals of one rule that no message carried yet (those it
+  raised since the last notify run, a minute apart) are one message listing them, not one each;
 - everything else waits for the hourly digest: one per recipient group (role) per hour window,
   grouped by rule with counts and the top items;
 - Slack (when a webhook is configured) gets the same grouping, one digest per hour for everyone.
@@ -191,7 +191,7 @@ def _not_covered(df: pd.DataFrame, channel: str, kind: str, group: str, already:
 def _immediate(channel, critical, recipients_by_role, already, routes, base_url, max_items) -> list[Delivery]:
     out = []
     todo = _not_covered(critical, channel, "immediate", "-", already)
-    for (rule, _run), group in todo.groupby(["rule", "detected_at"], sort=True):
+    for rule, group in todo.groupby("rule", sort=True):
         ids = tuple(sorted(int(i) for i in group["id"]))
         key = immediate_key(channel, rule, ids)
         if key in already:
@@ -278,7 +278,7 @@ def _ordered(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def render_immediate(group: pd.DataFrame, base_url: str, max_items: int = 10) -> tuple[str, str]:
-    """Subject and body of the message for the criticals one rule raised in one run."""
+    """Subject and body of the message for the new criticals of one rule."""
     group = _ordered(group)
     first = group.iloc[0]
     n = len(group)
@@ -287,7 +287,7 @@ def render_immediate(group: pd.DataFrame, base_url: str, max_items: int = 10) ->
         intro = f"A critical alert was raised by rule {first.rule}."
     else:
         subject = f"[CRITICAL] {n} alerts from {first.rule}: {first.title} and {n - 1} more"
-        intro = f"{n} critical alerts were raised together by rule {first.rule} at {_when(first.detected_at)}."
+        intro = f"{n} critical alerts were raised by rule {first.rule} (first at {_when(group['detected_at'].min())})."
     lines = [intro, ""]
     for i, alert in enumerate(group.head(max_items).itertuples(), 1):
         body = describe(alert, base_url)

@@ -35,7 +35,7 @@ def stored(deliveries: list[Delivery]) -> pd.DataFrame:
                         columns=["channel", "kind", "dedup_key", "alert_ids"])
 
 
-def test_criticals_of_one_rule_in_one_run_are_one_message_with_everything_a_reader_needs():
+def test_new_criticals_of_one_rule_are_one_message_with_everything_a_reader_needs():
     alerts = frame(alert(1), alert(2), alert(3, rule="anomaly.robust_zscore", type="anomaly"))
     plans = plan_deliveries(alerts, PEOPLE, T0 + timedelta(minutes=1), set(), base_url=BASE)
     assert [(d.channel, d.kind, d.alert_ids) for d in plans] == [
@@ -50,12 +50,12 @@ def test_criticals_of_one_rule_in_one_run_are_one_message_with_everything_a_read
     assert grouped.dedup_key.startswith("email:immediate:trigger.calls_14d:")
 
 
-def test_a_later_run_of_the_same_rule_is_a_new_message_and_nothing_is_repeated():
+def test_criticals_raised_after_a_message_are_a_new_message_and_nothing_is_repeated():
     first = plan_deliveries(frame(alert(1), alert(2)), PEOPLE, T0, set())
     later = frame(alert(1), alert(2), alert(4, at=T0 + timedelta(minutes=15)))
     second = plan_deliveries(later, PEOPLE, T0 + timedelta(minutes=16), covered(stored(first)))
     assert [d.alert_ids for d in second] == [(4,)]
-    # even if the store had grouped them differently (two writes with one detected_at), no alert goes out twice
+    # an alert raised in the same run but seen only now (written in a later batch) goes out alone
     same_run = frame(alert(1), alert(2), alert(5))
     third = plan_deliveries(same_run, PEOPLE, T0 + timedelta(minutes=16), covered(stored(first + second)))
     assert [d.alert_ids for d in third] == [(5,)]
