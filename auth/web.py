@@ -50,7 +50,8 @@ def _require_login():
         return None
     if path.startswith("/_dash-") or request.is_json:
         return jsonify(error="login required"), 401
-    return redirect(f"/login?next={path}")
+    from urllib.parse import quote
+    return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}")
 
 
 LOGIN_PAGE = """<!doctype html>

@@ -30,6 +30,8 @@ def login(client, email="ops@example.com", password="correct-horse"):
 def test_anonymous_requests_are_refused(client):
     page = client.get("/data-health")
     assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    deep = client.get("/alerts?id=3")  # a link from an alert email keeps its query through sign-in
+    assert deep.headers["Location"] == "/login?next=/alerts%3Fid%3D3"
     assert client.post("/_dash-update-component", json={"output": "x"}).status_code == 401
     assert client.get("/_dash-layout").status_code in (302, 401)
     api = client.get("/api/v1/openapi.json")
