@@ -24,17 +24,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _state(var_dir: Path) -> dict:
+    try:
+        return json.loads((Path(var_dir) / ANCHOR_FILE).read_text())
+    except (FileNotFoundError, ValueError, json.JSONDecodeError):
+        return {}
+
+
 def anchor_time(var_dir: Path) -> datetime:
     """The history's end: read from var_dir/synthetic.json, or now (floored to the hour) written there."""
-    path = Path(var_dir) / ANCHOR_FILE
+    state = _state(var_dir)
     try:
-        return datetime.fromisoformat(json.loads(path.read_text())["anchor"])
-    except (FileNotFoundError, KeyError, ValueError, json.JSONDecodeError):
+        return datetime.fromisoformat(state["anchor"])
+    except (KeyError, ValueError, TypeError):
         pass
     anchor = _now().replace(minute=0, second=0, microsecond=0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"anchor": anchor.isoformat()}))
+    _write_state(var_dir, {**state, "anchor": anchor.isoformat()})
     return anchor
+
+
+def _write_state(var_dir: Path, state: dict) -> None:
+    path = Path(var_dir) / ANCHOR_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state))
 
 
 class SyntheticAdapter:
@@ -60,10 +72,22 @@ class SyntheticAdapter:
     @classmethod
     def create(cls, settings, customers: int | None = None, days: int | None = None, seed: int | None = None,
                live: bool | None = None) -> "SyntheticAdapter":
-        """From settings (demo_customers, demo_days, demo_seed, live_synthetic, var_dir), with overrides."""
-        return cls(customers or settings.demo_customers, days or settings.demo_days,
-                   settings.demo_seed if seed is None else seed, anchor_time(settings.var_dir),
-                   settings.live_synthetic if live is None else live)
+        """From settings (demo_customers, demo_days, demo_seed, live_synthetic, var_dir), with overrides.
+
+        The size and seed the store was loaded with (by `demo`, which passes them explicitly) are
+        kept in var_dir/synthetic.json beside the anchor, so the app regenerates that same
+        marketplace even when its own DEMO_* settings differ.
+        """
+        anchor = anchor_time(settings.var_dir)
+        state = _state(settings.var_dir)
+        explicit = customers is not None or days is not None or seed is not None
+        customers = customers or (None if explicit else state.get("customers")) or settings.demo_customers
+        days = days or (None if explicit else state.get("days")) or settings.demo_days
+        seed = seed if seed is not None else (state.get("seed") if not explicit and "seed" in state else settings.demo_seed)
+        if explicit:
+            _write_state(settings.var_dir, {**state, "anchor": anchor.isoformat(), "customers": customers,
+                                            "days": days, "seed": seed})
+        return cls(customers, days, seed, anchor, settings.live_synthetic if live is None else live)
 
     def marketplace(self, progress: Callable[[str, float], None] | None = None):
         """The generated marketplace (generated on first use)."""

@@ -71,3 +71,13 @@ def test_live_fetch_adds_and_replaces_rows(tmp_path):
     assert ad.fetch("metric_points", ANCHOR)["ts"].max() <= now[0]
     again = ad.fetch("bookings", None)
     assert again.equals(later)  # same clock, same rows
+
+
+def test_app_regenerates_the_marketplace_the_demo_loaded(tmp_path):
+    """`demo --customers N` then the app on other DEMO_* settings: the adapter keeps the demo's size and seed."""
+    from tests.conftest import make_settings
+    from services.adapters.synthetic import SyntheticAdapter
+    settings = make_settings(tmp_path, demo_customers=5000, demo_days=180, demo_seed=42)
+    loaded = SyntheticAdapter.create(settings, customers=300, days=30, seed=7, live=False)
+    later = SyntheticAdapter.create(settings)
+    assert (later.customers, later.days, later.seed, later.anchor) == (300, 30, 7, loaded.anchor)
