@@ -39,7 +39,21 @@ def demo(customers, days, seed, out_dir, if_empty, as_json) -> None:
         result = write_demo_csv(out_dir, customers=customers, days=days, seed=seed, progress=not as_json)
     else:
         result = load_demo(s, customers=customers, days=days, seed=seed, if_empty=if_empty, progress=not as_json)
-    emit(result, as_json)
+    emit(result, as_json, _print_demo)
+
+
+def _print_demo(result: dict) -> None:
+    if "skipped" in result:
+        click.echo(f"demo: {result['skipped']}; nothing to do")
+        return
+    if "out" in result:
+        click.echo(f"wrote contract CSVs to {result['out']} in {result['seconds']} s:")
+        for record, n in result["rows"].items():
+            click.echo(f"  {record:<20}{n:>10,}")
+        return
+    click.echo(f"demo marketplace: {result['customers']:,} customers, {result['days']} days, seed {result['seed']}, "
+               f"loaded in {result['seconds']} s")
+    _print_summary(result["records"])
 
 
 @click.command("ingest")
