@@ -10,7 +10,8 @@ Each run, as of ``ctx.at``:
    each page period for the summary cards' "previous" values). A rerun at the same ``at`` replaces
    its own rows; old computations are thinned (``prune``);
 3. raises ``tutor.first_session_decline``, ``subject.first_session_low`` and
-   ``region.first_session_low`` through the alert service;
+   ``region.first_session_low`` through the alert service, unless the run is a backfill older than
+   the newest stored computation (alerts describe the present; a past run must not resolve them);
 4. bumps the data version topic ``tutor_performance`` so open pages redraw.
 """
 from __future__ import annotations
@@ -214,14 +215,21 @@ def run(ctx: JobContext) -> dict:
 
     started = time.perf_counter()
     rows = performance_rows(sessions, customers, first, at)
+    t = TutorPerformance.__table__
     with engine.begin() as conn:
-        t = TutorPerformance.__table__
+        newest = conn.execute(select(func.max(t.c.computed_at))).scalar()
         replaced = conn.execute(delete(t).where(t.c.computed_at == at)).rowcount
         written = insert_frame(conn, t, rows)
         pruned = prune(conn, at)
         bump_version(conn, TOPIC)
     timings["write_s"] = round(time.perf_counter() - started, 3)
 
+    summary = {"at": at.isoformat(), "first_sessions": len(first), "rows_written": written, "rows_replaced": replaced,
+               "rows_pruned": pruned, "timings": timings}
+    if newest is not None and at < pd.Timestamp(newest).to_pydatetime():
+        # A backfill behind the newest computation adds history; alerts describe the present and stay as they are.
+        summary["alerts"] = f"left alone: as of {at.isoformat()} is older than the newest computation ({newest})"
+        return summary
     started = time.perf_counter()
     declines = tutor_declines(first, at, min_first_sessions=settings.tutor_decline_min_first_sessions,
                               drop_points=settings.tutor_decline_points)
@@ -234,7 +242,5 @@ def run(ctx: JobContext) -> dict:
         RULES["region"]: sync_alerts(engine, RULES["region"], region_specs(low_regions), at),
     }
     timings["alerts_s"] = round(time.perf_counter() - started, 3)
-    return {"at": at.isoformat(), "first_sessions": len(first), "rows_written": written, "rows_replaced": replaced,
-            "rows_pruned": pruned, "declining_tutors": list(declines["tutor_id"]),
-            "low_subjects": list(low_subjects["subject"]), "low_regions": list(low_regions["region"]),
-            "alerts": alerts, "timings": timings}
+    return {**summary, "declining_tutors": list(declines["tutor_id"]), "low_subjects": list(low_subjects["subject"]),
+            "low_regions": list(low_regions["region"]), "alerts": alerts}

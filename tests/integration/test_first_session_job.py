@@ -130,6 +130,10 @@ def test_rerun_replaces_its_rows_keeps_alerts_and_clears_resolve(any_settings):
     assert "tutor.first_session_decline" not in rules(engine)
     assert count(engine, TutorPerformance) > rows  # a second computation
 
+    backfill = run_job("first-session", any_settings, at=AT - timedelta(hours=1))  # behind the newest computation
+    assert backfill["alerts"].startswith("left alone") and backfill["rows_written"] > 0
+    assert "tutor.first_session_decline" not in rules(engine)  # the past's decline is not raised again
+
 
 def test_decline_rule_settings_are_honoured(settings):
     engine = get_engine(settings.db_url)
