@@ -1,10 +1,12 @@
 """Tutors page callbacks: read the newest first-session computation, format cards, grids and the trend."""
 from __future__ import annotations
 
+import json
+
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from layouts.components import empty_state
 from services import queries, tutor_queries
@@ -41,8 +43,16 @@ def _cards(summary: dict) -> list:
     ]
 
 
+# What the grids show (plus band for the row colours); rates rounded: 5,000 tutors stay a small payload.
+GRID_FIELDS = ["tutor_id", "name", "subjects", "region", "status", "first_sessions", "rated_completed",
+               "success_rate", "completion_rate", "avg_rating", "wow_trend", "band"]
+ROUNDING = {"success_rate": 4, "completion_rate": 4, "avg_rating": 3, "wow_trend": 1, "rest_rate": 4, "gap_points": 1}
+
+
 def _records(df) -> list[dict]:
-    return df.astype(object).where(df.notna(), None).to_dict("records")
+    """Rows for AG Grid: NaN as null (pandas' C JSON writer is ~5x faster than to_dict at 5,000 rows)."""
+    return json.loads(df.round({k: v for k, v in ROUNDING.items() if k in df.columns}).to_json(
+        orient="records", date_format="iso"))
 
 
 @callback(Output("tutors-empty", "children"), Output("tutors-content", "style"), Output("tutors-asof", "children"),
@@ -63,7 +73,7 @@ def refresh(period, subject, _version, _n):
     shown = tutor_queries.filter_grid(grid, subject=subject)
     asof = (f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from {summary['start']:%a %d %b %Y %H:%M} to "
             f"{summary['end']:%a %d %b %Y %H:%M} UTC · computed as of {summary['computed_at']:%d %b %H:%M} UTC")
-    return (None, {}, asof, _cards(summary), _records(shown),
+    return (None, {}, asof, _cards(summary), _records(shown[GRID_FIELDS]),
             _records(tutor_queries.region_table(engine, period)), options)
 
 
@@ -74,12 +84,11 @@ def select(cell, current):
     return tutor_id if tutor_id and tutor_id != current else no_update
 
 
-def _trend_figure(trend=None) -> go.Figure:
+def _trend_figure(trend) -> go.Figure:
     fig = go.Figure()
-    rated = trend[trend["rated_completed"] > 0] if trend is not None else []
+    rated = trend[trend["rated_completed"] > 0]
     if not len(rated):
-        message = "No rated first sessions in any stored 7-day window" if trend is not None else "Select a tutor"
-        fig.add_annotation(text=message, showarrow=False,
+        fig.add_annotation(text="No rated first sessions in any stored 7-day window", showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper", font={"color": "#6c757d"})
         fig.update_xaxes(visible=False)
     else:
@@ -97,11 +106,11 @@ def _trend_figure(trend=None) -> go.Figure:
 
 
 @callback(Output("tutors-detail-title", "children"), Output("tutors-first-sessions", "rowData"),
-          Output("tutors-trend", "figure"),
+          Output("tutors-trend-box", "children"),
           Input("tutors-selected", "data"), Input("tutors-period", "value"), Input("shell-data-version", "data"))
 def detail(tutor_id, period, _version):
     if not tutor_id:
-        return html.Span("Click a tutor in the grid above.", className="text-muted"), [], _trend_figure()
+        return html.Span("Click a tutor in the grid above.", className="text-muted"), [], None
     engine = queries.engine_for(current_settings())
     found = tutor_queries.tutor_detail(engine, tutor_id, period)
     info, rows = found["tutor"] or {}, found["sessions"]
@@ -115,4 +124,6 @@ def detail(tutor_id, period, _version):
         html.Div(f"{len(rows)} first sessions in {tutor_queries.PERIOD_LABELS[period].lower()} "
                  f"({found['start']:%d %b} – {found['end']:%d %b %H:%M} UTC), newest first", className="small"),
     ])
-    return title, _records(rows), _trend_figure(tutor_queries.tutor_trend(engine, tutor_id))
+    graph = dcc.Graph(id="tutors-trend", figure=_trend_figure(tutor_queries.tutor_trend(engine, tutor_id)),
+                      config={"displayModeBar": False}, style={"height": "320px"})
+    return title, _records(rows), graph

@@ -95,8 +95,8 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
                      children=html.Span("Click a tutor in the grid above.", className="text-muted")),
             dbc.Row([
                 dbc.Col(grid("tutors-first-sessions", SESSION_COLUMNS, height="320px"), lg=7),
-                dbc.Col(dcc.Graph(id="tutors-trend", config={"displayModeBar": False}, style={"height": "320px"}),
-                        lg=5),
+                # The chart is created by the drill-down callback: plotly.js (~4 MB) loads only once a tutor is chosen.
+                dbc.Col(html.Div(id="tutors-trend-box", style={"height": "320px"}), lg=5),
             ]),
         ], id="tutors-detail"),
         section("Success by region", grid("tutors-regions", REGION_COLUMNS, height="360px", filterModel=region_filter),
