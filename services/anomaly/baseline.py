@@ -252,8 +252,8 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, cl
         settled &= got >= max(8, m.shape[1] // 5)
 
     floor = _floor(y, expected, w, minp, cfg)
-    spread = np.fmax(spread, floor)
-    std = np.fmax(std, floor)
+    spread = np.where(np.isnan(spread), np.nan, np.fmax(spread, floor))  # no spread yet: no judgement
+    std = np.where(np.isnan(std), np.nan, np.fmax(std, floor))
     seen = np.concatenate([[0], np.cumsum(np.isfinite(y))[:-1]]) if n else np.zeros(0, dtype=np.int64)
     mult = _positive(y, level, cfg.seasonal_mode)
     return Expectation(expected, spread, kind, mean, std, seen, cycles.astype(np.int16), mode, settled, per, mult)

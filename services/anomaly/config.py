@@ -44,7 +44,8 @@ class RobustZScore:
     sustained_points: int = 3
     sustained_minutes: float = 30.0    # ... and covering at least this long (5-minute noise runs are not news)
     direction: str = "both"
-    routine_days: float = 7.0          # single-point spikes recurring more often than this are routine:
+    routine_window_days: float = 28.0  # ... judged over this much history
+    routine_days: float = 14.0          # single-point spikes recurring more often than this are routine:
                                        # the single-point bar rises above them (0 = off)
     warmup_days: float = 7.0           # for the first days of history the bars are ...
     warmup_factor: float = 1.5         # ... this much higher (no weekly shape known yet)

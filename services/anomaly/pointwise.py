@@ -11,7 +11,7 @@ from services.anomaly.config import DetectorConfig
 from services.anomaly.events import AnomalyEvent, fmt, fmt_time, runs, severity
 from services.anomaly.prepare import Grid
 
-ROUTINE_MARGIN = 1.3   # the single-point bar sits this far above the routine spikes
+ROUTINE_MARGIN = 1.5   # the single-point bar sits this far above the routine spikes
 
 
 @dataclass
@@ -68,14 +68,15 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
         # exceeded about once per routine_days over the last spread_days. A metric that spikes
         # routinely gets its single-point bar lifted above those spikes; a quiet one keeps threshold.
         rate = 1.0 / (cfg.routine_days * grid.per_day)
-        window = max(100, int(round(config.baseline.spread_days * grid.per_day)))
-        # the history includes the warm-up points not yet judged: spikes there count as routine
-        # too (a metric that spiked on day 2 has not stopped spiking because we were not looking)
-        z_all = np.where(np.isfinite(z_raw), z_raw, np.nan)
+        window = max(100, int(round(cfg.routine_window_days * grid.per_day)))
+        # the history includes the warm-up points not yet judged (after the first day, whose
+        # spreads are too rough): a metric that spiked on day 2 has not stopped spiking because
+        # we were not looking yet
+        z_all = np.where(np.isfinite(z_raw) & (ex.seen >= max(24, grid.per_day)), z_raw, np.nan)
         runs_all = np.zeros(n, dtype=bool)
         for sign in (1.0, -1.0):
             runs_all |= _runs_of(sign * np.nan_to_num(z_all) >= sus_bar, run_len)
-        hist = np.where(runs_all, np.nan, np.minimum(np.abs(z_all), 3 * cfg.threshold))
+        hist = np.where(runs_all, np.nan, np.abs(z_all))
         minp = min(window, max(50, int(round(2 * grid.per_day))))  # below 1/rate points this is the max: conservative
         # up to an hour ago, so a burst under way does not lift its own bar
         lag = max(1, grid.points(1.0))

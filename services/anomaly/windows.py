@@ -16,6 +16,7 @@ from services.anomaly.events import AnomalyEvent, fmt, fmt_time, runs, severity
 from services.anomaly.prepare import Grid
 
 LOG_SPREAD_FLOOR = 0.01  # 1 % : a perfectly regular metric still needs a real change
+MIN_EVENTS = 20          # count metrics: fewer events than this in the larger window are not judged
 
 
 def _window_label(hours: float) -> str:
@@ -39,12 +40,16 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
     typical_prev = nanmedian_rows(weeks_back)
     scale = wp if cfg.agg == "sum" else 1
     a, b, b_typ = cur * scale, prev * scale, typical_prev * scale
+    counts = is_count(y)
     with np.errstate(all="ignore"):
         valid = np.isfinite(a) & np.isfinite(b) & (b > 0) & (a >= 0) & (b_typ > 0)
         valid &= np.fmax(np.abs(a), np.abs(b)) >= cfg.min_volume
+        if counts:  # a handful of events cannot show a 20 % change: 3 -> 0 is not an outage
+            valid &= np.fmax(cur, prev) * wp >= MIN_EVENTS
         change = np.where(valid, a / b - 1.0, np.nan)
         change_typ = np.where(valid, a / b_typ - 1.0, np.nan)
-        lr = np.where(valid, np.log(np.fmax(a, 1e-3 * b) / b), np.nan)
+        half = 0.5 / wp if counts else 0.0  # continuity correction: half an event
+        lr = np.where(valid, np.log(np.fmax(cur + half, 1e-3 * prev) / (prev + half)), np.nan)
     # the change must be unusual for this metric: robust z against past window-over-window changes
     k = max(1, int(round(cfg.history_weeks * week / wp)))
     hist = lag_matrix(lr, np.arange(1, k + 1) * wp)
@@ -52,7 +57,7 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
     mad = MAD_TO_SIGMA * nanmedian_rows(np.abs(hist - center[:, None]))
     count = np.sum(np.isfinite(hist), axis=1)
     spread = np.fmax(mad, LOG_SPREAD_FLOOR)
-    if is_count(y):
+    if counts:
         # counts: the log-ratio of two Poisson totals has at least this spread, however quiet
         # the rest of the week is (a weekend window holds far fewer events than a weekday one)
         with np.errstate(all="ignore"):
@@ -114,6 +119,7 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
     """
     cfg = config.consecutive_drops
     y = grid.values
+    count_metric = is_count(y)
     period = pd.Timedelta(hours=cfg.period_hours)
     if period < grid.step or not len(y):
         return []
@@ -163,6 +169,8 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
         before = v[i - run[i]]
         level = max(abs(agg[i - run[i]]), abs(agg[i])) if np.isfinite(agg[i - run[i]]) else 0.0
         if not (np.isfinite(before) and before > 0 and level >= cfg.min_volume):
+            continue
+        if count_metric and level * (1 if cfg.agg == "sum" else per) < MIN_EVENTS:
             continue
         total[i] = 1 - v[i] / before
         flags[i] = total[i] * 100 >= cfg.min_total_drop_pct

@@ -147,7 +147,7 @@ def test_per_metric_overrides_turn_a_method_off_and_change_a_threshold():
     s[pd.Timestamp("2026-02-05 03:00")] += 8 * NOISE
     points = pd.concat([pd.DataFrame({"metric": m, "ts": s.index, "value": s.to_numpy()}) for m in ("a", "b", "c.x")])
     rules = {"a": {"robust_zscore": {"enabled": False}}, "b": {"robust_zscore": {"threshold": 50}},
-             "c.*": {"robust_zscore": {"threshold": 4.0}}}
+             "c.*": {"robust_zscore": {"threshold": 4.0, "routine_days": 0}}}
     found = detect_streams(points, rules)
     assert list(found["metric"]) == ["c.x"]
     assert set(found.columns) >= {"metric", "method", "start", "end", "peak_ts", "value", "expected", "score",
