@@ -37,16 +37,16 @@ class Baseline:
 
 @dataclass
 class RobustZScore:
-    """Robust z = (value - seasonal median) / (1.4826 * MAD of residuals); the default method."""
+    """Robust z = (value - seasonal median) / (1.4826 x median miss); the default method."""
     enabled: bool = True
     threshold: float = 5.0             # one point this far out is an event
     sustained_threshold: float = 3.5   # ... or this far out for `sustained_points` in a row
     sustained_points: int = 3
     sustained_minutes: float = 30.0    # ... and covering at least this long (5-minute noise runs are not news)
     direction: str = "both"
+    routine_days: float = 14.0         # isolated spikes recurring more often than this are routine:
+                                       # the single-point bar rises 1.5x above them (0 = off) ...
     routine_window_days: float = 28.0  # ... judged over this much history
-    routine_days: float = 14.0          # single-point spikes recurring more often than this are routine:
-                                       # the single-point bar rises above them (0 = off)
     warmup_days: float = 7.0           # for the first days of history the bars are ...
     warmup_factor: float = 1.5         # ... this much higher (no weekly shape known yet)
 
@@ -61,7 +61,7 @@ class Sigma:
 
 @dataclass
 class WeekOverWeek:
-    """Trailing window vs the same window one week earlier (anomalous points cleaned out)."""
+    """Trailing window vs the same window a week earlier and vs its median over compare_weeks weeks."""
     enabled: bool = True
     threshold_pct: float = 20.0
     window_hours: float = 24.0
