@@ -10,6 +10,7 @@ from services.forecasting import (
     DemandForecaster, NotEnoughHistory, accuracy, backtest, cutoff_times, hourly_demand, regular_hourly,
     seasonal_median, seasonal_naive,
 )
+from services.forecasting.baselines import seasonal_trimmed_mean
 from services.forecasting.model import clip_outliers, weight_grid
 
 
@@ -71,6 +72,15 @@ def test_seasonal_median_ignores_one_odd_week():
     hist = pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=len(y), freq="h"), "y": y})
     out = seasonal_median(hist, horizon_h=168, seasons=3)
     assert out["yhat"].tolist() == list(np.arange(168.0))
+
+
+def test_seasonal_trimmed_mean_drops_highest_and_lowest():
+    y = np.concatenate([np.full(168, v) for v in (1.0, 2.0, 3.0, 100.0, 5.0, 6.0)])
+    y[5 * 168] = np.nan  # hour 0 missing in the last week
+    hist = pd.DataFrame({"ts": pd.date_range("2024-01-01", periods=len(y), freq="h"), "y": y})
+    out = seasonal_trimmed_mean(hist, horizon_h=2, seasons=6)["yhat"].tolist()
+    assert out == [pytest.approx((2 + 3 + 5) / 3), pytest.approx((2 + 3 + 5 + 6) / 4)]
+    assert seasonal_trimmed_mean(hist, horizon_h=1, seasons=2)["yhat"].tolist() == [5.0]  # < 3 values: plain mean
 
 
 def test_regular_hourly_sums_and_marks_gaps():
@@ -172,7 +182,8 @@ def test_falls_back_to_seasonal_naive_when_it_cannot_beat_it():
     f = DemandForecaster(train_days=42).fit(s)
     assert f.validation_["seasonal_naive_mape"] == 0 and f.validation_["mape"]["prophet"] > 0
     assert not f.validation_["beats_baseline"] and f.validation_["model"] == "seasonal_naive"
-    assert f.weights_ == {"prophet": 0.0, "seasonal_median": 0.0, "seasonal_naive": 1.0} and f.prophet_ is None
+    assert f.weights_ == {"prophet": 0.0, "seasonal_median": 0.0, "seasonal_naive": 1.0,
+                          "seasonal_trimmed_mean": 0.0} and f.prophet_ is None
     p = f.predict()
     assert np.allclose(p["yhat"], week) and np.allclose(p["yhat_upper"], week)  # exact, and no error seen
 
