@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     tutor_decline_points: float = 20  # week-over-week drop in success rate, in points, that raises an alert
     subject_success_threshold: float = 0.60  # a subject below this first-session success rate (28 days) alerts
 
+    # customer health (services/jobs/health.py)
+    score_interval_s: int = 900  # how often the scoring job runs (read by workers/schedule.py at import)
+    health_weights: str = ""  # JSON overrides of services.health_config.HealthConfig, e.g. '{"weights": {...}}'
+    velocity_benchmark: float = 2.0  # sessions/week the velocity page compares cohorts with
+
     # embedded scheduler
     embedded_scheduler: bool = True
 

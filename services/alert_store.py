@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
+from models.bulk import staged
 from models.derived import Alert, AlertEvent, Silence
 from services.alerts import OPEN_STATES, AlertSpec, TransitionError, is_silenced, next_state
 from services.jobs.context import utcnow
@@ -26,6 +28,9 @@ def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime 
     open alerts whose key is no longer present resolve themselves when their auto_resolve is set.
     Snoozed alerts whose time has passed become active again. With rule_prefix, `rule` matches
     every rule starting with it (one job raising several rules).
+
+    Rows are written in batches (multi-row INSERT ... RETURNING, one UPDATE ... FROM a staged copy
+    for the refreshes), so tens of thousands of per-customer alerts take a second, not minutes.
     """
     at = at or utcnow()
     counts = {"raised": 0, "refreshed": 0, "resolved": 0, "silenced": 0, "woken": 0}
@@ -37,34 +42,66 @@ def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime 
         open_rows = conn.execute(select(Alert.id, Alert.dedup_key, Alert.status, Alert.snoozed_until, Alert.auto_resolve)
                                  .where(rule_match, Alert.status.in_(OPEN_STATES))).all()
         open_by_key = {r.dedup_key: r for r in open_rows}
+        new_rows, refresh, events = [], [], []
         for key, spec in by_key.items():
             row = open_by_key.get(key)
             if row is None:
                 if is_silenced(spec.rule, spec.entity_id, at, silences):
                     counts["silenced"] += 1
                     continue
-                alert_id = conn.execute(insert(Alert).values(**_values(spec), status="active", detected_at=at,
-                                                             updated_at=at, last_seen_at=at)).inserted_primary_key[0]
-                _event(conn, alert_id, at, None, None, "active", "raised by " + spec.rule)
-                counts["raised"] += 1
+                new_rows.append({**_values(spec), "status": "active", "detected_at": at, "updated_at": at,
+                                 "last_seen_at": at})
                 continue
             values = {**_values(spec), "last_seen_at": at}
             if row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= at:
-                values.update(status="active", snoozed_until=None, updated_at=at)
-                _event(conn, row.id, at, None, "snoozed", "active", "snooze ended; condition still holds")
+                conn.execute(update(Alert).where(Alert.id == row.id).values(
+                    **values, status="active", snoozed_until=None, updated_at=at))
+                events.append(_event_row(row.id, at, None, "snoozed", "active", "snooze ended; condition still holds"))
                 counts["woken"] += 1
-            conn.execute(update(Alert).where(Alert.id == row.id).values(**values))
+            else:
+                refresh.append({"id": row.id, **values})
             counts["refreshed"] += 1
+        if new_rows:
+            for start in range(0, len(new_rows), BATCH):
+                ids = conn.execute(insert(Alert).returning(Alert.id, Alert.rule), new_rows[start:start + BATCH]).all()
+                events += [_event_row(alert_id, at, None, None, "active", "raised by " + spec_rule)
+                           for alert_id, spec_rule in ids]
+            counts["raised"] = len(new_rows)
+        _refresh(conn, refresh)
         if resolve_missing:
-            for key, row in open_by_key.items():
-                if key in by_key or not row.auto_resolve:
-                    continue
-                conn.execute(update(Alert).where(Alert.id == row.id).values(status="resolved", updated_at=at))
-                _event(conn, row.id, at, None, row.status, "resolved", "condition cleared")
-                counts["resolved"] += 1
+            gone = [row for key, row in open_by_key.items() if key not in by_key and row.auto_resolve]
+            for start in range(0, len(gone), BATCH):
+                chunk = gone[start:start + BATCH]
+                conn.execute(update(Alert).where(Alert.id.in_([r.id for r in chunk]))
+                             .values(status="resolved", updated_at=at))
+                events += [_event_row(r.id, at, None, r.status, "resolved", "condition cleared") for r in chunk]
+            counts["resolved"] = len(gone)
+        for start in range(0, len(events), BATCH):
+            conn.execute(insert(AlertEvent), events[start:start + BATCH])
         if counts["raised"] or counts["resolved"] or counts["woken"]:
             bump_version(conn, "alerts")
     return counts
+
+
+BATCH = 5000
+_REFRESHED = ("dedup_key", "rule", "type", "severity", "title", "message", "entity_id", "current_value",
+              "expected_value", "investigation", "link", "auto_resolve", "details", "last_seen_at")
+
+
+def _refresh(conn, rows: list[dict]) -> None:
+    """Update the open alerts in `rows` ({id, *_REFRESHED}): few one by one, many via a staged UPDATE ... FROM."""
+    if len(rows) <= 50:
+        for r in rows:
+            conn.execute(update(Alert).where(Alert.id == r["id"]).values(**{c: r[c] for c in _REFRESHED}))
+        return
+    table = Alert.__table__
+    frame = pd.DataFrame.from_records(rows, columns=["id", *_REFRESHED])
+    with staged(conn, table, list(frame.columns), frame) as stage:
+        conn.execute(update(table).where(table.c.id == stage.c.id).values({c: stage.c[c] for c in _REFRESHED}))
+
+
+def _event_row(alert_id: int, at: datetime, user: str | None, old: str | None, new: str, comment: str | None) -> dict:
+    return {"alert_id": alert_id, "at": at, "user_email": user, "from_status": old, "to_status": new, "comment": comment}
 
 
 def _values(spec: AlertSpec) -> dict:

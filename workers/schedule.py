@@ -4,8 +4,16 @@ Order matters for `run-jobs` with no names: ingestion first, then what builds on
 """
 from __future__ import annotations
 
+
+def _setting(name: str) -> int:
+    """An interval from Settings (environment or its default), read once at import."""
+    from config import get_settings
+    return int(getattr(get_settings(), name))
+
+
 SCHEDULE: dict[str, int] = {
     "ingest": 15,  # a source change reaches open pages within ~20 s
+    "score": _setting("score_interval_s"),  # health scores, history and trigger alerts (default 900 s)
     "overview": 15,
     "first-session": 3600,  # first-session statistics and tutor/subject/region alerts
     "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 JOBS: dict[str, str] = {
     "ingest": "services.jobs.ingest:run",
+    "score": "services.jobs.health:run",
     "overview": "services.jobs.overview:run",
     "first-session": "services.jobs.first_session:run",
     "notify": "services.jobs.notify:run",
@@ -18,6 +19,7 @@ JOBS: dict[str, str] = {
 # Celery task names, <domain>.<verb>
 TASK_NAMES: dict[str, str] = {
     "ingest": "ingest.poll",
+    "score": "health.score",
     "overview": "overview.refresh",
     "first-session": "first_session.refresh",
     "notify": "alerts.notify",
