@@ -1,0 +1,17 @@
+"""Churn prediction (issue 7): features as of a time, the 30-day label, the model, explanations, evaluation.
+
+    from services.churn import snapshot_features, labels, train_churn, explain
+    X = snapshot_features(frames, at)        # one row per customer eligible at `at`, FEATURES columns
+    y = labels(frames["customers"], at)      # churned_at in (at, at + 30 days]
+    result = train_churn(frames, at)         # time-split fit/compare/evaluate; result.model scores X
+
+Modules: features (inputs and label), model (ChurnModel), metrics, training (time split), explain
+(factors, changes, intervention), insights (funnel, segments, contacted vs uncontacted).
+"""
+from services.churn.features import FEATURE_NAMES, FEATURES, History, labels, snapshot_features
+from services.churn.metrics import choose_threshold, evaluate
+from services.churn.model import ChurnModel
+from services.churn.training import ChurnConfig, NotEnoughHistory, TrainResult, plan_snapshots, train_churn
+
+__all__ = ["FEATURE_NAMES", "FEATURES", "History", "labels", "snapshot_features", "choose_threshold", "evaluate",
+           "ChurnModel", "ChurnConfig", "NotEnoughHistory", "TrainResult", "plan_snapshots", "train_churn"]
