@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from models.derived import Alert, AlertDelivery, MetricRule, Silence
@@ -105,7 +105,7 @@ def list_deliveries(engine: Engine, limit: int = 300) -> pd.DataFrame:
 def known_rules(engine: Engine) -> list[str]:
     """Rules that have raised alerts, for the silence form."""
     with engine.connect() as conn:
-        return sorted(r for r in conn.execute(select(distinct(Alert.rule))).scalars() if r)
+        return sorted(r for r in conn.execute(select(Alert.rule).distinct()).scalars() if r)
 
 
 def list_silences(engine: Engine, at: datetime, include_ended: bool = False) -> pd.DataFrame:
@@ -118,7 +118,7 @@ def list_silences(engine: Engine, at: datetime, include_ended: bool = False) -> 
 
 def metric_names(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return sorted(conn.execute(select(distinct(MetricPoint.metric))).scalars())
+        return sorted(conn.execute(select(MetricPoint.metric).distinct()).scalars())
 
 
 def metric_series(engine: Engine, metric: str, since: datetime, until: datetime) -> pd.Series:
@@ -134,7 +134,7 @@ def derived_stream_names(engine: Engine) -> list[str]:
     from services.metric_streams import STREAM_RULES
     bases = sorted(k.rstrip("*") for k in STREAM_RULES)
     with engine.connect() as conn:
-        subjects = sorted(s for s in conn.execute(select(distinct(Booking.subject))).scalars() if s)
+        subjects = sorted(s for s in conn.execute(select(Booking.subject).distinct()).scalars() if s)
     return bases + [f"{b}.{s}" for b in bases for s in subjects]
 
 
