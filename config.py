@@ -81,6 +81,29 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a failed send is retried after 1, 2, 4, 8, 16 min, then given up
     notify_backoff_s: int = 60
 
+    # demand forecast, supply alerts, recommendations (services/jobs/forecast.py, supply.py, recommend.py)
+    forecast_subjects: str = ""  # comma-separated; empty: the contract's subjects plus any booked in the window
+    forecast_train_days: int = 90  # history the model is fitted on
+    forecast_retrain_days: int = 7  # a stored model older than this is refitted by the hourly job
+    forecast_judge_days: int = 14  # scored runs of this many days decide model vs baseline as the forecast of record
+    forecast_keep_days: int = 90  # demand_forecasts rows: every run for 8 days, then the day's first run up to this
+    supply_min_open_demand: float = 0.25  # hours with less open demand (sessions) are not judged short or surplus
+    shortage_lead_h: int = 12  # recruiting alerts only for shortages at least this far ahead
+    shortage_min_missing: float = 1.0  # a shortage window must miss at least this many sessions to alert
+    surplus_alert_min_hours: int = 24  # surplus hours (coverage > 130 %) in the week that make a campaign alert
+    revenue_per_session: float = 45.0  # $ per session held, for recommendation ROI
+    recommendation_ttl_h: int = 72  # a pending recommendation expires after this; also the cool-down after a decision
+    recommendation_daily_cap: int = 10  # new recommendations per rolling 24 h, highest priority first
+    recommend_shortage_gap: float = 0.20  # demand above supply by this share in the short hours -> raise budget
+    recommend_budget_raise: float = 0.15
+    recommend_surplus_gap: float = 0.30  # supply above demand by more than this in every judged hour -> cut spend
+    recommend_budget_cut: float = 0.20
+    recommend_growth: float = 0.30  # week-over-week demand growth above this -> priority subject
+    recommend_growth_min_sessions: int = 20  # sessions in the earlier week needed to judge growth
+    recommend_min_success: float = 0.60  # first-session success (28 days) below this -> pause onboarding
+    recommend_success_min_rated: int = 20  # rated first sessions needed to judge success
+    recommend_min_shortfall: float = 1.0  # sessions short in the week needed for a budget raise
+
     # first-session alerts (services/jobs/first_session.py)
     tutor_decline_min_first_sessions: int = 5  # rated first sessions needed in each of the two weeks compared
     tutor_decline_points: float = 20  # week-over-week drop in success rate, in points, that raises an alert
