@@ -46,7 +46,7 @@ def ingest_sources(settings: Settings, adapters: list[Adapter], progress: bool =
             into = totals.setdefault(record, dict(EMPTY_COUNTS))
             for k, v in c.items():
                 into[k] += v
-    if totals:
+    if any(c["inserted"] or c["updated"] or c["quarantined"] for c in totals.values()):
         from services.jobs.runner import bump_version
         with engine.begin() as conn:
             bump_version(conn, "source")
