@@ -17,6 +17,8 @@ SCHEDULE: dict[str, int] = {
     "overview": 15,
     "first-session": 3600,  # first-session statistics and tutor/subject/region alerts
     "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff
+    "train-churn": 604800,  # weekly: refit the churn model on the last 6 months (also scores at once)
+    "churn": 86400,  # daily: churn risk, explanations and history with the active model
 }
 
 

@@ -14,6 +14,8 @@ JOBS: dict[str, str] = {
     "overview": "services.jobs.overview:run",
     "first-session": "services.jobs.first_session:run",
     "notify": "services.jobs.notify:run",
+    "train-churn": "services.jobs.churn:train",
+    "churn": "services.jobs.churn:predict",
 }
 
 # Celery task names, <domain>.<verb>
@@ -23,6 +25,8 @@ TASK_NAMES: dict[str, str] = {
     "overview": "overview.refresh",
     "first-session": "first_session.refresh",
     "notify": "alerts.notify",
+    "train-churn": "churn.train",
+    "churn": "churn.predict",
 }
 
 
