@@ -8,6 +8,7 @@ import click
 from cli import data, jobs, users
 from cli import forecast
 from cli import anomaly
+from cli import churn
 
 
 @click.group()
@@ -24,6 +25,7 @@ cli.add_command(users.create_user)
 cli.add_command(users.create_token)
 cli.add_command(forecast.backtest)
 cli.add_command(anomaly.detect)
+cli.add_command(churn.evaluate_churn)
 
 
 if __name__ == "__main__":

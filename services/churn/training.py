@@ -67,7 +67,8 @@ class TrainResult:
     metrics: dict
     train_start: datetime
     train_end: datetime
-    holdout: pd.DataFrame = field(repr=False)  # customer_id, snapshot, probability, predicted, churned (kept kind)
+    holdout: pd.DataFrame = field(repr=False)  # customer_id, snapshot, churned, probability, predicted (kept kind)
+    validation: pd.DataFrame = field(repr=False)  # the same columns at the validation snapshot
 
 
 def plan_snapshots(at_ns: int, data_start_ns: int, config: ChurnConfig = ChurnConfig()) -> Split:
@@ -132,9 +133,9 @@ def train_churn(frames: dict[str, pd.DataFrame] | History, at: datetime | str, c
         candidates[kind] = {"fit_seconds": round(fit_s, 3),
                             "validation": evaluate(val["churned"], p_val, threshold, config.min_recall),
                             "holdout": evaluate(hold["churned"], p_hold, threshold, config.min_recall)}
-        models[kind] = (model, p_hold)
+        models[kind] = (model, p_val, p_hold)
     kind = max(candidates, key=lambda k: np.nan_to_num(candidates[k]["holdout"]["auc"], nan=-1))
-    model, p_hold = models[kind]
+    model, p_val, p_hold = models[kind]
     threshold = float(model.threshold)
     report("explaining", 0.75)
     importance = model.importance(_sample(hold, config.importance_rows)[FEATURE_NAMES])
@@ -159,7 +160,8 @@ def train_churn(frames: dict[str, pd.DataFrame] | History, at: datetime | str, c
         "features": FEATURE_NAMES, "sklearn_version": sklearn.__version__,
     }
     holdout = hold[["customer_id", "snapshot", "churned"]].assign(probability=p_hold, predicted=p_hold >= threshold)
+    validation = val[["customer_id", "snapshot", "churned"]].assign(probability=p_val, predicted=p_val >= threshold)
     report("done", 1.0)
     return TrainResult(model=model, kind=kind, threshold=threshold, metrics=metrics,
                        train_start=used[0].to_pydatetime(), train_end=(used[-1] + horizon).to_pydatetime(),
-                       holdout=holdout)
+                       holdout=holdout, validation=validation)
