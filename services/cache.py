@@ -102,13 +102,19 @@ def status() -> dict:
     return _cache.status()
 
 
-def cached_read(func: Callable) -> Callable:
-    """Cache a read-side function whose first argument is an Engine, keyed by its args and the data version."""
+def cached_read(func: Callable | None = None, *, topic: str | None = None) -> Callable:
+    """Cache a read-side function whose first argument is an Engine, keyed by its args and the data version.
+
+    With `topic`, the key holds only that topic's version (e.g. "health": recomputed when the scoring
+    job writes, not at every ingest poll), for costly reads that need be no fresher than that job."""
+    if func is None:
+        return functools.partial(cached_read, topic=topic)
+
     @functools.wraps(func)
     def wrapper(engine, *args, **kwargs):
-        from services.queries import data_version
-        version = data_version(engine)
-        raw = repr((func.__module__, func.__qualname__, str(engine.url), version, args, sorted(kwargs.items())))
+        from services.queries import data_version, topic_version
+        version = topic_version(engine, topic) if topic else data_version(engine)
+        raw = repr((func.__module__, func.__qualname__, str(engine.url), topic, version, args, sorted(kwargs.items())))
         key = "dash:read:" + hashlib.sha256(raw.encode()).hexdigest()
         value = _cache.get(key)
         if value is _MISSING:

@@ -26,6 +26,12 @@ def data_version(engine: Engine) -> int:
         return int(conn.execute(select(func.coalesce(func.sum(DataVersion.version), 0))).scalar() or 0)
 
 
+def topic_version(engine: Engine, topic: str) -> int:
+    """The version of one data topic (0 when it was never written)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(DataVersion.version).where(DataVersion.topic == topic)).scalar() or 0)
+
+
 def source_freshness(engine: Engine, stale_after_s: int, now: datetime | None = None) -> pd.DataFrame:
     """Per source: last successful poll, newest watermark, lag, failures, rows, stale flag."""
     now = now or utcnow()

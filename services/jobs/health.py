@@ -30,12 +30,12 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, delete, select, true, type_coerce
+from sqlalchemy import delete, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from config import Settings
-from models.bulk import bulk_insert, staged
+from models.bulk import bulk_insert, read_columns, staged, text_times
 from models.derived import HealthScore, HealthScoreHistory
 from models.source import Booking, Customer, InboundCall, TutorSession
 from services.alert_store import sync_alerts
@@ -98,51 +98,27 @@ def health_config(settings: Settings) -> HealthConfig:
     return HealthConfig(**tupled)
 
 
-def _text(column):
-    """A datetime column read as its stored text (parsed once per column by pandas, not per value by SQLAlchemy)."""
-    return type_coerce(column, String).label(column.key)
-
-
-def _times(conn: Connection, columns: list) -> list:
-    return [_text(c) for c in columns] if conn.dialect.name == "sqlite" else columns
-
-
-def _parse(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    for c in columns:
-        df[c] = pd.to_datetime(df[c], errors="coerce", format="ISO8601")
-    return df
-
-
-def _read(conn: Connection, stmt, dates: list[str]) -> pd.DataFrame:
-    """Run a select into a DataFrame of object columns, reading the driver's plain tuples: building
-    SQLAlchemy Row objects and handing them to pandas costs ~10x more at half a million rows."""
-    result = conn.execute(stmt)
-    names = list(result.keys())
-    rows = result.cursor.fetchall()
-    result.close()
-    table = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
-    df = pd.DataFrame({name: table[:, i] for i, name in enumerate(names)}, copy=False)
-    return _parse(df, dates)
-
-
 def load_inputs(conn: Connection, at: datetime) -> dict[str, pd.DataFrame]:
     """The score's inputs known at ``at``: customers, completed and no-show sessions (start_time <= at),
     inbound_calls of the last CALL_DAYS days, bookings created by ``at`` for a session after it.
     Contract column names, only the columns the score and the triggers read."""
     c, s, k, b = Customer, TutorSession, InboundCall, Booking
-    customers = _read(conn, select(c.customer_id, c.acquisition_channel, c.segment, c.region, c.goal, c.goal_status,
-                                   c.status, *_times(conn, [c.signup_date, c.goal_completed_at, c.churned_at])),
-                      ["signup_date", "goal_completed_at", "churned_at"])
+    customers = read_columns(
+        conn, select(c.customer_id, c.acquisition_channel, c.segment, c.region, c.goal, c.goal_status, c.status,
+                     *text_times(conn, [c.signup_date, c.goal_completed_at, c.churned_at])),
+        ["signup_date", "goal_completed_at", "churned_at"])
     # cancelled sessions count for nothing in the score or the triggers (only completed and no-show do)
-    sessions = _read(conn, select(s.session_id, s.customer_id, s.tutor_id, s.subject, s.rating, s.status,
-                                  *_times(conn, [s.start_time]))
-                     .where(s.start_time <= at, s.status.in_(["completed", "no_show"])), ["start_time"])
+    sessions = read_columns(
+        conn, select(s.session_id, s.customer_id, s.tutor_id, s.subject, s.rating, s.status,
+                     *text_times(conn, [s.start_time]))
+        .where(s.start_time <= at, s.status.in_(["completed", "no_show"])), ["start_time"])
     sessions["rating"] = pd.to_numeric(sessions["rating"], errors="coerce")
-    calls = _read(conn, select(k.customer_id, k.reason_code, *_times(conn, [k.call_date]))
-                  .where(k.call_date > at - timedelta(days=CALL_DAYS), k.call_date <= at), ["call_date"])
-    bookings = _read(conn, select(b.customer_id, b.tutor_id, b.subject, b.status,
-                                  *_times(conn, [b.scheduled_time, b.created_at]))
-                     .where(b.scheduled_time > at, b.created_at <= at), ["scheduled_time", "created_at"])
+    calls = read_columns(
+        conn, select(k.customer_id, k.reason_code, *text_times(conn, [k.call_date]))
+        .where(k.call_date > at - timedelta(days=CALL_DAYS), k.call_date <= at), ["call_date"])
+    bookings = read_columns(
+        conn, select(b.customer_id, b.tutor_id, b.subject, b.status, *text_times(conn, [b.scheduled_time, b.created_at]))
+        .where(b.scheduled_time > at, b.created_at <= at), ["scheduled_time", "created_at"])
     return {"customers": customers, "sessions": sessions, "inbound_calls": calls, "bookings": bookings}
 
 
