@@ -13,7 +13,8 @@ The members are Prophet (``prophet_member.py``), the median of the same hour ove
 ``median_weeks`` weeks, the mean of the same hour over the last ``trimmed_weeks`` weeks without
 its highest and lowest value, and "same hour last week". Why an ensemble: on real hourly series
 (Auckland pedestrian counts, England & Wales electricity load) Prophet alone beat "same hour last
-week" in fewer than half of the weekly folds; the shrunk ensemble beat it in 19 of 20 (numbers in
+week" in fewer than half of the weekly folds (46 %); this ensemble beat it on every one of 27
+backtested series (19 real, 8 synthetic) in weighted MAPE, sMAPE and MASE, by 20 % on average (see
 benchmarks/forecast.py). ``validation_`` reports each member's and the ensemble's error on the
 inner weeks next to the seasonal naive's, and whether the ensemble beat it there; when it did
 not, the forecaster forecasts with "same hour last week" alone and says so
@@ -143,7 +144,13 @@ class DemandForecaster:
                 total[ok] += w * p[ok]
                 norm[ok] += w
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.clip(np.where(norm > 0, total / np.where(norm > 0, norm, 1), np.nan), 0, None)
+            out = np.clip(np.where(norm > 0, total / np.where(norm > 0, norm, 1), np.nan), 0, None)
+        if self.counts_:
+            # A count series' hour forecast below half a session is a forecast of none: when
+            # P(0) > 1/2 zero has the least expected absolute error, and sMAPE scores any positive
+            # forecast of a zero hour as the worst possible (2).
+            out = np.where(out < 0.5, 0.0, out)
+        return out
 
     def fit(self, history: pd.DataFrame) -> "DemandForecaster":
         """history: DataFrame[ts, y] (hourly or finer; missing hours are missing, not zero)."""
@@ -152,6 +159,8 @@ class DemandForecaster:
         if h["y"].notna().sum() < 2 * 168:
             raise ValueError(f"need at least two weeks of hourly history, got {int(h['y'].notna().sum())} hours")
         ts, raw = h["ts"], h["y"].to_numpy(dtype=float)
+        known = raw[~np.isnan(raw)]
+        self.counts_ = bool(np.all((known >= 0) & (np.mod(known, 1) == 0)))
         clean = clip_outliers(ts, raw, self.clip_k, self._holiday_set(ts))
         self.weights_, self.q_, self.validation_ = self._validate(ts, raw, clean)
         self.prophet_ = None
@@ -233,7 +242,7 @@ class DemandForecaster:
         baseline = seasonal_naive(pd.DataFrame({"ts": hist_ts, "y": self.raw_}), ahead)["yhat"].to_numpy()[-len(future):]
         return pd.DataFrame({
             "ts": future, "yhat": yhat,
-            "yhat_lower": np.clip(np.expm1(ly - self.q_), 0, None),
+            "yhat_lower": np.clip(np.minimum(np.expm1(ly - self.q_), yhat), 0, None),
             "yhat_upper": np.expm1(ly + self.q_),
             "baseline": baseline,
         })
@@ -258,7 +267,7 @@ class DemandForecaster:
             return [None if np.isnan(v) else float(v) for v in a]
         return json.dumps({
             "format": FORMAT_VERSION, "kind": self.KIND, "params": self._params(),
-            "weights": self.weights_, "q": self.q_, "validation": self.validation_,
+            "weights": self.weights_, "q": self.q_, "validation": self.validation_, "counts": self.counts_,
             "train_start": self.train_start_.isoformat(), "train_end": self.train_end_.isoformat(),
             "ts_end": self.ts_end_.isoformat(), "raw": arr(self.raw_), "clean": arr(self.clean_),
             "prophet": self.prophet_.to_json() if self.prophet_ is not None else None,
@@ -273,6 +282,7 @@ class DemandForecaster:
         params["members"] = tuple(params["members"])
         f = cls(**params)
         f.weights_, f.q_, f.validation_ = data["weights"], data["q"], data["validation"]
+        f.counts_ = bool(data["counts"])
         f.train_start_, f.train_end_ = pd.Timestamp(data["train_start"]), pd.Timestamp(data["train_end"])
         f.ts_end_ = pd.Timestamp(data["ts_end"])
         f.raw_ = np.array([np.nan if v is None else v for v in data["raw"]], dtype=float)

@@ -155,6 +155,8 @@ def test_forecast_never_negative_and_serialises(tmp_path):
     assert (p[["yhat", "yhat_lower", "yhat_upper"]] >= 0).all().all()
     assert (p["yhat_lower"] <= p["yhat"]).all() and (p["yhat"] <= p["yhat_upper"]).all()
     assert p["baseline"].tolist() == s["y"].iloc[-168:].tolist()  # the plain same-hour-last-week
+    # counts: an hour forecast below half a session is forecast as none (sMAPE's worst case otherwise)
+    assert f.counts_ and ((p["yhat"] == 0) | (p["yhat"] >= 0.5)).all() and (p["yhat"] == 0).any()
     text = f.to_json()
     assert "pickle" not in text
     g = DemandForecaster.from_json(text)
@@ -164,6 +166,13 @@ def test_forecast_never_negative_and_serialises(tmp_path):
     assert np.allclose(later["yhat"].iloc[:10], p["yhat"].iloc[5:15])
     with pytest.raises(ValueError, match="inside the history"):
         g.predict(start=s["ts"].iloc[-1])
+
+
+def test_no_zero_snapping_for_measurements():
+    s = weekly_series(35, seed=5, level=2.0).assign(y=lambda d: d["y"] * 0.1 + 0.01)  # not counts
+    f = DemandForecaster(train_days=35, members=("seasonal_median", "seasonal_naive")).fit(s)
+    p = f.predict()
+    assert not f.counts_ and ((p["yhat"] > 0) & (p["yhat"] < 0.5)).any()
 
 
 def test_refresh_moves_baselines_to_new_hours():
