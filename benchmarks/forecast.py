@@ -27,7 +27,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.contract import SUBJECTS  # noqa: E402
-from services.forecasting import DemandForecaster, backtest, hourly_demand  # noqa: E402
+from services.forecasting import DemandForecaster, accuracy, backtest, hourly_demand  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -71,9 +71,7 @@ def poisson_floor(mu: np.ndarray) -> float:
 
 
 def wape(actual, predicted) -> float:
-    a, p = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
-    ok = ~(np.isnan(a) | np.isnan(p))
-    return float(np.abs(a[ok] - p[ok]).sum() / np.abs(a[ok]).sum())
+    return accuracy(actual, predicted)["mape"]
 
 
 def marketplace_series(customers: int, days: int, seed: int, n_subjects: int) -> tuple[dict, str]:

@@ -14,8 +14,9 @@ The members are Prophet (``prophet_member.py``), the median of the same hour ove
 its highest and lowest value, and "same hour last week". Why an ensemble: on real hourly series
 (Auckland pedestrian counts, England & Wales electricity load) Prophet alone beat "same hour last
 week" in fewer than half of the weekly folds (46 %); this ensemble beat it on every one of 27
-backtested series (19 real, 8 synthetic) in weighted MAPE, sMAPE and MASE, by 20 % on average (see
-benchmarks/forecast.py). ``validation_`` reports each member's and the ensemble's error on the
+backtested series (19 real, 8 synthetic) in weighted MAPE, sMAPE and MASE, by 20 % on average
+(the real series are public data sets kept outside the repo; ``manage.py backtest --csv`` or
+``benchmarks/forecast.py --csv`` reproduce any of them). ``validation_`` reports each member's and the ensemble's error on the
 inner weeks next to the seasonal naive's, and whether the ensemble beat it there; when it did
 not, the forecaster forecasts with "same hour last week" alone and says so
 (``validation_["model"] == "seasonal_naive"``), so a model that loses is never shown as a model.
@@ -29,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from services.forecasting.baselines import HOUR, seasonal_median, seasonal_naive, seasonal_trimmed_mean
+from services.forecasting.metrics import accuracy
 from services.forecasting.prophet_member import ProphetMember, holiday_dates
 from services.forecasting.series import regular_hourly
 
@@ -195,10 +197,9 @@ class DemandForecaster:
         preds = {m: np.concatenate(p) for m, p in preds.items()}
         actual, naive = np.concatenate(actual), np.concatenate(naive)
         ok = ~np.isnan(actual)
-        total = np.abs(actual[ok]).sum() or float("nan")
 
         def wape(p: np.ndarray) -> float:
-            return float(np.nansum(np.abs(p[ok] - actual[ok])) / total)
+            return accuracy(actual, p)["mape"]
 
         selected = min(weight_grid(len(members), self.weight_step),
                        key=lambda c: wape(self._combine(preds, dict(zip(members, c)))))
