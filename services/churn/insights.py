@@ -89,9 +89,10 @@ def intervention_effect(contacts: pd.DataFrame, history: pd.DataFrame, customers
     unmatched, enough, note}.
     """
     at = as_timestamp(at)
-    h = history.assign(day=pd.to_datetime(history["day"]))
-    churn = pd.Series(_dt(customers["churned_at"]).to_numpy(), index=customers["customer_id"])
-    c = contacts.assign(contacted_at=_dt(contacts["contacted_at"])).sort_values("contacted_at")
+    ns = "datetime64[ns]"  # one unit on both sides of the as-of merge (pandas keeps s/us/ns apart)
+    h = history.assign(day=pd.to_datetime(history["day"]).astype(ns))
+    churn = pd.Series(_dt(customers["churned_at"]).to_numpy(dtype=ns), index=customers["customer_id"])
+    c = contacts.assign(contacted_at=_dt(contacts["contacted_at"]).astype(ns)).sort_values("contacted_at")
     c = c.drop_duplicates("customer_id")
     c = c.assign(day=c["contacted_at"].dt.normalize())
     matured = c["day"] + timedelta(days=horizon_days) <= at
@@ -111,7 +112,7 @@ def intervention_effect(contacts: pd.DataFrame, history: pd.DataFrame, customers
     # controls: same day, same band, never contacted within the horizon either side of that day
     days = risk["day"].unique()
     ctl = h.loc[h["day"].isin(days) & (h["probability"] >= bands[0])]
-    all_contacts = contacts.assign(d=_dt(contacts["contacted_at"]).dt.normalize())
+    all_contacts = contacts.assign(d=_dt(contacts["contacted_at"]).astype(ns).dt.normalize())
     near = all_contacts.merge(pd.DataFrame({"day": days}), how="cross")
     near = near.loc[(near["d"] - near["day"]).abs() <= timedelta(days=horizon_days), ["customer_id", "day"]]
     ctl = ctl.merge(near.drop_duplicates().assign(_near=True), on=["customer_id", "day"], how="left")

@@ -1,0 +1,101 @@
+"""/churn: the active churn model's card and the customers most likely to churn, with their explanations."""
+from __future__ import annotations
+
+import math
+
+from flask import current_app, jsonify, request
+
+from api import bp
+from api.spec import api_doc
+from services import churn_queries, queries
+
+MAX_LIMIT = 1000
+
+
+class ChurnParamError(ValueError):
+    """A query parameter /churn cannot use; the message says which and what is allowed."""
+
+
+@bp.errorhandler(ChurnParamError)
+def _bad(exc):
+    return jsonify(error=str(exc)), 400
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ChurnParamError(f"{name} must be an integer, not {raw!r}")
+    if not lo <= value <= hi:
+        raise ChurnParamError(f"{name} must be between {lo} and {hi}")
+    return value
+
+
+def _probability(name: str) -> float:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ChurnParamError(f"{name} must be a number between 0 and 1, not {raw!r}")
+    if not (0.0 <= value <= 1.0) or math.isnan(value):
+        raise ChurnParamError(f"{name} must be between 0 and 1 (a probability), not {raw!r}")
+    return value
+
+
+def _clean(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        return _clean(value.item())
+    return value
+
+
+def _model(card: dict | None) -> dict | None:
+    if card is None:
+        return None
+    m = card["metrics"]
+    hold = m.get("holdout", {})
+    return {
+        "version": card["version"], "kind": card["kind"], "trained_at": card["trained_at"],
+        "train_start": card["train_start"], "train_end": card["train_end"], "threshold": card["threshold"],
+        "horizon_days": m.get("horizon_days"),
+        "holdout": {k: hold.get(k) for k in ("customers", "churners", "base_rate", "auc", "precision", "recall",
+                                              "precision_at_recall_80", "brier", "ece", "calibration")},
+        "holdout_at": (m.get("split", {}).get("holdout") or [None])[0],
+        "candidates": {k: {x: v["holdout"].get(x) for x in ("auc", "precision", "recall", "brier", "ece")}
+                       for k, v in m.get("candidates", {}).items()},
+        "top_features": m.get("top_features", [])[:10],
+    }
+
+
+@bp.get("/churn")
+@api_doc("Churn risk: the active model's card (training window, holdout precision/recall/AUC, calibration, top "
+         "features) and customers by descending 30-day churn probability, each with its top factors (signed "
+         "log-odds contributions of model inputs), recent changes and recommended intervention", params=[
+             {"name": "min_probability", "schema": {"type": "number", "minimum": 0, "maximum": 1},
+              "description": "only customers at or above this probability (default 0)"},
+             {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "description": "default 100"},
+             {"name": "offset", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
+         ])
+def churn():
+    min_probability = _probability("min_probability")
+    limit, offset = _int("limit", 100, 1, MAX_LIMIT), _int("offset", 0, 0, 10_000_000)
+    engine = queries.engine_for(current_app.extensions["settings"])
+    card = churn_queries.model_card(engine)
+    total, rows = churn_queries.top_risk(engine, limit, offset, min_probability)
+    body = {"model": _model(card), "total": total, "limit": limit, "offset": offset,
+            "min_probability": min_probability, "customers": rows}
+    if card is None:
+        body["message"] = "no churn model yet: run `python manage.py run-jobs train-churn`"
+    return jsonify(_clean(body))

@@ -1,0 +1,162 @@
+"""The churn jobs, API and evaluate-churn on a small synthetic marketplace in a real (SQLite) store:
+train + predict write their tables, health_scores get the probability, every shown factor is a model
+input, GET /churn pages and validates, evaluate-churn --json writes the predictions CSV."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from auth import accounts
+from models.base import get_engine
+from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, ContactLog, HealthScore
+from models.schema import upgrade
+from services.churn.features import FEATURE_NAMES
+from services.demo import load_demo
+from services.jobs.runner import run_job
+from tests.conftest import make_settings
+
+CUSTOMERS, DAYS, SEED = 1500, 180, 11
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A synthetic store, health-scored, with one trained churn model (which also scored everyone)."""
+    settings = make_settings(tmp_path_factory.mktemp("churn"))
+    upgrade(settings.db_url)
+    load_demo(settings, customers=CUSTOMERS, days=DAYS, seed=SEED)
+    run_job("score", settings)
+    summary = run_job("train-churn", settings)
+    return settings, summary
+
+
+def count(engine, model, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar()
+
+
+def test_train_stores_an_active_model_with_its_window_and_holdout_metrics(store):
+    settings, summary = store
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
+        row = conn.execute(select(ChurnModelRecord).where(ChurnModelRecord.active.is_(True))).one()
+    metrics = json.loads(row.metrics)
+    assert row.kind in ("logistic", "gbm") and row.kind == metrics["kind"] == summary["kind"]
+    assert row.train_start < row.train_end and len(row.model_blob) > 100
+    hold = metrics["holdout"]
+    assert 0.5 < hold["auc"] < 1 and hold["recall"] > 0.5 and 0 < hold["precision"] < 1
+    assert {"brier", "ece", "calibration"} <= set(hold) and len(hold["calibration"]) == 10
+    assert set(metrics["candidates"]) == {"logistic", "gbm"}
+    assert metrics["validation"]["recall"] >= 0.8  # the threshold is chosen for it on validation
+    split = metrics["split"]  # time split with a 30-day gap between the parts
+    assert pd.Timestamp(split["train"][-1]) + timedelta(days=30) <= pd.Timestamp(split["validation"][0])
+    assert pd.Timestamp(split["validation"][0]) + timedelta(days=30) <= pd.Timestamp(split["holdout"][0])
+    assert {f["feature"] for f in metrics["top_features"]} == set(FEATURE_NAMES)
+
+
+def test_predictions_history_and_health_scores_are_written(store):
+    settings, summary = store
+    engine = get_engine(settings.db_url)
+    scored = count(engine, ChurnPrediction)
+    assert scored == summary["scored"] > 1000
+    assert count(engine, ChurnPredictionHistory) == scored
+    assert count(engine, HealthScore, HealthScore.churn_probability.is_(None)) == 0
+    with engine.connect() as conn:
+        rows = conn.execute(select(ChurnPrediction.probability, HealthScore.churn_probability)
+                            .join(HealthScore, HealthScore.customer_id == ChurnPrediction.customer_id)).all()
+    assert rows and all(a == pytest.approx(b) for a, b in rows)
+
+
+def test_every_flagged_customer_has_factors_that_are_model_inputs(store):
+    settings, _ = store
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(ChurnPrediction.predicted, ChurnPrediction.factors,
+                                   ChurnPrediction.intervention)).all()
+    assert any(r.predicted for r in rows)
+    for r in rows:
+        items = json.loads(r.factors)
+        factors = [i for i in items if i["kind"] == "factor"]
+        assert len(factors) == 5 and r.intervention
+        assert {i["feature"] for i in items} <= set(FEATURE_NAMES)
+        assert all(i["label"] and i["text"] for i in items)
+
+
+def test_predict_respects_at_and_keeps_one_history_row_per_day(store):
+    settings, _ = store
+    engine = get_engine(settings.db_url)
+    before = count(engine, ChurnPredictionHistory)
+    past = pd.Timestamp.now().floor("D").to_pydatetime() - timedelta(days=3)
+    result = run_job("churn", settings, at=past)
+    with engine.connect() as conn:
+        when = conn.execute(select(func.max(ChurnPrediction.predicted_at))).scalar()
+    assert pd.Timestamp(when) == pd.Timestamp(past)
+    assert count(engine, ChurnPredictionHistory) == before + result["scored"]
+    run_job("churn", settings, at=past + timedelta(hours=5))  # same day: overwritten, not added
+    assert count(engine, ChurnPredictionHistory) == before + result["scored"]
+    run_job("churn", settings)  # back to now for the other tests
+
+
+def test_api_churn_pages_filters_and_validates(store):
+    from app import create_app
+    settings, _ = store
+    engine = get_engine(settings.db_url)
+    if "api@example.com" not in {u["email"] for u in accounts.list_users(engine)}:
+        accounts.create_user(engine, "api@example.com", "cs", "long-enough-pw")
+    token = accounts.create_token(engine, "api@example.com")
+    client = create_app(settings).server.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/churn").status_code == 401
+    body = client.get("/api/v1/churn?limit=5", headers=auth).get_json()
+    assert body["model"]["kind"] in ("logistic", "gbm") and body["model"]["holdout"]["auc"] > 0.5
+    probs = [r["probability"] for r in body["customers"]]
+    assert len(probs) == 5 and probs == sorted(probs, reverse=True)
+    assert all({f["feature"] for f in r["factors"]} <= set(FEATURE_NAMES) for r in body["customers"])
+    second = client.get("/api/v1/churn?limit=5&offset=5", headers=auth).get_json()["customers"]
+    assert second[0]["probability"] <= probs[-1] and second[0]["customer_id"] not in {r["customer_id"] for r in body["customers"]}
+    high = client.get("/api/v1/churn?min_probability=0.2&limit=1000", headers=auth).get_json()
+    assert high["total"] == len(high["customers"]) and all(r["probability"] >= 0.2 for r in high["customers"])
+    for bad in ("1.5", "-0.1", "abc", "nan"):
+        resp = client.get(f"/api/v1/churn?min_probability={bad}", headers=auth)
+        assert resp.status_code == 400 and "min_probability" in resp.get_json()["error"]
+    assert client.get("/api/v1/churn?limit=0", headers=auth).status_code == 400
+    assert "/churn" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def test_contacts_are_joined_to_later_outcomes(store):
+    from services import churn_queries
+    settings, _ = store
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
+        top = conn.execute(select(ChurnPrediction.customer_id).order_by(ChurnPrediction.probability.desc()).limit(3)).all()
+    now = pd.Timestamp.now().to_pydatetime()
+    with engine.begin() as conn:
+        conn.execute(ContactLog.__table__.insert(), [
+            {"customer_id": cid, "contacted_at": now, "user_email": "cs@example.com", "channel": "phone",
+             "outcome": "reached"} for (cid,) in top])
+    result = churn_queries.interventions.__wrapped__(engine, now + timedelta(hours=1))
+    assert result["pending"] == 3 and result["contacted"] == 0 and not result["enough"]
+    assert "Too few" in result["note"]
+
+
+def test_evaluate_churn_json_and_predictions_csv(store, tmp_path, monkeypatch):
+    from manage import cli
+    settings, _ = store
+    monkeypatch.setenv("VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.db_url)
+    out = tmp_path / "predictions.csv"
+    result = CliRunner().invoke(cli, ["evaluate-churn", "--json", "--predictions-out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    model = report["model"]
+    assert {"precision", "recall", "auc", "brier", "ece", "precision_at_recall_80"} <= set(model)
+    assert report["limit"]["available"] and report["limit"]["auc"] > model["auc"] - 0.05
+    assert report["distance"]["auc"] == pytest.approx(report["limit"]["auc"] - model["auc"], abs=0.02)
+    csv = pd.read_csv(out)
+    assert list(csv.columns) == ["customer_id", "probability", "predicted"]
+    assert len(csv) == model["customers"] and csv["probability"].between(0, 1).all()
+    assert CliRunner().invoke(cli, ["evaluate-churn", "--help"]).exit_code == 0
