@@ -15,14 +15,27 @@ without what the first flagged, so an outage neither drags the level down nor en
 
 Methods (each configurable per metric, see config.py):
 
+Scale (baseline.scale, auto): a positive series is judged on log(value) when its misses are more
+symmetric there than on the linear scale (latency, durations, small rates: a multiplicative tail,
+3x over is routine, a third of never). Values and expectations are still reported in the metric's
+units; the why says "log scale" and gives the spread as a factor.
+
+Holidays (holidays: "US" / "none", per metric; MARKETPLACE_RULES sets "US" for this marketplace's
+job and rule preview; calendar.py): the country's public holidays plus the day after Thanksgiving
+and Christmas Eve, as the local day across holiday_timezones, are left out of every baseline and
+window comparison, and an event mostly on a holiday is not raised -- a real demand drop nobody
+needs paging for, and nothing in six weeks of history says how deep it should be.
+
 robust_zscore (on) -- z = (value - expected) / spread. For Gaussian noise 1.4826 x MAD is the
     standard deviation, so z reads in "sigmas", but past outliers do not inflate it. Fires at
-    |z| >= 5 for one point, or |z| >= 3.5 for 3+ points covering 30+ minutes (a shift). Why not 2:
-    2 sigma fires on 4.6 % of Gaussian points, a false event a day on an hourly metric, and real
-    metrics have heavier tails; on our benchmark the literal rule is ~1 % precise. Two guards:
-    bars x1.5 in the first 7 days; and an alert budget -- if isolated spikes reached some level
-    about once a fortnight over the last 28 days, the single-point bar rises to 1.5 x that level
-    (the why says so), so a metric that spikes routinely needs a bigger spike to alert.
+    |z| >= 5 for one point, >= 3.5 for 2 points in a row when they cover 30+ minutes (hourly
+    data), or >= 3.5 for 3+ points covering 30+ minutes (a shift). Why not 2: 2 sigma fires on
+    4.6 % of Gaussian points, a false event a day on an hourly metric, and real metrics have
+    heavier tails; on our benchmark the literal rule is ~1 % precise. Guards: bars x1.5 in the
+    first 7 days; an alert budget -- if isolated spikes reached some level about once in 28 days
+    over the last 56, the single-point bar rises to 1.5 x that level (the why says so); and
+    spiky metrics -- isolated 5-sigma spikes twice in 56 days, or 4-sigma ones at 10x the Gaussian
+    rate -- never alert on one point: it takes 2 in a row (beyond their routine level) or a run.
 sigma (off) -- the literal "> 2 standard deviations against a seasonal baseline": mean and RMS
     miss of the same samples. For operators who ask for it; expect several events a week.
 week_over_week (on) -- trailing 24 h (mean; sum with min_volume for counts) vs the same 24 h a

@@ -33,6 +33,10 @@ class Baseline:
     min_spread_pct: float = 1.0    # spread floor, % of the typical absolute level (flat series)
     min_spread: float = 0.0        # absolute spread floor (in the metric's units)
     count_floor: bool = True       # non-negative integer series: spread >= sqrt(expected) (Poisson)
+    scale: str = "auto"            # "linear", "log", or auto: log for positive series whose misses are
+                                   # right-skewed (latency, durations, small rates): spikes there are
+                                   # multiplicative, and 3x over is as unusual as a third of
+    skew_ratio: float = 1.5        # auto: log when the 99.9th percentile miss is this many times the 0.1th
 
 
 @dataclass
@@ -43,10 +47,11 @@ class RobustZScore:
     sustained_threshold: float = 3.5   # ... or this far out for `sustained_points` in a row
     sustained_points: int = 3
     sustained_minutes: float = 30.0    # ... and covering at least this long (5-minute noise runs are not news)
+    pair_threshold: float = 3.5        # ... or this far out for 2 points in a row covering 30+ minutes
     direction: str = "both"
-    routine_days: float = 14.0         # isolated spikes recurring more often than this are routine:
+    routine_days: float = 28.0         # isolated spikes recurring more often than this are routine:
                                        # the single-point bar rises 1.5x above them (0 = off) ...
-    routine_window_days: float = 28.0  # ... judged over this much history
+    routine_window_days: float = 56.0  # ... judged over this much history (spiky: see pointwise.py)
     warmup_days: float = 7.0           # for the first days of history the bars are ...
     warmup_factor: float = 1.5         # ... this much higher (no weekly shape known yet)
 
@@ -99,6 +104,9 @@ class DetectorConfig:
     week_over_week: WeekOverWeek = field(default_factory=WeekOverWeek)
     consecutive_drops: ConsecutiveDrops = field(default_factory=ConsecutiveDrops)
     merge_gap_hours: float = 3.0       # flags this close together are one event
+    holidays: str = "none"             # a country code ("US"): holidays are left out of the baselines and
+                                       # events mostly on one are not raised (see calendar.py)
+    holiday_timezones: str = "America/New_York,America/Los_Angeles"  # the local day spans these zones
     severity_critical: float = 2.0     # score / threshold at which an event is critical
     severity_warning: float = 1.25     # ... warning; below it, info
 
@@ -137,6 +145,10 @@ class DetectorConfig:
                 raise ValueError(f"agg must be 'mean' or 'sum', not {section.agg!r}")
         if self.baseline.seasonal_mode not in ("auto", "additive", "multiplicative"):
             raise ValueError("baseline.seasonal_mode must be auto, additive or multiplicative")
+        if self.baseline.scale not in ("auto", "linear", "log"):
+            raise ValueError("baseline.scale must be auto, linear or log")
+        from services.anomaly.calendar import check
+        check(self.holidays, self.holiday_timezones)
         if self.consecutive_drops.drops < 2:
             raise ValueError("consecutive_drops.drops must be at least 2")
         if self.week_over_week.window_hours <= 0 or self.consecutive_drops.period_hours <= 0:
@@ -147,6 +159,12 @@ class DetectorConfig:
 
 
 METHODS = ("robust_zscore", "sigma", "week_over_week", "consecutive_drops")
+
+# What this marketplace's detector job (and the alert center's rule preview) applies under the
+# built-in stream rules and the operators' stored ones: a US business, so US holidays are expected
+# departures on every stream. The library default stays "none": a CPU or latency series fed to
+# `manage.py detect` has no reason to forgive a holiday.
+MARKETPLACE_RULES: dict[str, dict[str, Any]] = {"*": {"holidays": "US"}}
 
 _FIELD_NAMES = {
     cls: [f.name for f in fields(cls)]

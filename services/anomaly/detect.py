@@ -1,7 +1,9 @@
 """detect_series / detect_streams / preview_rule: the public entry points."""
 from __future__ import annotations
 
+import copy
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -9,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from services.anomaly.baseline import expectation
+from services.anomaly.calendar import holiday_mask
 from services.anomaly.config import DetectorConfig, config_for
 from services.anomaly.events import AnomalyEvent, iso, to_frame
 from services.anomaly.pointwise import robust_events, robust_flags, sigma_events
@@ -20,24 +23,87 @@ def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> l
     """All enabled methods on an already regular grid; events sorted by start time."""
     if np.isfinite(grid.values).sum() < 3:
         return []
+    holiday, _ = holiday_mask(grid.index, config.holidays, config.holiday_timezones)
+    learn = np.where(holiday, np.nan, grid.values)  # holidays never enter a baseline
     # two passes: the second learns its baseline without what the first one flagged
     # (the first pass skips what only the second needs: the sigma statistics and the routine-spike
     # bar, whose only effect there would be to keep a few more spikes in the history)
-    first = robust_flags(grid, expectation(grid, config.baseline, classic=False), config, routine=False)
-    history = np.where(first.flags, np.nan, grid.values)
+    first = robust_flags(grid, expectation(grid, config.baseline, learn, classic=False), config, routine=False)
+    if log_candidate(grid, config):
+        log_grid, log_config = to_log(grid, config)
+        log_learn = np.where(holiday, np.nan, log_grid.values)
+        log_first = robust_flags(log_grid, expectation(log_grid, log_config.baseline, log_learn, classic=False),
+                                 log_config, routine=False)
+        if config.baseline.scale == "log" or _skew(log_first.z, holiday) < _skew(first.z, holiday) - SKEW_MARGIN:
+            grid, config, learn, first = log_grid, log_config, log_learn, log_first
+    history = np.where(first.flags, np.nan, learn)
     ex = expectation(grid, config.baseline, history, classic=config.sigma.enabled)
-    fl = robust_flags(grid, ex, config)
+    fl = robust_flags(grid, ex, config, exclude=holiday)
     events: list[AnomalyEvent] = []
     if config.robust_zscore.enabled:
         events += robust_events(grid, ex, config, metric, fl)
     if config.sigma.enabled:
         events += sigma_events(grid, ex, config, metric)
+    # the window methods compare aggregates: a holiday leaves its windows short of coverage
+    window_grid = replace(grid, values=learn) if holiday.any() else grid
     if config.week_over_week.enabled:
-        events += week_over_week(grid, config, metric)
+        events += week_over_week(window_grid, config, metric)
     if config.consecutive_drops.enabled:
-        events += consecutive_drops(grid, config, metric)
+        events += consecutive_drops(window_grid, config, metric)
+    if holiday.any():
+        events = [e for e in events if not _mostly_holiday(e, grid, holiday)]
     events.sort(key=lambda e: (e.start, e.method))
     return events
+
+
+SKEW_MARGIN = 0.1  # log must be clearly more symmetric to be chosen (about 10 % in the tail ratio)
+
+
+def log_candidate(grid: Grid, config: DetectorConfig) -> bool:
+    """May the series be judged on log(value)? Positive values only; baseline.scale "log" or "auto"."""
+    obs = grid.values[np.isfinite(grid.values)]
+    return config.baseline.scale != "linear" and len(obs) > 0 and bool(obs.min() > 0)
+
+
+def _skew(z: np.ndarray, exclude: np.ndarray) -> float:
+    """Tail asymmetry of past misses: |log(99.5th percentile z / -0.5th)|; 0 for symmetric noise.
+
+    baseline.scale "auto" judges a positive series on the scale (linear or log) whose misses are
+    the more symmetric (Box-Cox with lambda 1 or 0). Latency, durations and small rates have a
+    multiplicative tail -- one request in a hundred three times slower, never a third as slow --
+    which on a linear scale reads as a stream of 10-sigma spikes; a CPU percentage with symmetric
+    noise stays linear (its log would make every dip look deep). Decided on the history available."""
+    zs = z[np.isfinite(z) & ~exclude]
+    if len(zs) < 100:
+        return np.inf
+    lo, hi = np.quantile(zs, [0.005, 0.995])
+    if hi <= 0 or lo >= 0:
+        return np.inf
+    return float(abs(np.log(hi / -lo)))
+
+
+def to_log(grid: Grid, config: DetectorConfig) -> tuple[Grid, DetectorConfig]:
+    """The grid on a log scale, and the config whose floors mean the same there: the spread floor of
+    min_spread_pct % becomes log(1 + pct/100); an absolute min_spread is taken relative to the
+    median value; the Poisson floor and multiplicative profiles do not apply (log is additive)."""
+    with np.errstate(all="ignore"):
+        values = np.log(grid.values)
+    b = config.baseline
+    typical = float(np.nanmedian(grid.values))
+    floor = max(np.log1p(b.min_spread_pct / 100.0), np.log1p(b.min_spread / typical) if typical > 0 else 0.0)
+    cfg = copy.deepcopy(config)
+    cfg.baseline.seasonal_mode = "additive"
+    cfg.baseline.count_floor = False
+    cfg.baseline.min_spread_pct = 0.0
+    cfg.baseline.min_spread = float(floor)
+    return replace(grid, values=values, scale="log"), cfg
+
+
+def _mostly_holiday(event: AnomalyEvent, grid: Grid, holiday: np.ndarray) -> bool:
+    """At least half of the event's time span is on a holiday (an expected departure, not news)."""
+    lo = grid.index.searchsorted(pd.Timestamp(event.start), "left")
+    hi = grid.index.searchsorted(pd.Timestamp(event.end), "right")
+    return hi > lo and holiday[lo:hi].mean() >= 0.5
 
 
 def detect_series(series: pd.Series, config: DetectorConfig | None = None, at: datetime | None = None,

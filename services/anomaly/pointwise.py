@@ -12,6 +12,11 @@ from services.anomaly.events import AnomalyEvent, fmt, fmt_time, runs, severity
 from services.anomaly.prepare import Grid
 
 ROUTINE_MARGIN = 1.5   # the single-point bar sits this far above the routine spikes
+# A metric is spiky (heavy-tailed) when isolated misses beyond 4 robust sigmas come at least
+# TAIL_EXCESS times as often as Gaussian noise makes them (6.3e-5 of points), and at least twice in
+# the routine window: the latency or bursty-count kind where a month can pass without a 5-sigma
+# spike and then three come in a week.
+TAIL_BAR, TAIL_P, TAIL_EXCESS = 4.0, 6.3e-5, 10.0
 
 
 @dataclass
@@ -19,9 +24,11 @@ class Flags:
     flags: np.ndarray      # point is part of an anomaly (direction not yet applied)
     z: np.ndarray          # signed score, NaN where not ready
     used: np.ndarray       # the bar the point passed (or the single-point bar where unflagged)
-    sustained: np.ndarray  # flagged as part of a run rather than on its own
+    sustained: np.ndarray  # flagged as part of a run (pair or longer) rather than on its own
     raised: np.ndarray     # the single-point bar was raised above the configured one (routine spikes)
     run_len: int = 3       # points in a row that make a sustained run
+    pair: np.ndarray | None = None  # flagged as 2 points in a row beyond pair_threshold (not a longer run)
+    spiky: np.ndarray | None = None  # routine isolated spikes reach the threshold: single points do not fire
 
 
 def ready_mask(ex: Expectation, config: DetectorConfig) -> np.ndarray:
@@ -45,9 +52,18 @@ def _runs_of(over: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: bool = True) -> Flags:
-    """Robust z against the seasonal baseline; a point is flagged alone at |z| >= threshold, or in a
-    same-sign run of sustained_points at |z| >= sustained_threshold."""
+def _same_sign_runs(z: np.ndarray, bar: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros(len(z), dtype=bool)
+    for sign in (1.0, -1.0):
+        out |= _runs_of(sign * z >= bar, k)
+    return out
+
+
+def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: bool = True,
+                 exclude: np.ndarray | None = None) -> Flags:
+    """Robust z against the seasonal baseline; a point is flagged alone at |z| >= threshold, in a
+    same-sign pair at |z| >= pair_threshold, or in a same-sign run of sustained_points at
+    |z| >= sustained_threshold. exclude: points the routine-spike history leaves out (holidays)."""
     cfg = config.robust_zscore
     with np.errstate(all="ignore"):
         z_raw = (grid.values - ex.expected) / ex.spread
@@ -58,35 +74,61 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
     warm = np.where(ex.seen < cfg.warmup_days * grid.per_day, cfg.warmup_factor, 1.0)
     single = cfg.threshold * warm
     sus_bar = cfg.sustained_threshold * warm
+    pair_bar = cfg.pair_threshold * warm
     run_len = max(cfg.sustained_points, int(np.ceil(pd.Timedelta(minutes=cfg.sustained_minutes) / grid.step)))
-    in_run = np.zeros(n, dtype=bool)
-    for sign in (1.0, -1.0):
-        in_run |= _runs_of(sign * zz >= sus_bar, run_len)
+    in_run = _same_sign_runs(zz, sus_bar, run_len)
+    # a pair is a run only where 2 points cover sustained_minutes (hourly, half-hourly data): at a
+    # 5-minute step two points are ten minutes, and the run rule already asks for half an hour
+    pairs = 2 * grid.step >= pd.Timedelta(minutes=cfg.sustained_minutes)
     raised = np.zeros(n, dtype=bool)
+    spiky = np.zeros(n, dtype=bool)
     if routine and cfg.routine_days > 0 and n:
-        # Alert budget: the level that isolated |z| (runs excluded: those are events, not noise)
-        # exceeded about once per routine_days over the last spread_days. A metric that spikes
-        # routinely gets its single-point bar lifted above those spikes; a quiet one keeps threshold.
+        # Alert budget: the level that isolated |z| (runs and pairs excluded: those are events, not
+        # noise) exceeded about once per routine_days over the last routine_window_days. A metric
+        # that spikes routinely gets its single-point bar lifted 1.5x above that level; a quiet one
+        # keeps threshold. When isolated spikes of the window reached the threshold twice -- once
+        # is Gaussian noise's lot in 1.7 million points, or one real anomaly --
+        # or 4-sigma ones come far more often than Gaussian noise allows (TAIL_*), the metric is spiky (heavy-tailed latency,
+        # bursty counts): there a single point is not
+        # news whatever its size (the next spike beats the largest of the last N about once per N
+        # points, so a bar above past spikes still fires about once a window); two points in a row
+        # beyond both pair_threshold and that routine level are, and so is a sustained run.
         rate = 1.0 / (cfg.routine_days * grid.per_day)
         window = max(100, int(round(cfg.routine_window_days * grid.per_day)))
         # the history includes the warm-up points not yet judged (after the first day, whose
         # spreads are too rough): a metric that spiked on day 2 has not stopped spiking because
         # we were not looking yet
         z_all = np.where(np.isfinite(z_raw) & (ex.seen >= max(24, grid.per_day)), z_raw, np.nan)
-        runs_all = np.zeros(n, dtype=bool)
-        for sign in (1.0, -1.0):
-            runs_all |= _runs_of(sign * np.nan_to_num(z_all) >= sus_bar, run_len)
-        hist = np.where(runs_all, np.nan, np.abs(z_all))
+        if exclude is not None:
+            z_all = np.where(exclude, np.nan, z_all)
+        za = np.nan_to_num(z_all)
+        events_all = _same_sign_runs(za, sus_bar, run_len)
+        if pairs:
+            events_all |= _same_sign_runs(za, pair_bar, 2)
+        hist = np.where(events_all, np.nan, np.abs(z_all))
         minp = min(window, max(50, int(round(2 * grid.per_day))))  # below 1/rate points this is the max: conservative
         # up to an hour ago, so a burst under way does not lift its own bar
         lag = max(1, grid.points(1.0))
-        q = pd.Series(hist).rolling(window, min_periods=minp).quantile(1.0 - rate).shift(lag).to_numpy()
-        lifted = ROUTINE_MARGIN * np.nan_to_num(q)
+        q = pd.Series(hist).rolling(window, min_periods=minp).quantile(max(0.0, 1.0 - rate)).shift(lag).to_numpy()
+        q = np.nan_to_num(q)
+        over = pd.Series((np.nan_to_num(hist) >= cfg.threshold * warm).astype(float))
+        top = np.nan_to_num(over.rolling(window, min_periods=1).sum().shift(lag).to_numpy())
+        lifted = ROUTINE_MARGIN * q
         raised = lifted > single
         single = np.fmax(single, lifted)
-    flags = (np.abs(zz) >= single) | in_run
-    used = np.where(in_run & (np.abs(zz) < single), sus_bar, single)
-    return Flags(flags & ready, z, used, in_run & (np.abs(zz) < single), raised, run_len)
+        seen = pd.Series(np.isfinite(hist).astype(float)).rolling(window, min_periods=1).sum().shift(lag).to_numpy()
+        far = pd.Series((np.nan_to_num(hist) >= TAIL_BAR).astype(float)).rolling(window, min_periods=1).sum()
+        far = far.shift(lag).to_numpy()
+        spiky = (top >= 2) | (np.nan_to_num(far) >= np.fmax(2.0, TAIL_EXCESS * TAIL_P * np.nan_to_num(seen)))
+        single = np.where(spiky, np.inf, single)
+        pair_bar = np.where(spiky, np.fmax(pair_bar, np.fmin(q, cfg.threshold * warm)), pair_bar)
+    in_pair = (_same_sign_runs(zz, pair_bar, 2) if pairs or spiky.any() else np.zeros(n, dtype=bool)) & ~in_run
+    if not pairs:  # fine sampling: pairs only stand in for single points on spiky metrics
+        in_pair &= spiky
+    alone = np.abs(zz) >= single
+    flags = alone | in_run | in_pair
+    used = np.where(alone, single, np.where(in_run, sus_bar, np.where(in_pair, pair_bar, single)))
+    return Flags(flags & ready, z, used, (in_run | in_pair) & ~alone, raised, run_len, in_pair & ~alone, spiky)
 
 
 def _direction(z: np.ndarray, direction: str) -> np.ndarray:
@@ -124,10 +166,12 @@ def _events(grid, ex, config, metric, method, flags, fl: Flags, expected, spread
         peak = int(span[np.argmax(ratio)])
         score = float(np.max(ratio))
         value, exp, spr, zp = float(grid.values[peak]), float(expected[peak]), float(spread[peak]), float(fl.z[peak])
+        if grid.scale == "log":
+            value, exp = float(np.exp(value)), float(np.exp(exp))
         details = {
             "z": round(zp, 2), "threshold": round(float(fl.used[peak]), 2), "spread": spr,
             "baseline": KINDS[int(ex.kind[peak])], "points_flagged": int(len(span)),
-            "step_seconds": grid.step.total_seconds(),
+            "step_seconds": grid.step.total_seconds(), "scale": grid.scale,
         }
         why = _why(method, grid, ex, config, fl, peak, first, last, len(span), value, exp, spr, zp)
         out.append(AnomalyEvent(metric, method, grid.index[first].to_pydatetime(), grid.index[last].to_pydatetime(),
@@ -153,15 +197,24 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
     word = "above" if z > 0 else "below"
     thr = float(fl.used[peak])
     when = fmt_time(grid.index[peak])
+    log = grid.scale == "log"
+    # on a log scale the spread is a factor: "x1.08" reads as "typically within 8 %"
+    spread_txt = f"x{np.exp(spr):.2f} (log scale: this metric's misses are skewed, so it is judged on ratios)" \
+        if log else fmt(spr)
     if method == "sigma":
         text = (f"{fmt(value)} at {when} is {abs(z):.1f} standard deviations {word} the expected {fmt(exp)} "
-                f"(mean of {_basis(ex, peak)}; standard deviation {fmt(spr)}; threshold {thr:g})")
+                f"(mean of {_basis(ex, peak)}; standard deviation {spread_txt}; threshold {thr:g})")
     else:
         cfg = config.robust_zscore
         text = (f"{fmt(value)} at {when} is {abs(z):.1f} robust sigmas {word} the expected {fmt(exp)} "
-                f"(median of {_basis(ex, peak)}; spread {fmt(spr)} = 1.4826 x "
+                f"(median of {_basis(ex, peak)}; spread {spread_txt} = 1.4826 x "
                 f"median miss at this hour); ")
-        if fl.sustained[peak]:
+        if fl.pair is not None and fl.pair[peak]:
+            text += f"2 points in a row beyond {thr:.1f}"
+            if fl.spiky is not None and fl.spiky[peak]:
+                text += (" (this metric spikes past the single-point threshold routinely, so one point alone "
+                         "does not alert; two in a row beyond its routine spikes do)")
+        elif fl.sustained[peak]:
             text += f"{fl.run_len}+ points in a row beyond {thr:.1f}"
         else:
             text += f"threshold {thr:.1f}"

@@ -23,6 +23,7 @@ class Grid:
     index: pd.DatetimeIndex
     step: pd.Timedelta
     notes: list[str] = field(default_factory=list)
+    scale: str = "linear"  # "log": values are log(original); events report exp() of them
 
     @property
     def per_day(self) -> float:

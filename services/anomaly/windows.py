@@ -35,12 +35,14 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
         return []
     need = max(1, int(np.ceil(cfg.min_coverage * wp)))
     cur = pd.Series(y).rolling(wp, min_periods=need).mean().to_numpy(dtype=float, copy=True)
+    if grid.scale == "log":  # a skewed metric: the geometric mean, which one tail spike cannot carry
+        cur = np.exp(cur)
     weeks_back = lag_matrix(cur, np.arange(1, max(1, cfg.compare_weeks) + 1) * week)
     prev = weeks_back[:, 0]
     typical_prev = nanmedian_rows(weeks_back)
     scale = wp if cfg.agg == "sum" else 1
     a, b, b_typ = cur * scale, prev * scale, typical_prev * scale
-    counts = is_count(y)
+    counts = is_count(y) and grid.scale != "log"
     with np.errstate(all="ignore"):
         valid = np.isfinite(a) & np.isfinite(b) & (b > 0) & (a >= 0) & (b_typ > 0)
         valid &= np.fmax(np.abs(a), np.abs(b)) >= cfg.min_volume
@@ -76,7 +78,7 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
     elif cfg.direction == "down":
         flags &= ch < 0
     label = _window_label(cfg.window_hours)
-    agg_word = "total" if cfg.agg == "sum" else "average"
+    agg_word = "total" if cfg.agg == "sum" else ("geometric mean" if grid.scale == "log" else "average")
     out = []
     for first, last in runs(flags, max(2, wp)):
         span = np.arange(first, last + 1)
@@ -119,7 +121,7 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
     """
     cfg = config.consecutive_drops
     y = grid.values
-    count_metric = is_count(y)
+    count_metric = is_count(y) and grid.scale != "log"
     period = pd.Timedelta(hours=cfg.period_hours)
     if period < grid.step or not len(y):
         return []
@@ -136,6 +138,8 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
     complete[-1] = slots[-1] >= per  # the period under way is not compared until it is over
     with np.errstate(all="ignore"):
         agg = np.where(complete & (counts >= cfg.min_coverage * per), sums / np.maximum(counts, 1), np.nan)
+    if grid.scale == "log":
+        agg = np.exp(agg)
     agg = agg * (per if cfg.agg == "sum" else 1)
     week = int(round(pd.Timedelta(days=7) / period))
     if cfg.seasonal_weeks > 0 and week >= 2:
@@ -177,7 +181,7 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
         if cfg.min_zscore > 0:
             flags[i] &= bool(count[i] >= 7 and z[i] <= -cfg.min_zscore)
     label = "daily" if cfg.period_hours == 24 else f"{cfg.period_hours:g}-hour"
-    agg_word = "total" if cfg.agg == "sum" else "average"
+    agg_word = "total" if cfg.agg == "sum" else ("geometric mean" if grid.scale == "log" else "average")
     out = []
     for _, last in runs(flags, 1):
         i = last

@@ -208,3 +208,43 @@ def test_events_serialise_and_preview_counts_them():
     assert preview["by_method"]["robust_zscore"] == {"count": 2, "times": ["2026-02-05T03:00:00", "2026-02-10T05:00:00"]}
     assert preview["total"] == 2 and "sigma" not in preview["by_method"]
     assert preview_rule(s, {"robust_zscore": {"threshold": 6}}, days=2)["total"] == 0
+
+
+def test_a_us_holiday_drop_is_not_an_anomaly_with_holidays_us_and_the_next_day_is_judged_on_normal_days():
+    s = seasonal(days=56, start="2026-08-03")  # Labor Day: Monday 2026-09-07
+    us_day = (s.index >= pd.Timestamp("2026-09-07 05:00")) & (s.index < pd.Timestamp("2026-09-08 05:00"))
+    s[us_day] *= 0.4
+    assert of(detect_series(s))  # without a calendar, a 60 % drop for a day is an anomaly
+    assert detect_series(s, DetectorConfig.from_dict({"holidays": "US"})) == []
+    later = s.copy()  # the same drop two days later is not forgiven
+    later[us_day] /= 0.4
+    later[(s.index >= pd.Timestamp("2026-09-09 05:00")) & (s.index < pd.Timestamp("2026-09-10 05:00"))] *= 0.4
+    assert of(detect_series(later, DetectorConfig.from_dict({"holidays": "US"})))
+    with pytest.raises(ValueError, match="country"):
+        DetectorConfig.from_dict({"holidays": "Atlantis"})
+
+
+def test_heavy_tailed_latency_is_judged_on_a_log_scale_and_its_routine_spikes_stay_quiet():
+    rng = np.random.default_rng(4)
+    idx = pd.date_range("2026-01-05", periods=24 * 60, freq="1h")
+    tail = np.where(rng.random(len(idx)) < 0.01, 1 + rng.pareto(2.5, len(idx)), 1.0)
+    latency = pd.Series(200 * rng.lognormal(0, 0.08, len(idx)) * tail, idx)
+    # the first tail spikes cannot be known as routine; once they have been seen, they stay quiet
+    assert [e for e in of(detect_series(latency)) if e.start >= pd.Timestamp("2026-02-01")] == []
+    outage = latency.copy()
+    window = (idx >= pd.Timestamp("2026-02-25 10:00")) & (idx < pd.Timestamp("2026-02-25 13:00"))
+    outage[window] *= 3
+    found = [e for e in of(detect_series(outage)) if e.start >= pd.Timestamp("2026-02-01")]
+    assert [e.start for e in found] == [pd.Timestamp("2026-02-25 10:00")]
+    assert found[0].details["scale"] == "log" and "log scale" in found[0].why
+    assert found[0].value == pytest.approx(outage[pd.Timestamp(found[0].peak_ts)])  # reported in ms
+
+
+def test_two_hours_in_a_row_beyond_3_5_sigma_fire_one_alone_does_not():
+    s = seasonal()
+    for ts in ("2026-02-05 03:00", "2026-02-05 04:00"):
+        z0, spread = robust_sigma_at(s, pd.Timestamp(ts))
+        s[pd.Timestamp(ts)] += (4.2 - z0) * spread
+    found = of(detect_series(s))
+    assert [(e.start, e.end) for e in found] == [(pd.Timestamp("2026-02-05 03:00"), pd.Timestamp("2026-02-05 04:00"))]
+    assert "2 points in a row beyond 3.5" in found[0].why
