@@ -5,10 +5,11 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from sqlalchemy import insert, text, update
@@ -19,6 +20,7 @@ from services.jobs import JOBS
 from services.jobs.context import JobContext, utcnow
 
 log = logging.getLogger(__name__)
+ABANDONED_AFTER_S = 3600  # SQLite only (its lock is per process): a run still "running" after this is dead
 _local_locks: dict[str, threading.Lock] = {}
 _guard = threading.Lock()
 
@@ -69,6 +71,7 @@ def run_job(name: str, settings: Settings, at: datetime | None = None) -> dict:
         with ctx.engine.begin() as conn:
             run_id = conn.execute(insert(JobRun).values(
                 job=name, started_at=utcnow(), status="running")).inserted_primary_key[0]
+            _close_abandoned(conn, name, run_id)
         try:
             summary = func(ctx) or {}
         except Exception as exc:
@@ -77,6 +80,24 @@ def run_job(name: str, settings: Settings, at: datetime | None = None) -> dict:
             raise
         _finish(ctx, run_id, "ok", started, summary)
         return summary
+
+
+def _close_abandoned(conn, name: str, run_id: int) -> None:
+    """Mark runs of `name` left "running" by a worker that died (kill -9, lost machine) as abandoned.
+
+    On PostgreSQL we hold the job's advisory lock, so no other run of it is alive: every other
+    "running" row is dead (its worker's connection, lock and open write transaction went with it).
+    On SQLite the lock is per process, so only rows older than ABANDONED_AFTER_S are judged dead.
+    """
+    now = utcnow()
+    stmt = update(JobRun).where(JobRun.job == name, JobRun.status == "running", JobRun.id != run_id)
+    if conn.dialect.name != "postgresql":
+        stmt = stmt.where(JobRun.started_at < now - timedelta(seconds=ABANDONED_AFTER_S))
+    detail = json.dumps({"error": "abandoned: its worker stopped before the run finished; "
+                                  f"nothing it wrote was committed (found by run {run_id})"})
+    closed = conn.execute(stmt.values(status="abandoned", finished_at=now, detail=detail)).rowcount
+    if closed:
+        log.warning("job %s: marked %d run(s) left running by a stopped worker as abandoned", name, closed)
 
 
 def _finish(ctx: JobContext, run_id: int, status: str, started: float, detail: dict) -> None:
@@ -93,3 +114,13 @@ def bump_version(conn, topic: str) -> None:
         version=DataVersion.version + 1, changed_at=now)).rowcount
     if not changed:
         conn.execute(insert(DataVersion).values(topic=topic, version=1, changed_at=now))
+    _fault_test_hold(topic)
+
+
+def _fault_test_hold(topic: str) -> None:
+    """Fault tests only: JOB_TEST_HOLD_S="health:8" sleeps 8 s here, inside the write transaction of
+    the job writing `topic`, so tests/integration/test_faults.py can kill its worker mid-write.
+    Unset in every real deployment (one environment lookup per write)."""
+    spec = os.environ.get("JOB_TEST_HOLD_S")
+    if spec and spec.partition(":")[0] == topic:
+        time.sleep(float(spec.partition(":")[2] or 0))
