@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     # embedded scheduler
     embedded_scheduler: bool = True
 
+    # Celery (production mode): a task whose worker died before acknowledging it is handed out again
+    # after this many seconds; keep it above the task time limit (1800 s) so running tasks aren't redone
+    celery_visibility_timeout_s: int = 3600
+
     @field_validator("var_dir", mode="before")
     @classmethod
     def _path(cls, value):

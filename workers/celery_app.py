@@ -21,6 +21,10 @@ def make_celery(settings=None) -> Celery:
         beat_schedule=beat_schedule(),
         timezone="UTC",
         broker_connection_retry_on_startup=True,
+        # Redis has no acks: a delivered, unacknowledged task (its worker killed) goes back to the
+        # queue after the visibility timeout; the job's advisory lock makes a redelivery harmless
+        broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
+        result_expires=86400,
     )
     return app
 
