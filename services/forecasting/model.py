@@ -31,7 +31,7 @@ import pandas as pd
 
 from services.forecasting.baselines import HOUR, seasonal_median, seasonal_naive, seasonal_trimmed_mean
 from services.forecasting.metrics import accuracy
-from services.forecasting.prophet_member import ProphetMember, holiday_dates
+from services.forecasting.prophet_member import ProphetMember, holiday_set
 from services.forecasting.series import regular_hourly
 
 MEMBERS = ("prophet", "seasonal_median", "seasonal_naive", "seasonal_trimmed_mean")
@@ -114,11 +114,6 @@ class DemandForecaster:
     def _prophet(self) -> ProphetMember:
         return ProphetMember(holidays=self.holidays, seed=self.seed, **self.prophet_params)
 
-    def _holiday_set(self, ts: pd.Series) -> set:
-        if not self.holidays:
-            return set()
-        return set(holiday_dates(self.holidays, ts.iloc[0].year, ts.iloc[-1].year))
-
     def _member_forecasts(self, ts: pd.Series, y: np.ndarray, future: pd.DatetimeIndex,
                           prophet: ProphetMember | None) -> dict[str, np.ndarray]:
         """Each member's forecast for the hours ``future`` (which start after ts[-1])."""
@@ -163,7 +158,7 @@ class DemandForecaster:
         ts, raw = h["ts"], h["y"].to_numpy(dtype=float)
         known = raw[~np.isnan(raw)]
         self.counts_ = bool(np.all((known >= 0) & (np.mod(known, 1) == 0)))
-        clean = clip_outliers(ts, raw, self.clip_k, self._holiday_set(ts))
+        clean = clip_outliers(ts, raw, self.clip_k, holiday_set(self.holidays, ts))
         self.weights_, self.q_, self.validation_ = self._validate(ts, raw, clean)
         self.prophet_ = None
         if self.weights_.get("prophet", 0) > 0:
@@ -258,7 +253,7 @@ class DemandForecaster:
         h = h.iloc[-keep:]
         ts, raw = h["ts"].reset_index(drop=True), h["y"].to_numpy(dtype=float)
         self.raw_ = raw
-        self.clean_ = clip_outliers(ts, raw, self.clip_k, self._holiday_set(ts))
+        self.clean_ = clip_outliers(ts, raw, self.clip_k, holiday_set(self.holidays, ts))
         self.ts_end_ = ts.iloc[-1]
         return self
 

@@ -68,6 +68,13 @@ def holiday_dates(country: str, first_year: int, last_year: int) -> tuple[pd.Tim
     return tuple(sorted(pd.Timestamp(d) for d in days))
 
 
+def holiday_set(country: str | None, ts: pd.Series) -> set:
+    """The holiday dates of ``country`` around the span of ``ts`` (empty without a country)."""
+    if not country:
+        return set()
+    return set(holiday_dates(country, ts.iloc[0].year - 1, ts.iloc[-1].year + 1))
+
+
 def _features(ds: pd.Series, holidays: set, day_start: int) -> pd.DataFrame:
     """Day-kind and holiday columns. A "day" starts at ``day_start`` o'clock (the quietest hour),
     so that late-evening demand stays with the evening it belongs to: in UTC, US evenings run past
@@ -96,11 +103,6 @@ class ProphetMember:
         self.seed = seed
         self.model_ = None
 
-    def _holiday_set(self, start: pd.Timestamp, end: pd.Timestamp) -> set:
-        if not self.holidays:
-            return set()
-        return set(holiday_dates(self.holidays, start.year - 1, end.year + 1))
-
     def fit(self, ts: pd.Series, y: np.ndarray, horizon_h: int) -> "ProphetMember":
         from prophet import Prophet
         ts = pd.Series(pd.to_datetime(ts)).reset_index(drop=True)
@@ -121,7 +123,7 @@ class ProphetMember:
             model.add_seasonality(f"daily_{kind}", period=1, fourier_order=self.daily_order, condition_name=kind)
         # one effect shared by every holiday (a regressor, so that it follows the shifted day)
         model.add_regressor("holiday", prior_scale=10.0, standardize=False)
-        frame = _features(ts, self._holiday_set(ts.iloc[0], ts.iloc[-1]), self.day_start_)
+        frame = _features(ts, holiday_set(self.holidays, ts), self.day_start_)
         frame["y"] = np.log1p(y)
         frame = frame.dropna(subset=["y"])
         model.fit(frame, algorithm="LBFGS", seed=self.seed)
@@ -130,7 +132,7 @@ class ProphetMember:
 
     def predict(self, ts: pd.Series) -> np.ndarray:
         ts = pd.Series(pd.to_datetime(ts)).reset_index(drop=True)
-        frame = _features(ts, self._holiday_set(ts.iloc[0], ts.iloc[-1]), self.day_start_)
+        frame = _features(ts, holiday_set(self.holidays, ts), self.day_start_)
         out = self.model_.predict(frame)
         return np.clip(np.expm1(out["yhat"].to_numpy()), 0, None)
 
