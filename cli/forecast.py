@@ -95,15 +95,26 @@ def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, h
         out = predictions.drop(columns="baseline")
         out.to_csv(predictions_out, index=False, date_format="%Y-%m-%dT%H:%M:%S")
     summary["input"] = report
-    emit(summary, as_json, _print_summary)
+    emit(_finite(summary), as_json, _print_summary)
+
+
+def _finite(value):
+    """NaN and infinities -> None, so --json prints valid JSON (null) for an undefined metric."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _pct(v) -> str:
-    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.1f}%"
+    return "-" if v is None else f"{100 * v:.1f}%"
 
 
 def _num(v) -> str:
-    return "-" if v is None or math.isnan(v) else f"{v:.2f}"
+    return "-" if v is None else f"{v:.2f}"
 
 
 def _print_summary(s: dict) -> None:
@@ -116,5 +127,10 @@ def _print_summary(s: dict) -> None:
         m = s[key]
         click.echo(f"{label:<18}{_pct(m['mape']):>8}{_pct(m['smape']):>8}{_num(m['mase']):>7}{_pct(m['coverage']):>10}")
     click.echo(f"* MAPE here is {s['mape_definition']}; coverage = share of actuals inside the 95 % interval")
-    verdict = "yes" if s["beats_baseline"] else "NO - the seasonal-naive baseline is more accurate on this series"
+    if s["model"]["mape"] is None or s["seasonal_naive"]["mape"] is None:
+        verdict = "cannot tell - every scored hour is zero, so MAPE is undefined (see sMAPE)"
+    elif s["beats_baseline"]:
+        verdict = "yes"
+    else:
+        verdict = "NO - the seasonal-naive baseline is at least as accurate on this series"
     click.echo(f"model beats seasonal naive on MAPE: {verdict}")

@@ -31,7 +31,7 @@ def test_backtest_json_and_predictions_out(tmp_path, runner):
                                  "--horizon", "24", "--train-days", "21", "--cutoffs", "3",
                                  "--predictions-out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
+    summary = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"invalid JSON constant {c}"))
     assert summary["cutoffs"] == 3 and summary["hours"] == 72
     for model in ("model", "seasonal_naive"):
         assert set(summary[model]) == {"mape", "smape", "mase", "coverage"}
