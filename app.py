@@ -10,10 +10,14 @@ from flask import Flask
 
 from config import Settings, get_settings
 
-# One place where pages are registered: (module, path, name, icon, order).
+# One place where pages are registered: (module, path, name, icon, order[, options]). options go to
+# dash.register_page ({"nav": False} keeps a page out of the navbar); a path with <variables> is a path_template.
 PAGES = [
     ("overview", "/", "Overview", "bi-speedometer", 10),
     ("alerts", "/alerts", "Alerts", "bi-bell", 20),
+    ("customers", "/customers", "Customers", "bi-people-fill", 30),
+    ("customer_detail", "/customers/<customer_id>", "Customer", "bi-person", 31, {"nav": False}),
+    ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35),
     ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
     ("admin", "/admin", "Users", "bi-people", 95),
@@ -82,10 +86,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
                update_title=None, suppress_callback_exceptions=True, compress=True,
                background_callback_manager=background_manager(settings))
-    for module, path, name, icon, order in PAGES:
+    for module, path, name, icon, order, *options in PAGES:
         layout_module = importlib.import_module(f"layouts.{module}")
-        dash.register_page(module, path=path, name=name, title=f"{name} · Marketplace Ops",
-                           layout=layout_module.layout, icon=icon, order=order)
+        where = {"path_template": path} if "<" in path else {"path": path}
+        dash.register_page(module, **where, name=name, title=f"{name} · Marketplace Ops",
+                           layout=layout_module.layout, icon=icon, order=order, **(options[0] if options else {}))
     _attach_callbacks()
     from layouts.shell import layout as shell_layout
     app.layout = lambda: shell_layout(settings.refresh_seconds)

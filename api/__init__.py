@@ -8,6 +8,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from api import alerts, auth, core, metrics, tutors  # noqa: E402,F401  (attach before_request and routes)
+from api import alerts, auth, core, customers, metrics, tutors  # noqa: E402,F401  (attach before_request and routes)
 from api import churn  # noqa: E402,F401
 from api import params  # noqa: E402,F401  (ParamError -> 400)

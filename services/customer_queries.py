@@ -334,6 +334,7 @@ def customer_detail(engine: Engine, customer_id: str) -> dict | None:
                                      Alert.detected_at)
                         .where(Alert.entity_id == cid, Alert.type == "customer_risk", Alert.status.in_(OPEN_STATES))
                         .order_by(Alert.detected_at.desc()))
+    sessions["rating"] = pd.to_numeric(sessions["rating"], errors="coerce")
     score = dict(score._mapping) if score is not None else None
     return {
         "customer_id": cid, "customer": dict(cust._mapping) if cust is not None else None, "score": score,

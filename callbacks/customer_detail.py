@@ -1,0 +1,222 @@
+"""Customer detail callbacks: draw the customer (on load and on data change) and log a contact."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from auth import audit
+from layouts.components import empty_state, section
+from layouts.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
+from services import customer_queries as cq
+from services.health_config import TIER_LABELS, component_docs
+from services.queries import engine_for
+from web_context import current_email, current_settings
+
+TIER_COLORS = {"critical": "danger", "at-risk": "warning", "healthy": "success", "thriving": "primary"}
+STATUS_COLORS = {"completed": "#198754", "no_show": "#dc3545", "cancelled": "#adb5bd"}
+TRIGGER_COLORS = {"critical": "danger", "at-risk": "warning", "re-engagement": "info", "cross-sell": "success",
+                  "nudge": "secondary"}
+
+
+def _when(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
+
+
+def _fact_value(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def header(d: dict) -> dbc.Card:
+    s, c = d["score"], d["customer"] or {}
+    facts = [("Segment", (s or c).get("segment")), ("Region", (s or c).get("region")),
+             ("Channel", (s or c).get("acquisition_channel")), ("Signed up", _when(c.get("signup_date"), "%Y-%m-%d")),
+             ("Goal", f"{c.get('goal') or '—'} ({c.get('goal_status', '—')})"), ("Status", c.get("status", "—"))]
+    if s is None:
+        score_block = html.Div("Not scored yet: the scoring job has not run since this customer appeared, "
+                               "or the customer has churned.", className="text-muted", id="customer-not-scored")
+    else:
+        score_block = html.Div([
+            html.Div([html.Span(f"{s['score']:.1f}", className="customer-score me-2", id="customer-score"),
+                      dbc.Badge(TIER_LABELS.get(s["tier"], s["tier"]), color=TIER_COLORS.get(s["tier"], "secondary"),
+                                className="fs-6 align-top", id="customer-tier")]),
+            html.Div(f"Priority {s['priority']} · scored {_when(s['computed_at'])} UTC", className="small text-muted"),
+        ])
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([html.H1(f"Customer {d['customer_id']}", className="h4 mb-2", id="customer-title"), score_block], md=5),
+        dbc.Col(dbc.Row([dbc.Col([html.Div(k, className="small text-muted"), html.Div(_fact_value(v))], xs=6, lg=4,
+                                 className="mb-2") for k, v in facts]), md=7),
+    ])), className="mb-3 shadow-sm")
+
+
+def intervention(d: dict) -> dbc.Alert | None:
+    s = d["score"]
+    if not s or not s.get("intervention"):
+        return None
+    color = "danger" if s["priority"] <= 2 else "warning" if s["priority"] <= 3 else "info"
+    return dbc.Alert([html.Div("Suggested next action", className="small fw-semibold"),
+                      html.Div(s["intervention"], id="customer-intervention")], color=color, className="mb-3")
+
+
+def triggers(d: dict) -> dbc.Card:
+    if not d["triggers"]:
+        body = html.P("No alert trigger fires for this customer.", className="text-muted mb-0")
+    else:
+        body = html.Ul([html.Li([
+            dbc.Badge(t["severity"], color=TRIGGER_COLORS.get(t["severity"], "secondary"), className="me-2"),
+            html.Code(t["name"], className="me-2"),
+            html.Span(t["why"], className="customer-trigger-why"),
+            html.Div(f"Rule: {t['rule']}. Do: {t['intervention']}", className="small text-muted"),
+        ], className="mb-2", id=f"customer-trigger-{t['name']}") for t in d["triggers"]], className="list-unstyled mb-0")
+    return section("Triggers firing now", body, id="customer-triggers",
+                   help_text="The contract's alert triggers as of the last scoring, each raised as an alert.")
+
+
+def _date_range(values: pd.Series) -> list:
+    """An x range with room on both sides (one point alone otherwise gets a millisecond-wide axis)."""
+    lo, hi = pd.to_datetime(values).min(), pd.to_datetime(values).max()
+    pad = max((hi - lo) * 0.05, pd.Timedelta(days=2))
+    return [lo - pad, hi + pad]
+
+
+def history_chart(d: dict) -> dcc.Graph | html.P:
+    h = d["history"]
+    if h.empty:
+        return html.P("No history yet: one point is kept per day from the first scoring.", className="text-muted")
+    fig = go.Figure(go.Scatter(x=pd.to_datetime(h["day"]), y=h["score"], mode="lines+markers", name="score",
+                               line={"color": "#0d6efd"}, hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra></extra>"))
+    for lo, hi, color in ((0, 40.5, "rgba(220,53,69,0.08)"), (40.5, 70.5, "rgba(255,193,7,0.10)"),
+                          (70.5, 85.5, "rgba(25,135,84,0.08)"), (85.5, 100, "rgba(13,110,253,0.08)")):
+        fig.add_hrect(y0=lo, y1=hi, fillcolor=color, line_width=0, layer="below")
+    fig.update_layout(height=220, margin=dict(l=30, r=10, t=10, b=30), yaxis=dict(range=[0, 100], title=None),
+                      xaxis=dict(range=_date_range(h["day"])),
+                      showlegend=False, plot_bgcolor="white")
+    return dcc.Graph(figure=fig, config={"displayModeBar": False}, id="customer-history-chart")
+
+
+def component_cards(d: dict) -> dbc.Row:
+    docs = component_docs(_config())
+    cards = []
+    for key, comp in d["components"].items():
+        facts = html.Table(html.Tbody([html.Tr([html.Td(k.replace("_", " "), className="text-muted pe-2"),
+                                                html.Td(_fact_value(v))]) for k, v in comp.get("facts", {}).items()]),
+                           className="small mb-2")
+        score = float(comp.get("score") or 0)
+        cards.append(dbc.Col(dbc.Card(dbc.CardBody([
+            html.Div([html.Span(comp["label"], className="fw-semibold"),
+                      html.Span(f"{score:.0f}", className="ms-auto fw-semibold", id=f"customer-component-{key}-score")],
+                     className="d-flex"),
+            html.Div(f"weight {comp.get('weight', 0) * 100:g} %", className="small text-muted mb-1"),
+            dbc.Progress(value=score, color="danger" if score < 41 else "warning" if score < 71 else "success",
+                         className="mb-2"),
+            html.P(comp.get("why", ""), className="small mb-2", id=f"customer-component-{key}-why"),
+            facts,
+            html.Details([html.Summary("Formula", className="small"), html.P(docs.get(key, ""), className="small text-muted")]),
+        ]), className="h-100 shadow-sm customer-component"), md=6, xl=4, className="mb-3"))
+    return dbc.Row(cards, id="customer-components")
+
+
+def sessions_chart(d: dict):
+    s = d["sessions"]
+    if s.empty:
+        return html.P("No sessions yet.", className="text-muted mb-0")
+    s = s.assign(start_time=pd.to_datetime(s["start_time"]))
+    fig = go.Figure()
+    for status, color in STATUS_COLORS.items():
+        part = s[s["status"] == status]
+        if part.empty:
+            continue
+        y = part["rating"].astype(float).fillna(0)  # unrated, no-show and cancelled sessions sit on the axis
+        text = [f"{r.subject} with {r.tutor_id}: {status}" + (f", rated {r.rating:g}" if r.rating == r.rating else "")
+                for r in part.itertuples()]
+        fig.add_trace(go.Scatter(x=part["start_time"], y=y, mode="markers", name=status.replace("_", "-"),
+                                 marker={"color": color, "size": 9}, text=text,
+                                 hovertemplate="%{x|%Y-%m-%d %H:%M}<br>%{text}<extra></extra>"))
+    fig.update_layout(height=240, margin=dict(l=30, r=10, t=10, b=30), plot_bgcolor="white",
+                      xaxis=dict(range=_date_range(s["start_time"])),
+                      yaxis=dict(range=[-0.3, 5.3], title="rating", tickvals=[0, 1, 2, 3, 4, 5],
+                                 ticktext=["none", "1", "2", "3", "4", "5"]),
+                      legend=dict(orientation="h", y=1.12))
+    counts = s["status"].value_counts()
+    summary = " · ".join(f"{counts.get(k, 0)} {k.replace('_', '-')}" for k in STATUS_COLORS)
+    return html.Div([html.Div(f"{len(s)} sessions: {summary}", className="small text-muted"),
+                     dcc.Graph(figure=fig, config={"displayModeBar": False}, id="customer-sessions-chart")])
+
+
+def calls_table(d: dict):
+    c = d["calls"]
+    if c.empty:
+        return html.P("No inbound support calls.", className="text-muted mb-0")
+    rows = [html.Tr([html.Td(_when(r.call_date)), html.Td(html.Code(r.reason_code)),
+                     html.Td(f"{int(r.duration_s) // 60} min {int(r.duration_s) % 60} s")]) for r in c.head(50).itertuples()]
+    return dbc.Table([html.Thead(html.Tr([html.Th("When (UTC)"), html.Th("Reason"), html.Th("Duration")])),
+                      html.Tbody(rows)], size="sm", className="small mb-0", id="customer-calls")
+
+
+def contacts_table(contacts: pd.DataFrame):
+    if contacts.empty:
+        return html.P("No outreach logged yet.", className="text-muted small mb-0", id="customer-contacts-empty")
+    rows = [html.Tr([html.Td(_when(r.contacted_at)), html.Td(r.user_email or "—"),
+                     html.Td(CHANNEL_LABELS.get(r.channel, r.channel)), html.Td(OUTCOME_LABELS.get(r.outcome, r.outcome)),
+                     html.Td(r.note or "", style={"whiteSpace": "pre-wrap"})]) for r in contacts.itertuples()]
+    return dbc.Table([html.Thead(html.Tr([html.Th("When (UTC)"), html.Th("Who"), html.Th("Channel"), html.Th("Outcome"),
+                                          html.Th("Note")])), html.Tbody(rows)],
+                     size="sm", className="small mb-0", id="customer-contacts-table")
+
+
+def _config():
+    from services.jobs.health import health_config
+    try:
+        return health_config(current_settings())
+    except ValueError:
+        return None
+
+
+def not_found(customer_id) -> html.Div:
+    return empty_state(f"No customer {customer_id}",
+                       "Check the id, or find the customer on the customers page.", id="customer-not-found")
+
+
+@callback(Output("customer-content", "children"), Output("customer-contacts", "children"),
+          Output("customer-contact-section", "style"),
+          Input("customer-id", "data"), Input("customer-contact-saved", "data"), Input("shell-data-version", "data"))
+def draw(customer_id, _saved, _version):
+    d = cq.customer_detail(engine_for(current_settings()), customer_id) if customer_id else None
+    if d is None:
+        return not_found(customer_id or ""), None, {"display": "none"}
+    content = html.Div([
+        header(d), intervention(d),
+        dbc.Row([dbc.Col(section("Score history", history_chart(d), help_text="One point per day"), lg=5),
+                 dbc.Col(triggers(d), lg=7)], className="g-3"),
+        html.H2("Score components", className="h5 mt-2"),
+        component_cards(d),
+        dbc.Row([dbc.Col(section("Sessions", sessions_chart(d), help_text="Rating over time, by status"), lg=7),
+                 dbc.Col(section("Inbound calls", calls_table(d), help_text="Newest first, with reason codes"), lg=5)],
+                className="g-3"),
+    ])
+    return content, contacts_table(d["contacts"]), {}
+
+
+@callback(Output("customer-contact-message", "children"), Output("customer-contact-saved", "data"),
+          Output("customer-contact-note", "value"),
+          Input("customer-contact-save", "n_clicks"), State("customer-id", "data"),
+          State("customer-contact-channel", "value"), State("customer-contact-outcome", "value"),
+          State("customer-contact-note", "value"), State("customer-contact-saved", "data"), prevent_initial_call=True)
+def log_contact(_n, customer_id, channel, outcome, note, saved):
+    engine, user = engine_for(current_settings()), current_email()
+    try:
+        contact_id = cq.add_contact(engine, customer_id, user, channel, outcome, note)
+    except ValueError as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-2 mb-0", id="customer-contact-error"), no_update, no_update
+    audit.record(engine, "customer.contact", user_email=user, entity="customer", entity_id=customer_id,
+                 detail={"contact_id": contact_id, "channel": channel, "outcome": outcome})
+    done = f"Logged: {CHANNEL_LABELS.get(channel, channel)}, {OUTCOME_LABELS.get(outcome, outcome).lower()}."
+    return dbc.Alert(done, color="success", className="py-2 mb-0", id="customer-contact-done", duration=6000), \
+        (saved or 0) + 1, ""

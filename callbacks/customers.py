@@ -1,0 +1,64 @@
+"""Customers page callbacks: grid blocks from the database, quick-filter options, refetch on change, CSV export."""
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, no_update
+
+from auth import audit
+from services import customer_queries as cq
+from services.jobs.context import utcnow
+from services.queries import engine_for
+from web_context import current_email, current_settings
+
+QUICK = [("customers-tier", "tier"), ("customers-segment", "segment"), ("customers-subject", "primary_subject"),
+         ("customers-tutor", "primary_tutor_id"), ("customers-channel", "acquisition_channel")]
+QUICK_STATES = [State(id, "value") for id, _ in QUICK] + [State("customers-attention", "value")]
+
+
+def _quick(*values) -> dict:
+    *lists, attention = values
+    return {key: list(v or []) for (_, key), v in zip(QUICK, lists)} | {"attention": bool(attention)}
+
+
+@callback(Output("customers-grid", "getRowsResponse"), Output("customers-count", "children"),
+          Output("customers-message", "children"),
+          Input("customers-grid", "getRowsRequest"), *QUICK_STATES, prevent_initial_call=True)
+def rows(request, *quick):
+    if not request:
+        return no_update, no_update, no_update
+    try:
+        data, total = cq.customer_page(engine_for(current_settings()), request.get("sortModel"),
+                                       request.get("filterModel"), int(request.get("startRow", 0)),
+                                       int(request.get("endRow", 100)), _quick(*quick))
+    except (cq.QueryError, TypeError, ValueError) as exc:
+        return {"rowData": [], "rowCount": 0}, "", str(exc)
+    noun = "customer" if total == 1 else "customers"
+    return {"rowData": data, "rowCount": total}, f"{total:,} {noun}", ""
+
+
+@callback(*[Output(id, "options") for id, _ in QUICK[1:]], Input("shell-data-version", "data"))
+def options(_version):
+    values = cq.distinct_values(engine_for(current_settings()))
+    return [[{"label": v, "value": v} for v in values[key]] for _, key in QUICK[1:]]
+
+
+clientside_callback(ClientsideFunction("customers", "refetch"), Output("customers-refetched", "data"),
+                    *[Input(id, "value") for id, _ in QUICK], Input("customers-attention", "value"),
+                    Input("shell-data-version", "data"), prevent_initial_call=True)
+clientside_callback(ClientsideFunction("customers", "open"), Output("customers-opened", "data"),
+                    Input("customers-grid", "cellClicked"), prevent_initial_call=True)
+
+
+@callback(Output("customers-download", "data"), Output("customers-message", "children", allow_duplicate=True),
+          Input("customers-export", "n_clicks"), State("customers-grid", "getRowsRequest"), *QUICK_STATES,
+          prevent_initial_call=True)
+def export(_n, request, *quick):
+    request = request or {}
+    try:
+        text = cq.export_filtered(engine_for(current_settings()), request.get("sortModel"), request.get("filterModel"),
+                                  _quick(*quick))
+    except cq.QueryError as exc:
+        return no_update, str(exc)
+    audit.record(engine_for(current_settings()), "customers.export", user_email=current_email(), entity="customers",
+                 detail={"sortModel": request.get("sortModel"), "filterModel": request.get("filterModel"),
+                         "quick": _quick(*quick), "rows": text.count("\n") - 1})
+    return dcc.send_string(text, f"customers-{utcnow():%Y%m%d-%H%M}.csv", type="text/csv"), ""
