@@ -160,8 +160,9 @@ class History:
         self.fs_row[self.s_code[first_rows]] = first_rows
         # a tutor change = a counted session whose tutor differs from the customer's previous counted session
         by_cust = idx[np.lexsort((self.s_t[idx], self.s_code[idx]))]
-        same = np.r_[False, self.s_code[by_cust][1:] == self.s_code[by_cust][:-1]]
-        changed = same & np.r_[False, self.s_tutor[by_cust][1:] != self.s_tutor[by_cust][:-1]]
+        changed = np.zeros(len(by_cust), dtype=bool)
+        changed[1:] = ((self.s_code[by_cust][1:] == self.s_code[by_cust][:-1])
+                       & (self.s_tutor[by_cust][1:] != self.s_tutor[by_cust][:-1]))
         self.s_switch = np.zeros(len(self.s_t), dtype=bool)
         self.s_switch[by_cust[changed]] = True
 

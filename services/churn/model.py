@@ -20,6 +20,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from services.churn.features import BY_NAME, CATEGORICAL, FEATURE_NAMES, FEATURES
 
@@ -39,12 +40,14 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
 
     kind: "logistic" or "gbm". C: inverse L2 strength of the logistic regression. The gbm_* parameters
     are HistGradientBoostingClassifier's (no early stopping: its random split would put the same
-    customer's other snapshots on both sides). threshold: the cut `predict` uses.
+    customer's other snapshots on both sides). threshold: the cut `predict` uses. n_threads: OpenMP
+    threads for boosting; 1 by default because on a shared machine (web app, workers, other jobs)
+    OpenMP's spinning threads run ~15x slower than one thread (measured on 2 loaded cores).
     """
 
     def __init__(self, kind: str = "logistic", C: float = 0.5, learning_rate: float = 0.05, max_iter: int = 300,
                  max_leaf_nodes: int = 15, min_samples_leaf: int = 200, l2_regularization: float = 1.0,
-                 threshold: float = 0.5, random_state: int = 0):
+                 threshold: float = 0.5, random_state: int = 0, n_threads: int | None = 1):
         self.kind = kind
         self.C = C
         self.learning_rate = learning_rate
@@ -54,6 +57,7 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         self.l2_regularization = l2_regularization
         self.threshold = threshold
         self.random_state = random_state
+        self.n_threads = n_threads
 
     # --- inputs ---------------------------------------------------------------------------------
     def _frame(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +94,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y) -> "ChurnModel":
         X = self._frame(X)
         y = np.asarray(y, dtype=int)
-        self.estimator_ = self._build().fit(X, y)
+        with threadpool_limits(self.n_threads):
+            self.estimator_ = self._build().fit(X, y)
         self.classes_ = np.array([0, 1])
         self.feature_names_in_ = np.array(FEATURE_NAMES, dtype=object)
         self.n_features_in_ = len(FEATURE_NAMES)
@@ -113,8 +118,11 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         return np.array(out, dtype=object)
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        p = self.estimator_.predict_proba(self._frame(X))[:, 1]
-        return np.column_stack([1 - p, p])
+        return np.column_stack([1 - (p := self._p(self._frame(X))), p])
+
+    def _p(self, Xf: pd.DataFrame) -> np.ndarray:
+        with threadpool_limits(self.n_threads):
+            return self.estimator_.predict_proba(Xf)[:, 1]
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= self.threshold).astype(int)
@@ -128,13 +136,13 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
             parts = (prep.transform(Xf) - self.z_mean_) * clf.coef_[0]
             frame = pd.DataFrame(parts, index=X.index)
             return frame.T.groupby(self.column_feature_).sum().T[FEATURE_NAMES]
-        base = _logit(self.estimator_.predict_proba(Xf)[:, 1])
+        base = _logit(self._p(Xf))
         out = {}
         for c in FEATURE_NAMES:
             moved = Xf.copy()
             moved[c] = pd.Categorical([self.reference_[c]] * len(moved), categories=Xf[c].cat.categories) \
                 if c in CATEGORICAL else self.reference_[c]
-            out[c] = base - _logit(self.estimator_.predict_proba(moved)[:, 1])
+            out[c] = base - _logit(self._p(moved))
         return pd.DataFrame(out, index=X.index)[FEATURE_NAMES]
 
     def importance(self, X: pd.DataFrame) -> pd.Series:
