@@ -125,8 +125,9 @@ def detect_streams(points: pd.DataFrame, config_by_metric: Mapping[str, Mapping[
 
     points: columns metric, ts, value (the metric_points record, or derive_streams output).
     config_by_metric: {metric name or glob like "sessions.*": override dict}; see config_for.
-    recent: keep only events whose end is within `recent` of `at` (default: the latest ts),
-    which is what the five-minute job wants.
+    recent: keep only events whose end is within `recent` of that stream's latest point (up to
+    `at`), which is what the five-minute job wants: an hourly stream whose newest complete hour
+    starts 60 minutes ago still has its news judged, and nothing older comes back.
     Returns one row per event: metric, method, start, end, peak_ts, value, expected, score,
     severity, why, details (dict), sorted by metric and start.
     """
@@ -134,18 +135,15 @@ def detect_streams(points: pd.DataFrame, config_by_metric: Mapping[str, Mapping[
     if len(points):
         frame = points[["metric", "ts", "value"]].reset_index(drop=True)
         ts = pd.to_datetime(frame["ts"])
-        if at is None:
-            at_ts = ts.max()
-        else:
-            at_ts = pd.Timestamp(at)
-            keep = (ts <= at_ts).to_numpy()
+        if at is not None:
+            keep = (ts <= pd.Timestamp(at)).to_numpy()
             frame, ts = frame[keep], ts[keep]
         for metric, part in frame.groupby("metric", sort=True):
             series = pd.Series(part["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(ts.loc[part.index]))
             config = config_for(str(metric), config_by_metric, base)
             found = detect_series(series, config, metric=str(metric))
             if recent is not None:
-                cutoff = at_ts - pd.Timedelta(recent)
+                cutoff = pd.Timestamp(series.index.max()) - pd.Timedelta(recent)
                 found = [e for e in found if pd.Timestamp(e.end) >= cutoff]
             events += found
     return to_frame(events)

@@ -164,9 +164,10 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
     hist = lag_matrix(fall_k, np.arange(1, max(1, cfg.history_weeks * week) + 1))
     center = nanmedian_rows(hist)
     count = np.sum(np.isfinite(hist), axis=1)
-    spread = np.fmax(MAD_TO_SIGMA * nanmedian_rows(np.abs(hist - center[:, None])), LOG_SPREAD_FLOOR)
-    spread = spread * np.sqrt(np.fmax(1.0, 14.0 / np.fmax(count, 1)))
-    z = (fall_k - center) / spread
+    with np.errstate(all="ignore"):
+        spread = np.fmax(MAD_TO_SIGMA * nanmedian_rows(np.abs(hist - center[:, None])), LOG_SPREAD_FLOOR)
+        spread = spread * np.sqrt(np.fmax(1.0, 14.0 / np.fmax(count, 1)))
+        z = (fall_k - center) / spread
     flags = np.zeros(nb, dtype=bool)
     total = np.full(nb, np.nan)
     for i in np.flatnonzero(run >= k):
