@@ -225,7 +225,13 @@ class Anomaly(Base):
     value: Mapped[float] = mapped_column(Float)
     expected: Mapped[float | None] = mapped_column(Float)
     why: Mapped[str] = mapped_column(Text)
-    detected_at: Mapped[datetime] = mapped_column(DateTime)
+    detected_at: Mapped[datetime] = mapped_column(DateTime)  # first flagged by the job (kept on updates)
+    peak_ts: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[float | None] = mapped_column(Float)  # statistic / threshold
+    severity: Mapped[str | None] = mapped_column(String(16))
+    details: Mapped[str | None] = mapped_column(Text)  # JSON
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (Index("ux_anomalies_metric_method_start", "metric", "method", "start_ts", unique=True),)
 
 
 class Recommendation(Base):

@@ -16,6 +16,7 @@ SCHEDULE: dict[str, int] = {
     "score": _setting("score_interval_s"),  # health scores, history and trigger alerts (default 900 s)
     "overview": 15,
     "first-session": 3600,  # first-session statistics and tutor/subject/region alerts
+    "detect": 300,  # anomaly detection on every metric stream; one alert per incident
     "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff
     "train-churn": 604800,  # weekly: refit the churn model on the last 6 months (also scores at once)
     "churn": 86400,  # daily: churn risk, explanations and history with the active model

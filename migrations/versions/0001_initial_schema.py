@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 12:44:04.500191
+Create Date: 2026-11-25 13:31:16.987672
 """
 from alembic import op
 import sqlalchemy as sa
@@ -92,11 +92,17 @@ def upgrade() -> None:
     sa.Column('expected', sa.Float(), nullable=True),
     sa.Column('why', sa.Text(), nullable=False),
     sa.Column('detected_at', sa.DateTime(), nullable=False),
+    sa.Column('peak_ts', sa.DateTime(), nullable=True),
+    sa.Column('score', sa.Float(), nullable=True),
+    sa.Column('severity', sa.String(length=16), nullable=True),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_anomalies'))
     )
     with op.batch_alter_table('anomalies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_anomalies_metric'), ['metric'], unique=False)
         batch_op.create_index(batch_op.f('ix_anomalies_start_ts'), ['start_ts'], unique=False)
+        batch_op.create_index('ux_anomalies_metric_method_start', ['metric', 'method', 'start_ts'], unique=True)
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -661,6 +667,7 @@ def downgrade() -> None:
 
     op.drop_table('api_tokens')
     with op.batch_alter_table('anomalies', schema=None) as batch_op:
+        batch_op.drop_index('ux_anomalies_metric_method_start')
         batch_op.drop_index(batch_op.f('ix_anomalies_start_ts'))
         batch_op.drop_index(batch_op.f('ix_anomalies_metric'))
 
