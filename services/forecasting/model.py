@@ -88,7 +88,7 @@ class DemandForecaster:
                  holidays: str | None = "US", median_weeks: int = 8, trimmed_weeks: int = 6,
                  validation_h: int = 168,
                  validation_folds: int = 2, weight_step: float = 0.25, shrink: float = 0.5,
-                 clip_k: float | None = 5.0, members: tuple[str, ...] = MEMBERS,
+                 clip_k: float | None = 5.0, zero_below: float | None = 0.5, members: tuple[str, ...] = MEMBERS,
                  prophet_params: dict | None = None):
         self.horizon_h = horizon_h
         self.train_days = train_days
@@ -100,6 +100,7 @@ class DemandForecaster:
         self.validation_h = validation_h
         self.validation_folds = validation_folds
         self.clip_k = clip_k
+        self.zero_below = zero_below
         self.weight_step = weight_step
         self.shrink = shrink
         self.members = tuple(members)
@@ -109,7 +110,7 @@ class DemandForecaster:
     def _params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "horizon_h", "train_days", "interval", "seed", "holidays", "median_weeks", "trimmed_weeks", "validation_h",
-            "validation_folds", "weight_step", "shrink", "clip_k", "members", "prophet_params")}
+            "validation_folds", "weight_step", "shrink", "clip_k", "zero_below", "members", "prophet_params")}
 
     def _prophet(self) -> ProphetMember:
         return ProphetMember(holidays=self.holidays, seed=self.seed, **self.prophet_params)
@@ -142,11 +143,12 @@ class DemandForecaster:
                 norm[ok] += w
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.clip(np.where(norm > 0, total / np.where(norm > 0, norm, 1), np.nan), 0, None)
-        if self.counts_:
+        if self.counts_ and self.zero_below:
             # A count series' hour forecast below half a session is a forecast of none: when
             # P(0) > 1/2 zero has the least expected absolute error, and sMAPE scores any positive
-            # forecast of a zero hour as the worst possible (2).
-            out = np.where(out < 0.5, 0.0, out)
+            # forecast of a zero hour as the worst possible (2). Sums of such hours undercount, so
+            # totals are better forecast as series of their own (or with zero_below=None).
+            out = np.where(out < self.zero_below, 0.0, out)
         return out
 
     def fit(self, history: pd.DataFrame) -> "DemandForecaster":

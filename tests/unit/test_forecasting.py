@@ -157,6 +157,9 @@ def test_forecast_never_negative_and_serialises(tmp_path):
     assert p["baseline"].tolist() == s["y"].iloc[-168:].tolist()  # the plain same-hour-last-week
     # counts: an hour forecast below half a session is forecast as none (sMAPE's worst case otherwise)
     assert f.counts_ and ((p["yhat"] == 0) | (p["yhat"] >= 0.5)).all() and (p["yhat"] == 0).any()
+    unsnapped = DemandForecaster.from_json(f.to_json())
+    unsnapped.zero_below = None  # for totals: keep the fractions of a session
+    assert ((unsnapped.predict()["yhat"] > 0) & (unsnapped.predict()["yhat"] < 0.5)).any()
     text = f.to_json()
     assert "pickle" not in text
     g = DemandForecaster.from_json(text)
