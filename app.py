@@ -19,6 +19,7 @@ PAGES = [
     ("customer_detail", "/customers/<customer_id>", "Customer", "bi-person", 31, {"nav": False}),
     ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35),
     ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
+    ("churn", "/churn", "Churn risk", "bi-graph-down-arrow", 50),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
     ("admin", "/admin", "Users", "bi-people", 95),
 ]

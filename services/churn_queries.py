@@ -122,6 +122,19 @@ def top_risk(engine: Engine, limit: int = 100, offset: int = 0, min_probability:
     return int(total), out
 
 
+def customer_prediction(engine: Engine, customer_id: str) -> dict | None:
+    """One customer's current prediction: probability, predicted, intervention, factors, changes."""
+    p = ChurnPrediction
+    with engine.connect() as conn:
+        r = conn.execute(select(p.probability, p.predicted, p.predicted_at, p.model_version, p.intervention, p.factors)
+                         .where(p.customer_id == customer_id)).first()
+    if r is None:
+        return None
+    return {"customer_id": customer_id, "probability": float(r.probability), "predicted": bool(r.predicted),
+            "predicted_at": r.predicted_at, "model_version": int(r.model_version), "intervention": r.intervention,
+            **from_json(r.factors)}
+
+
 @cached_read(topic=TOPIC)
 def trend(engine: Engine, days: int = 90) -> pd.DataFrame:
     """Daily risk over the last `days` days of history: day, customers, mean_probability, flagged (probability

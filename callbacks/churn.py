@@ -1,0 +1,283 @@
+"""Churn page callbacks: read what the churn jobs stored (services.churn_queries) and draw it; "Retrain now"
+runs the training job as a background callback with progress."""
+from __future__ import annotations
+
+import json
+import math
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html, no_update
+
+from layouts.components import empty_state
+from services import churn_queries, queries
+from web_context import current_settings
+
+GRID_ROWS = 500
+RED, GREEN, BLUE, GREY = "#dc3545", "#198754", "#0d6efd", "#6c757d"
+
+
+def _pct(v, digits: int = 0) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f} %"
+
+
+def _fig(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
+    fig.update_layout(title={"text": title, "font": {"size": 13}}, template="plotly_white", height=height,
+                      margin={"l": 40, "r": 10, "t": 40, "b": 40}, showlegend=False)
+    return fig
+
+
+def _graph(id: str, fig: go.Figure) -> dcc.Graph:
+    return dcc.Graph(id=id, figure=fig, config={"displayModeBar": False})
+
+
+def _card(title: str, value: str, sub: str, id: str) -> dbc.Col:
+    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="text-muted small"),
+                                          html.Div(value, className="fs-4 fw-semibold", id=id),
+                                          html.Div(sub, className="small text-muted")]), className="shadow-sm"),
+                   xs=6, md=3)
+
+
+def _cards(df, card) -> list:
+    m = card["metrics"].get("holdout", {})
+    flagged = int((df["probability"] >= card["threshold"]).sum())
+    return [
+        _card("Customers scored", f"{len(df):,}", f"model v{card['version']} ({card['kind']})", "churn-card-scored"),
+        _card("Flagged at risk", f"{flagged:,}", f"{_pct(flagged / max(len(df), 1))} at risk ≥ {_pct(card['threshold'], 1)}",
+              "churn-card-flagged"),
+        _card("Expected churners, 30 days", f"{df['probability'].sum():,.0f}",
+              f"mean risk {_pct(df['probability'].mean(), 1)}", "churn-card-expected"),
+        _card("Holdout precision / recall", f"{_pct(m.get('precision'))} / {_pct(m.get('recall'))}",
+              f"AUC {m.get('auc', float('nan')):.3f} on {m.get('customers', 0):,} customers", "churn-card-quality"),
+    ]
+
+
+def _histogram(df, threshold: float) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=df["probability"], xbins={"size": 0.02}, marker_color=BLUE,
+                                 hovertemplate="%{x}: %{y} customers<extra></extra>"))
+    fig.add_vline(x=threshold, line_dash="dot", line_color=RED, annotation_text=f"threshold {_pct(threshold, 1)}",
+                  annotation_position="top right")
+    fig.update_xaxes(tickformat=".0%", title="predicted 30-day churn risk")
+    fig.update_yaxes(title="customers")
+    return _fig(fig, "Customers by predicted risk")
+
+
+def _trend(df) -> go.Figure:
+    fig = go.Figure()
+    if len(df):
+        fig.add_scatter(x=df["day"], y=df["mean_probability"], mode="lines+markers", name="mean risk",
+                        line={"color": BLUE}, hovertemplate="%{x|%d %b}: mean %{y:.1%}<extra></extra>")
+        fig.add_bar(x=df["day"], y=df["flagged"], name="flagged", yaxis="y2", marker_color="rgba(220,53,69,0.25)",
+                    hovertemplate="%{x|%d %b}: %{y} flagged<extra></extra>")
+        fig.update_layout(yaxis={"tickformat": ".1%", "title": "mean risk"},
+                          yaxis2={"overlaying": "y", "side": "right", "title": "flagged", "showgrid": False})
+    return _fig(fig, "Mean predicted risk and flagged customers per day")
+
+
+def _by(df, title: str) -> go.Figure:
+    df = df.sort_values("mean_probability")
+    fig = go.Figure(go.Bar(x=df["mean_probability"], y=df["group"], orientation="h", marker_color=BLUE,
+                           text=[f"{n:,}" for n in df["customers"]], textposition="outside",
+                           customdata=df[["customers", "flagged_share"]],
+                           hovertemplate="%{y}: mean risk %{x:.1%}, %{customdata[0]} customers, "
+                                         "%{customdata[1]:.0%} flagged<extra></extra>"))
+    fig.update_xaxes(tickformat=".0%")
+    return _fig(fig, f"By {title.lower()}", height=max(220, 40 + 22 * len(df)))
+
+
+def _funnel(df) -> go.Figure:
+    fig = go.Figure(go.Funnel(y=df["label"], x=df["customers"], textinfo="value+percent initial+percent previous",
+                              marker={"color": BLUE}))
+    return _fig(fig, f"{int(df['customers'].iloc[0]):,} signups", height=320)
+
+
+def _records(df, rounding: dict | None = None) -> list[dict]:
+    return json.loads(df.round(rounding or {}).to_json(orient="records", date_format="iso"))
+
+
+@callback(Output("churn-empty", "children"), Output("churn-content", "style"), Output("churn-asof", "children"),
+          Output("churn-cards", "children"), Output("churn-grid", "rowData"), Output("churn-hist-box", "children"),
+          Output("churn-trend-box", "children"), Output("churn-by-acquisition_channel", "children"),
+          Output("churn-by-primary_subject", "children"), Output("churn-by-tutor_consistency", "children"),
+          Output("churn-by-velocity_segment", "children"), Output("churn-segments", "rowData"),
+          Input("shell-data-version", "data"), Input("shell-refresh", "n_intervals"))
+def refresh(_version, _n):
+    engine = queries.engine_for(current_settings())
+    card = churn_queries.model_card(engine)
+    df = churn_queries.scored(engine)
+    if card is None or df.empty:
+        return (empty_state("No churn predictions yet",
+                            "Run `python manage.py run-jobs train-churn` (weekly; it scores everyone at once) or "
+                            "press Retrain now.", id="churn-empty-state"),
+                {"display": "none"}, None, [], [], None, None, None, None, None, None, [])
+    _, top = churn_queries.top_risk(engine, GRID_ROWS)
+    attrs = df.set_index("customer_id")
+    rows = []
+    for r in top:
+        a = attrs.loc[r["customer_id"]] if r["customer_id"] in attrs.index else None
+        first = next((f for f in r["factors"] if f["contribution"] > 0), None)
+        rows.append({"customer_id": f"[{r['customer_id']}](/customers/{r['customer_id']})",
+                     "id": r["customer_id"], "probability": round(r["probability"], 4),
+                     "segment": None if a is None else a["segment"],
+                     "acquisition_channel": None if a is None else a["acquisition_channel"],
+                     "primary_subject": None if a is None else a["primary_subject"],
+                     "top_factor": first["text"] if first else "", "intervention": r["intervention"]})
+    asof = (f"Scored {top[0]['predicted_at']:%d %b %Y %H:%M} UTC by model v{card['version']} ({card['kind']}), "
+            f"trained {card['trained_at']:%d %b %Y} on {card['train_start']:%d %b %Y} – {card['train_end']:%d %b %Y}"
+            if top else "")
+    by = [_graph(f"churn-by-graph-{d}", _by(churn_queries.risk_groups(engine, d), churn_queries.DIMENSIONS[d]))
+          for d in ("acquisition_channel", "primary_subject", "tutor_consistency", "velocity_segment")]
+    segments = churn_queries.segment_comparison(engine)
+    return (None, {}, asof, _cards(df, card), rows, _graph("churn-hist", _histogram(df, card["threshold"])),
+            _graph("churn-trend", _trend(churn_queries.trend(engine))), *by,
+            _records(segments, {"mean_probability": 4, "flagged_share": 4, "actual_churn_30d": 4,
+                                "expected_churners": 1}) if len(segments) else [])
+
+
+@callback(Output("churn-funnel-box", "children"), Output("churn-interventions", "children"),
+          Output("churn-model-card", "children"),
+          Input("shell-data-version", "data"), Input("churn-content", "style"))
+def slower_sections(_version, _style):
+    engine = queries.engine_for(current_settings())
+    card = churn_queries.model_card(engine)
+    if card is None:
+        return None, None, None
+    funnel = churn_queries.customer_funnel(engine)
+    return (_graph("churn-funnel", _funnel(funnel)) if funnel["customers"].iloc[0] else
+            html.P("No signups in the last 6 months.", className="text-muted"),
+            _interventions(churn_queries.interventions(engine)), _model_card(card, churn_queries.model_versions(engine)))
+
+
+def _interventions(r: dict) -> html.Div:
+    rows = [html.Tr([html.Td(b["band"]), html.Td(f"{b['contacted']:,}"), html.Td(_pct(b["contacted_rate"], 1)),
+                     html.Td(f"{b['controls']:,}"), html.Td(_pct(b["control_rate"], 1))]) for b in r["bands"]]
+    table = dbc.Table([html.Thead(html.Tr([html.Th("Risk when contacted"), html.Th("Contacted"),
+                                           html.Th("Churned within 30 d"), html.Th("Similar, not contacted"),
+                                           html.Th("Churned within 30 d")])), html.Tbody(rows)],
+                      size="sm", bordered=False, className="mb-2", id="churn-interventions-table")
+    if r["enough"]:
+        better = r["difference"] < 0
+        verdict = html.P([
+            f"Contacted at-risk customers churned at {_pct(r['contacted_rate'], 1)} vs {_pct(r['expected_rate'], 1)} "
+            "expected from similar uncontacted customers: ",
+            html.Strong(f"{abs(r['difference']) * 100:.1f} points {'lower' if better else 'higher'}",
+                        className="text-success" if better else "text-danger"),
+            ". Agents choose whom to call, so this is an association, not a controlled experiment."])
+    else:
+        verdict = dbc.Alert(r["note"], color="secondary", className="py-2 small", id="churn-interventions-small")
+    extra = (f"{r['pending']} contact(s) in the last 30 days still waiting for their outcome; "
+             f"{r['not_at_risk']} contacted below the at-risk band; {r['unmatched']} without a risk score that day.")
+    return html.Div([verdict, table, html.Div(extra, className="small text-muted")])
+
+
+def _calibration(bins: list[dict]) -> go.Figure:
+    fig = go.Figure()
+    top = max([b["predicted"] for b in bins] + [b["observed"] for b in bins] + [0.05])
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dot", "color": GREY}, hoverinfo="skip")
+    fig.add_scatter(x=[b["predicted"] for b in bins], y=[b["observed"] for b in bins], mode="lines+markers",
+                    marker={"color": BLUE, "size": 8}, customdata=[b["customers"] for b in bins],
+                    hovertemplate="predicted %{x:.1%}, observed %{y:.1%} (%{customdata} customers)<extra></extra>")
+    fig.update_xaxes(tickformat=".0%", title="predicted (bin mean)")
+    fig.update_yaxes(tickformat=".0%", title="observed churn")
+    return _fig(fig, "Calibration on the holdout (10 equal-size bins)", height=300)
+
+
+def _features(top: list[dict]) -> go.Figure:
+    from services.churn.features import BY_NAME
+    top = top[:12][::-1]
+    fig = go.Figure(go.Bar(x=[t["mean_abs_contribution"] for t in top],
+                           y=[BY_NAME[t["feature"]].label if t["feature"] in BY_NAME else t["feature"] for t in top],
+                           orientation="h", marker_color=BLUE))
+    fig.update_xaxes(title="mean |contribution| (log-odds)")
+    return _fig(fig, "Top features", height=340)
+
+
+def _model_card(card: dict, versions: list[dict]) -> html.Div:
+    m = card["metrics"]
+    header = [html.Th(x) for x in ("", "AUC", "Precision", "Recall", "P@R80", "Brier", "ECE", "Fit (s)")]
+    body = []
+    for kind, c in m.get("candidates", {}).items():
+        h = c["holdout"]
+        body.append(html.Tr([html.Td(f"{kind}{' (kept)' if kind == card['kind'] else ''}"), html.Td(f"{h['auc']:.3f}"),
+                             html.Td(_pct(h["precision"], 1)), html.Td(_pct(h["recall"], 1)),
+                             html.Td(_pct(h.get("precision_at_recall_80"), 1)), html.Td(f"{h['brier']:.4f}"),
+                             html.Td(f"{h['ece']:.4f}"), html.Td(f"{c['fit_seconds']:.1f}")]))
+    hold = m.get("holdout", {})
+    split = m.get("split", {})
+    facts = html.Ul([
+        html.Li(f"Label: churned within {m.get('horizon_days', 30)} days of the snapshot (data contract)."),
+        html.Li(f"Trained on {len(split.get('train', []))} weekly snapshots "
+                f"{split.get('train', ['?'])[0][:10]} … {split.get('train', ['?'])[-1][:10]}; threshold chosen on "
+                f"{split.get('validation', ['?'])[0][:10]} for recall ≥ {m.get('min_recall', 0.8):.0%}; holdout "
+                f"{split.get('holdout', ['?'])[0][:10]}: {hold.get('customers', 0):,} customers, "
+                f"{hold.get('churners', 0):,} churned ({_pct(hold.get('base_rate'), 1)})."),
+        html.Li(f"Scoring model: refitted on all labelled snapshots, {card['train_start']:%d %b %Y} – "
+                f"{card['train_end']:%d %b %Y}." if m.get("refit") else "Scoring model: the evaluated one."),
+        html.Li(f"Threshold {card['threshold']:.4f}: holdout precision {_pct(hold.get('precision'), 1)} at recall "
+                f"{_pct(hold.get('recall'), 1)}. P@R80 = the best precision at recall 80 % on the holdout itself."),
+    ], className="small")
+    older = html.Div("Versions: " + ", ".join(
+        f"v{v['version']} {v['kind']} AUC {v['auc']:.3f}{' (active)' if v['active'] else ''}"
+        for v in versions if v.get("auc") is not None), className="small text-muted")
+    return html.Div([
+        facts,
+        dbc.Table([html.Thead(html.Tr(header)), html.Tbody(body)], size="sm", className="mb-3", id="churn-candidates"),
+        dbc.Row([dbc.Col(_graph("churn-calibration", _calibration(hold.get("calibration", []))), lg=6),
+                 dbc.Col(_graph("churn-features", _features(m.get("top_features", []))), lg=6)]),
+        older,
+    ])
+
+
+@callback(Output("churn-selected", "data"), Input("churn-grid", "cellClicked"), prevent_initial_call=True)
+def select(cell):
+    return (cell or {}).get("rowId") or no_update
+
+
+@callback(Output("churn-detail", "children"), Input("churn-selected", "data"), Input("shell-data-version", "data"))
+def detail(customer_id, _version):
+    if not customer_id:
+        return html.Span("Click a customer in the grid.", className="text-muted")
+    engine = queries.engine_for(current_settings())
+    found = churn_queries.customer_prediction(engine, customer_id)
+    if found is None:
+        return html.Span(f"No prediction for {customer_id}.", className="text-muted")
+    items = [html.Li([html.Span(f"{'+' if f['contribution'] > 0 else '−'}{abs(f['contribution']):.2f} ",
+                                className="fw-semibold " + ("text-danger" if f["contribution"] > 0 else "text-success")),
+                      f["text"]]) for f in found["factors"]]
+    changes = [html.Li(c["text"]) for c in found["changes"]] or [html.Li("No notable change recently.")]
+    return html.Div([
+        html.Div([html.A(customer_id, href=f"/customers/{customer_id}", className="fw-semibold"),
+                  html.Span(f" · {_pct(found['probability'], 1)} risk of churning within 30 days")],
+                 id="churn-detail-title"),
+        html.Div("Top factors (log-odds vs an average customer)", className="text-muted mt-2"),
+        html.Ul(items, className="mb-2", id="churn-detail-factors"),
+        html.Div("Recent changes", className="text-muted"),
+        html.Ul(changes, className="mb-2"),
+        dbc.Alert([html.I(className="bi bi-telephone me-1"), found["intervention"] or ""], color="info",
+                  className="py-2", id="churn-detail-intervention"),
+    ])
+
+
+@callback(Output("churn-retrain-status", "children"), Input("churn-retrain", "n_clicks"),
+          background=True, prevent_initial_call=True,
+          running=[(Output("churn-retrain", "disabled"), True, False),
+                   (Output("churn-retrain-progress", "style"), {"display": "flex", "width": "220px", "height": "20px"},
+                    {"display": "none"})],
+          progress=[Output("churn-retrain-progress", "value"), Output("churn-retrain-progress", "label")])
+def retrain(set_progress, _n):
+    from services.churn import NotEnoughHistory
+    from services.jobs.churn import train_now
+    from services.jobs.runner import JobBusy
+
+    def report(step: str, fraction: float) -> None:
+        set_progress((int(np.clip(100 * fraction, 0, 100)), step))
+    try:
+        summary = train_now(current_settings(), report)
+    except JobBusy:
+        return "Training is already running elsewhere; the page updates when it finishes."
+    except NotEnoughHistory as exc:
+        return f"Not trained: {exc}"
+    hold = summary["holdout"]
+    return (f"Model v{summary['version']} ({summary['kind']}) trained: holdout AUC {hold['auc']:.3f}, precision "
+            f"{_pct(hold['precision'])} at recall {_pct(hold['recall'])}; {summary['scored']:,} customers rescored.")
