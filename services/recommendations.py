@@ -20,8 +20,10 @@ Rules (thresholds in RuleConfig, set from config.py):
 2. ``recruit.cut_spend``: supply exceeds demand by more than 30 % in every judged hour (lowest coverage
    > 1.3) and the subject has active recruiting spend -> cut that spend 20 %.
 3. ``subject.priority``: sessions booked in the last 7 days are up more than 30 % on the 7 days before
-   (with >= ``growth_min_sessions`` sessions in the earlier week) -> make it a priority subject and
-   recruit for the growth.
+   (with >= ``growth_min_sessions`` sessions in the earlier week) -> make it a priority subject: recruit
+   for the growth, or, when even the tightest judged hour stays covered at demand x (1 + growth), promote
+   it with the tutors it has (no spend, no ROI). A growing subject gets no spend cut (rule 2) that run,
+   nor does one under an onboarding review (rule 4).
 4. ``onboarding.pause``: first-session success of the subject over 28 days is below 60 % (with >=
    ``success_min_rated`` rated first sessions) -> pause onboarding of new tutors for it pending review.
 
@@ -29,7 +31,7 @@ ROI (``roi``), per week, all in dollars of the subject's recruiting campaigns:
 - a spend increase S buys S / cost_per_hire hires; each serves up to the subject's mean weekly available
   hours per active tutor (from tutor_availability), so extra sessions = min(sessions at stake,
   hires x hours per tutor), and ROI = (extra sessions x revenue_per_session - S) / S. Sessions at stake:
-  the week's shortfall (rule 1), the weekly growth (rule 3).
+  the week's shortfall (rule 1), the weekly growth (rule 3, hires = growth / hours per tutor).
 - a cut or pause saving S forgoes S / cost_per_hire hires and the sessions they would have served out of
   the week's shortfall (none under rule 2, where no hour is short): ROI = (S - lost sessions x
   revenue_per_session) / S, i.e. the share of the saving that is kept.
@@ -109,6 +111,19 @@ def subject_balance(coverage: pd.DataFrame, min_open_demand: float = 0.25) -> pd
         available_hours=("available_hours", "sum")).reset_index()
     out["shortfall"] = out["demand_short"] - out["supply_short"]
     return out[BALANCE_COLUMNS]
+
+
+def tutor_week_hours(tutors: pd.DataFrame, availability: pd.DataFrame, start: datetime) -> pd.Series:
+    """subject -> mean weekly available hours per active tutor teaching it (tutor hours of a week as in
+    services.supply, every subject of a tutor counted in full), for what one more tutor adds."""
+    from services.supply import available_hours
+    empty = pd.DataFrame({"tutor_id": pd.Series(dtype=object), "subject": pd.Series(dtype=object),
+                          "scheduled_time": pd.Series(dtype="datetime64[ns]"), "status": pd.Series(dtype=object)})
+    week = available_hours(tutors, availability, empty, start, 168).groupby("subject")["available_hours"].sum()
+    active = tutors[tutors["status"] == "active"]
+    teach = active["subjects"].fillna("").astype(str).str.split(";").explode().str.strip()
+    count = teach[teach != ""].groupby(teach[teach != ""]).size()
+    return (week / count.reindex(week.index)).dropna().rename("tutor_hours_week")
 
 
 def campaign_budget(campaigns: pd.DataFrame, subject: str) -> dict:
@@ -248,22 +263,32 @@ def _priority_subject(t, budget: dict, hours: float, low: float | None, at: date
         return None
     subject, growth = t.subject, this / last - 1
     extra = this - last
-    hires = extra / hours if hours > 0 else 0.0
+    # Room for the growth: even the tightest judged hour of next week stays covered with demand x (1 + growth)
+    # (conservative: the forecast may already hold part of the growth).
+    absorbed = low is not None and low >= 1 + growth
+    hires = 0.0 if absorbed or hours <= 0 else extra / hours
     spend = hires * (budget["cost_per_hire"] or 0)
     r = roi(spend, budget["cost_per_hire"], hours, extra, cfg.revenue_per_session)
     tight = "" if low is None else f" Its tightest judged hour next week is at {low:.0%} coverage."
-    action = f"Make {subject} a priority subject: recruit ~{max(hires, 0.1):.1f} tutors ahead of +{growth:.0%} demand"
     reason = (f"{subject}: {this:.0f} sessions booked in the last 7 days vs {last:.0f} in the 7 days before, "
               f"+{growth:.0%} week over week (rule: > {cfg.growth:.0%}).{tight}")
-    impact = (f"Serving the extra {extra:.0f} sessions a week takes ~{hires:.2f} tutors at {hours:.0f} available "
-              f"hours each: {_money(spend)} at {_money(budget['cost_per_hire'] or 0)} per hire for "
-              f"{_money(r['revenue'] or 0)} revenue a week: {_roi_text(r)} (if existing tutors absorb part of "
-              f"the growth, less hiring is needed).")
+    if absorbed:
+        action = f"Make {subject} a priority subject: promote it and match new customers first (+{growth:.0%} demand)"
+        impact = (f"Current tutors have room for the extra {extra:.0f} sessions a week (tightest hour {low:.0%} -> "
+                  f"~{low / (1 + growth):.0%} with the growth): no hiring spend needed, {_money(extra * cfg.revenue_per_session)} "
+                  f"a week of revenue to win; {_roi_text(r)}.")
+    else:
+        action = (f"Make {subject} a priority subject: recruit ~{max(hires, 0.1):.1f} tutors ahead of "
+                  f"+{growth:.0%} demand")
+        impact = (f"Serving the extra {extra:.0f} sessions a week takes ~{hires:.2f} tutors at {hours:.0f} available "
+                  f"hours each: {_money(spend)} at {_money(budget['cost_per_hire'] or 0)} per hire for "
+                  f"{_money(r['revenue'] or 0)} revenue a week: {_roi_text(r)}.")
     return _rec("subject.priority", subject, at, cfg, action=action, reason=reason, impact=impact, r=r,
                 priority=2 if growth > 2 * cfg.growth else 3,
                 campaign_id=(budget["active_ids"] or budget["paused_ids"] or [None])[0],
                 details={"this_week": this, "last_week": last, "growth": growth, "extra_sessions": extra,
-                         "tutor_hours_week": hours, "min_coverage": low, "budget": budget, "threshold": cfg.growth})
+                         "absorbed": absorbed, "hires": hires, "tutor_hours_week": hours, "min_coverage": low,
+                         "budget": budget, "threshold": cfg.growth})
 
 
 def _pause_onboarding(s, budget: dict, hours: float, shortfall: float, at: datetime, cfg: RuleConfig) -> dict | None:
@@ -320,6 +345,9 @@ def recommend(balance: pd.DataFrame, trend: pd.DataFrame, success: pd.DataFrame,
                                 shortfall, at, cfg)
         if rec:
             out.append(rec)
+    # Growing demand or a quality review beats a surplus: no spend cut for those subjects this run.
+    hold = {r["subject"] for r in out if r["rule"] in ("subject.priority", "onboarding.pause")}
+    out = [r for r in out if not (r["rule"] == "recruit.cut_spend" and r["subject"] in hold)]
     return sorted(out, key=_rank)
 
 

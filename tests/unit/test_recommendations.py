@@ -127,6 +127,17 @@ def test_priority_subject_above_30_percent_growth_only():
     assert recommend(empty, trend(40, 19), NO_SUCCESS, CAMPAIGNS, HOURS, AT) == []  # too few to judge
 
 
+def test_growth_with_room_promotes_without_spend_and_holds_back_a_cut():
+    trend = pd.DataFrame({"subject": ["spanish"], "this_week": [150], "last_week": [100]})
+    # tightest hour 200 % >= 150 %: current tutors absorb +50 %; the surplus would otherwise cut spend
+    recs = recommend(balance(min_coverage=2.0), trend, NO_SUCCESS, CAMPAIGNS, HOURS, AT)
+    assert rules(recs) == [("subject.priority", "spanish")]
+    assert recs[0]["roi"] is None and recs[0]["details"]["absorbed"] is True
+    assert "no hiring spend needed" in recs[0]["expected_impact"]
+    tight = recommend(balance(min_coverage=1.4), trend, NO_SUCCESS, CAMPAIGNS, HOURS, AT)
+    assert rules(tight) == [("subject.priority", "spanish")] and tight[0]["details"]["hires"] == pytest.approx(2.5)
+
+
 # -- rule 4: first-session success < 60 % -> pause onboarding -------------------------------------------
 def test_pause_onboarding_below_60_percent_only():
     def success(rate, rated=40):
