@@ -17,6 +17,10 @@ SCHEDULE: dict[str, int] = {
     "overview": 15,
     "first-session": 3600,  # first-session statistics and tutor/subject/region alerts
     "detect": 300,  # anomaly detection on every metric stream; one alert per incident
+    "train-forecast": 604800,  # weekly: refit every subject's demand model (before "forecast" so a fresh start fits once)
+    "forecast": 3600,  # hourly: 168 h demand forecast per subject with the stored models; scores past runs
+    "supply": 3600,  # hourly, after forecast: coverage by subject and region, shortage/capacity/surplus alerts
+    "recommend": 3600,  # hourly: recruiting recommendations (at most recommendation_daily_cap a day)
     "notify": 60,  # alert email/Slack: criticals within a minute, digests hourly; retries with backoff
     "train-churn": 604800,  # weekly: refit the churn model on the last 6 months (also scores at once)
     "churn": 86400,  # daily: churn risk, explanations and history with the active model
