@@ -12,7 +12,7 @@ import pandas as pd
 from services.contract import RECORDS, Record
 
 
-def _parse_datetime(raw: pd.Series) -> pd.Series:
+def _parse_datetime(raw: pd.Series, blank: pd.Series | None = None) -> pd.Series:
     """ISO strings or datetimes -> naive UTC datetime64; unparseable -> NaT.
 
     ISO 8601 is parsed on the fast path; anything else gets a second, slower, lenient pass.
@@ -22,7 +22,7 @@ def _parse_datetime(raw: pd.Series) -> pd.Series:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("UTC").dt.tz_localize(None)
         return out.astype("datetime64[us]")
-    text = raw.astype(object).where(~_blank(raw), None)
+    text = raw.astype(object).where(~(_blank(raw) if blank is None else blank), None)
     out = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
     retry = out.isna() & text.notna()
     if retry.any():
@@ -31,16 +31,25 @@ def _parse_datetime(raw: pd.Series) -> pd.Series:
 
 
 def _blank(raw: pd.Series) -> pd.Series:
+    if not _textual(raw):  # typed values (datetimes, numbers) are blank only when missing
+        return raw.isna()
     return raw.isna() | (raw.astype(str).str.strip() == "")
 
 
-def typed_column(raw: pd.Series, kind: str) -> pd.Series:
-    """Convert one raw column to its contract type; values that fail become NaN/NaT."""
+def _textual(raw: pd.Series) -> bool:
+    return raw.dtype == object or isinstance(raw.dtype, pd.StringDtype)
+
+
+def typed_column(raw: pd.Series, kind: str, blank: pd.Series | None = None) -> pd.Series:
+    """Convert one raw column to its contract type; values that fail become NaN/NaT.
+
+    `blank` (from _blank) may be passed when the caller already has it; it saves a pass over strings.
+    """
     if kind == "str":
-        text = raw.astype(str).str.strip().astype(object)
-        return text.where(~_blank(raw), None)
+        text = raw.astype(str).str.strip()
+        return text.astype(object).where(~(raw.isna() | (text == "")), None)
     if kind in ("datetime", "date"):
-        out = _parse_datetime(raw)
+        out = _parse_datetime(raw, blank)
         return out.dt.normalize() if kind == "date" else out
     if kind == "int":
         num = pd.to_numeric(raw, errors="coerce")
@@ -77,10 +86,14 @@ def validate(record: str, raw: pd.DataFrame, known: dict[str, set] | None = None
 
     for f in spec.fields:
         col = raw[f.name]
-        blank = _blank(col)
+        if f.kind == "str":  # one pass over the strings gives both the value and its blankness
+            typed[f.name] = typed_column(col, f.kind)
+            blank = typed[f.name].isna()
+        else:
+            blank = _blank(col)
+            typed[f.name] = typed_column(col, f.kind, blank)
         if f.required:
             reject(blank, f"missing required field {f.name}")
-        typed[f.name] = typed_column(col, f.kind)
         bad_type = ~blank & typed[f.name].isna()
         reject(bad_type, f"bad {f.kind} in {f.name}: {{value}}")
         if f.vocab is not None:
