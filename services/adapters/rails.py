@@ -131,7 +131,8 @@ class RailsAdapter:
     @staticmethod
     def _frame(record: str, rows) -> pd.DataFrame:
         spec = RECORDS[record]
-        df = pd.DataFrame.from_records(rows, columns=spec.columns)
+        # plain tuples: pandas probes each SQLAlchemy Row for attributes, which costs an exception per row
+        df = pd.DataFrame.from_records([tuple(r) for r in rows], columns=spec.columns)
         for field in spec.fields:  # typed per chunk so a 10x table does not sit in memory as Python objects
             if field.kind in ("date", "datetime") and df[field.name].dtype == object:
                 df[field.name] = pd.to_datetime(df[field.name], errors="coerce", utc=True).dt.tz_localize(None)
