@@ -1,0 +1,242 @@
+"""Full 6-month ingest at 50,000 customers from a CSV folder and from a Rails database, into fresh
+PostgreSQL and SQLite stores, then an incremental poll after about an hour of new rows.
+
+    .venv/bin/python benchmarks/ingest.py [--customers 50000] [--days 180] [--profile]
+
+Goal (DESIGN.md): a full ingest under 60 s. Loading the Rails database (COPY) is not counted.
+Each run prints where its time goes (fetch, validate, row hash, upsert, other) and the CPU seconds
+of this process, which help read wall times taken on a busy machine. `--profile` adds a cProfile.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from config import Settings  # noqa: E402
+from models.base import get_engine  # noqa: E402
+from models.schema import upgrade  # noqa: E402
+from services.adapters.csv_dir import CsvDirAdapter  # noqa: E402
+from services.adapters.rails import RailsAdapter  # noqa: E402
+from services.contract import INGEST_ORDER, RECORDS  # noqa: E402
+from services import ingestion  # noqa: E402
+from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
+from tests.support.dataset import HAVE_GENERATOR, _typed, contract_frames, more_rows  # noqa: E402
+from tests.support.rails_db import copy_rows, load_rails_db, rails_metadata  # noqa: E402
+
+CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+STAGES = ("fetch", "validate", "row hash", "upsert")
+
+
+class StageClock:
+    """Wall time spent in each step of ingest_record, by wrapping the functions it calls."""
+
+    def __init__(self):
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    def wrap(self, stage: str, func):
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - started
+        return timed
+
+    def install(self, adapter) -> list:
+        """Wrap the adapter's fetch and ingestion's validate / row_hash / upsert_frame; returns what to undo."""
+        undo = [(ingestion, name, getattr(ingestion, name)) for name in ("validate", "row_hash", "upsert_frame")]
+        ingestion.validate = self.wrap("validate", ingestion.validate)
+        ingestion.row_hash = self.wrap("row hash", ingestion.row_hash)
+        ingestion.upsert_frame = self.wrap("upsert", ingestion.upsert_frame)
+        adapter.fetch = self.wrap("fetch", adapter.fetch)
+        return undo + [(adapter, "fetch", None)]
+
+
+def prepare_source_data(folder: Path, customers: int, days: int, seed: int) -> dict[str, pd.DataFrame]:
+    """Write the contract CSVs into `folder` and return the same data as typed frames."""
+    if HAVE_GENERATOR:
+        from services.demo import write_demo_csv
+        write_demo_csv(str(folder), customers=customers, days=days, seed=seed)
+        return {r: _typed(r, pd.read_csv(folder / f"{r}.csv", dtype=str, keep_default_na=False, na_values=[""]))
+                for r in RECORDS if (folder / f"{r}.csv").exists()}
+    frames = contract_frames(customers=customers, days=days, seed=seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for record, frame in frames.items():
+        frame.to_csv(folder / f"{record}.csv", index=False, date_format=CSV_DATE_FORMAT)
+    return frames
+
+
+def add_hour_to_csv(folder: Path, frames: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> None:
+    """A fresh export: new rows appended, updated customers rewritten in place."""
+    for record, frame in new.items():
+        if record == "customers":
+            key = RECORDS[record].key[0]
+            rest = frames[record][~frames[record][key].isin(frame[key])]
+            pd.concat([rest, frame]).to_csv(folder / f"{record}.csv", index=False, date_format=CSV_DATE_FORMAT)
+        else:
+            frame.to_csv(folder / f"{record}.csv", mode="a", header=False, index=False, date_format=CSV_DATE_FORMAT)
+
+
+def add_hour_to_rails(url: str, new: dict[str, pd.DataFrame]) -> None:
+    """What an hour of the Rails app looks like: inserted sessions and bookings, updated customers."""
+    meta = rails_metadata()
+    engine = create_engine(url)
+    try:
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for record in ("sessions", "bookings"):
+                copy_rows(cur, engine, meta.tables[record], new[record].assign(
+                    **({} if record == "bookings" else {"created_at": new[record]["updated_at"]})))
+            cust = new["customers"]
+            cur.executemany("UPDATE customers SET goal_status = %s, goal_completed_at = NULL, updated_at = %s "
+                            "WHERE customer_id = %s",
+                            list(zip(cust["goal_status"], cust["updated_at"].dt.to_pydatetime(), cust["customer_id"])))
+            raw.commit()
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+
+
+def fresh_store(kind: str, admin, tmp: Path, created: list[str]) -> Settings:
+    if kind == "postgresql":
+        url = create_pg_database(admin, prefix="bench_store")
+        created.append(url)
+    else:
+        db = tmp / f"store_{len(list(tmp.glob('store_*.db')))}.db"
+        url = f"sqlite:///{db}"
+    upgrade(url)
+    return Settings(database_url=url, var_dir=tmp, secret_key="bench", testing=True, source_retries=0,
+                    embedded_scheduler=False, live_synthetic=False)
+
+
+def poll(adapter, settings: Settings, profile: bool = False) -> tuple[list[dict], dict[str, float]]:
+    """One poll of every record the adapter has, timed per record and per step (what ingest_adapter does)."""
+    engine = get_engine(settings.db_url)
+    rows = []
+    clock = StageClock()
+    undo = clock.install(adapter)
+    prof = cProfile.Profile() if profile else None
+    try:
+        for record in [r for r in INGEST_ORDER if r in adapter.records]:
+            started, cpu = time.perf_counter(), time.process_time()
+            if prof:
+                prof.enable()
+            counts = ingestion.ingest_record(engine, adapter, record, settings)
+            if prof:
+                prof.disable()
+            rows.append({"record": record, "rows": sum(counts.values()), **counts,
+                         "seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu})
+    finally:
+        for owner, name, original in undo:
+            if original is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+    if prof:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
+    return rows, clock.seconds
+
+
+def print_run(title: str, rows: list[dict], stages: dict[str, float] | None = None) -> float:
+    total = {"record": "total", **{k: sum(r[k] for r in rows)
+                                   for k in ("rows", "inserted", "updated", "quarantined", "seconds", "cpu")}}
+    print(f"\n{title}")
+    print(f"  {'record':<20}{'rows':>10}{'inserted':>10}{'updated':>9}{'quarant.':>9}{'seconds':>9}{'rows/s':>10}"
+          f"{'cpu s':>8}")
+    for r in rows + [total]:
+        rate = r["rows"] / r["seconds"] if r["seconds"] else 0
+        print(f"  {r['record']:<20}{r['rows']:>10,}{r['inserted']:>10,}{r['updated']:>9,}{r['quarantined']:>9,}"
+              f"{r['seconds']:>9.2f}{rate:>10,.0f}{r['cpu']:>8.2f}")
+    if stages:
+        other = total["seconds"] - sum(stages.values())
+        print("  where the time goes: " + ", ".join(
+            f"{k} {v:.1f} s ({100 * v / total['seconds']:.0f} %)" for k, v in {**stages, "other": other}.items()))
+    return total["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sources", default="csv,rails", help="comma-separated: csv, rails")
+    parser.add_argument("--stores", default="postgresql,sqlite", help="comma-separated: postgresql, sqlite")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of each full ingest")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when piped to a file
+    sources, stores = args.sources.split(","), args.stores.split(",")
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
+    created: list[str] = []
+    summary = []
+    try:
+        started = time.perf_counter()
+        frames = prepare_source_data(tmp / "csv", args.customers, args.days, args.seed)
+        print(f"data: {args.customers:,} customers, {args.days} days, generator="
+              f"{'services.simulation' if HAVE_GENERATOR else 'tests.support.dataset (fallback)'}; "
+              + ", ".join(f"{r} {len(f):,}" for r, f in frames.items())
+              + f"  ({time.perf_counter() - started:.1f} s, not counted)")
+        adapters = {}
+        if "csv" in sources:
+            adapters["csv"] = CsvDirAdapter(str(tmp / "csv"))
+        if "rails" in sources:
+            rails_url = create_pg_database(admin, prefix="bench_rails")
+            created.append(rails_url)
+            started = time.perf_counter()
+            load_rails_db(rails_url, frames)
+            with create_engine(rails_url).connect() as conn:
+                conn.execute(text("ANALYZE"))
+            print(f"rails database loaded with COPY in {time.perf_counter() - started:.1f} s (not counted)")
+            adapters["rails"] = RailsAdapter(rails_url)
+
+        targets = {}
+        for source, adapter in adapters.items():
+            for store in stores:
+                settings = fresh_store(store, admin, tmp, created)
+                rows, stages = poll(adapter, settings, profile=args.profile)
+                seconds = print_run(f"full ingest: {source} -> {store}", rows, stages)
+                summary.append((f"full {source} -> {store}", sum(r["rows"] for r in rows), seconds))
+                targets[(source, store)] = settings
+
+        new = more_rows(frames, hours=1.0)
+        print("\none more hour: " + ", ".join(f"{r} {len(f):,}" for r, f in new.items()))
+        if "csv" in adapters:
+            add_hour_to_csv(tmp / "csv", frames, new)
+        if "rails" in adapters:
+            add_hour_to_rails(rails_url, new)
+        for (source, store), settings in targets.items():
+            rows, stages = poll(adapters[source], settings)
+            seconds = print_run(f"incremental poll: {source} -> {store}", rows, stages)
+            summary.append((f"incremental {source} -> {store}", sum(r["inserted"] + r["updated"] for r in rows), seconds))
+
+        print(f"\n{'run':<34}{'rows':>10}{'seconds':>9}  goal: full ingest < 60 s")
+        for name, n, seconds in summary:
+            flag = "" if not name.startswith("full") else ("  ok" if seconds < 60 else "  OVER")
+            print(f"{name:<34}{n:>10,}{seconds:>9.2f}{flag}")
+    finally:
+        for adapter in adapters.values() if "adapters" in locals() else ():
+            if isinstance(adapter, RailsAdapter):
+                adapter.close()
+        for url in created:
+            drop_pg_database(admin, url)
+        shutil.rmtree(tmp, ignore_errors=True)
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
