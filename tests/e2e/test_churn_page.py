@@ -1,0 +1,58 @@
+"""Churn page in a real browser: cards, riskiest customers with their factors and action, charts, model card;
+the empty state; "Retrain now" trains a new model in the background with progress."""
+from __future__ import annotations
+
+import pytest
+from dash.testing.wait import until
+
+from auth import accounts
+from models.schema import upgrade
+from services.demo import load_demo
+from services.jobs.runner import run_job
+from tests.conftest import make_settings
+from tests.e2e.conftest import USER_EMAIL, USER_PASSWORD
+
+
+@pytest.fixture
+def app_settings(tmp_path, request, monkeypatch):
+    """A small synthetic store, scored, with a churn model (indirect False: no model yet). The environment
+    points at it too: background callbacks run in another process and read their settings from there."""
+    settings = make_settings(tmp_path, refresh_seconds=30)
+    engine = upgrade(settings.db_url)
+    accounts.create_user(engine, USER_EMAIL, "ops", USER_PASSWORD)
+    monkeypatch.setenv("VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("DATABASE_URL", settings.db_url)
+    load_demo(settings, customers=1500, days=180, seed=11)
+    run_job("score", settings)
+    if getattr(request, "param", True):
+        run_job("train-churn", settings)
+    return settings
+
+
+def test_churn_page_shows_risk_factors_charts_and_model_card(logged_in):
+    dash_duo = logged_in
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/churn")
+    dash_duo.wait_for_element("#churn-card-scored", timeout=20)
+    assert int(dash_duo.find_element("#churn-card-scored").text.replace(",", "")) > 1000
+    dash_duo.wait_for_element("#churn-grid .ag-row", timeout=20)
+    for graph in ("#churn-hist", "#churn-trend", "#churn-by-graph-acquisition_channel", "#churn-funnel",
+                  "#churn-calibration", "#churn-features"):
+        dash_duo.wait_for_element(graph, timeout=20)
+    assert "logistic" in dash_duo.find_element("#churn-candidates").text
+    dash_duo.find_element("#churn-grid .ag-row[row-index='0'] .ag-cell[col-id='probability']").click()
+    until(lambda: len(dash_duo.find_elements("#churn-detail-factors li")) == 5, timeout=10)
+    assert dash_duo.find_element("#churn-detail-intervention").text.strip()
+    assert "risk of churning within 30 days" in dash_duo.find_element("#churn-detail-title").text
+    assert dash_duo.get_logs() in ([], None)
+
+
+@pytest.mark.parametrize("app_settings", [False], indirect=True)
+def test_churn_page_without_a_model_says_what_to_do_and_retrains_in_the_background(logged_in):
+    dash_duo = logged_in
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/churn")
+    dash_duo.wait_for_element("#churn-empty-state", timeout=20)
+    assert "train-churn" in dash_duo.find_element("#churn-empty-state").text
+    dash_duo.find_element("#churn-retrain").click()
+    until(lambda: "trained" in dash_duo.find_element("#churn-retrain-status").text, timeout=180)
+    assert "Model v1" in dash_duo.find_element("#churn-retrain-status").text
+    dash_duo.wait_for_element("#churn-card-scored", timeout=30)  # the page redraws on the new data version
