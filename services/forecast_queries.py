@@ -283,17 +283,23 @@ def decide_recommendation(engine: Engine, rec_id: int, action: str, user: str | 
                                   Recommendation.rule).where(Recommendation.id == rec_id)).first()
         if row is None:
             raise LookupError(f"no recommendation {rec_id}")
-        if row.status == "pending" and row.expires_at <= at:
-            conn.execute(update(Recommendation).where(Recommendation.id == rec_id).values(status="expired"))
+        expired = row.status == "pending" and row.expires_at <= at
+        if expired:  # the recommend job would expire it at its next run: do it now, and say so
+            conn.execute(update(Recommendation).where(Recommendation.id == rec_id, Recommendation.status == "pending")
+                         .values(status="expired"))
             bump_version(conn, "recommendations")
-            raise DecisionConflict(f"recommendation {rec_id} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC")
-        # only a pending row changes: two people deciding at once cannot both win
-        changed = conn.execute(update(Recommendation).where(Recommendation.id == rec_id,
-                                                            Recommendation.status == "pending")
-                               .values(status=status, decided_at=at, decided_by=user, decision_reason=reason)).rowcount
-        if not changed:
-            raise DecisionConflict(f"recommendation {rec_id} is already {row.status}")
-        bump_version(conn, "recommendations")
+            changed = 0
+        else:  # only a pending row changes: two people deciding at once cannot both win
+            changed = conn.execute(update(Recommendation).where(Recommendation.id == rec_id,
+                                                                Recommendation.status == "pending")
+                                   .values(status=status, decided_at=at, decided_by=user,
+                                           decision_reason=reason)).rowcount
+            if changed:
+                bump_version(conn, "recommendations")
+    if expired:
+        raise DecisionConflict(f"recommendation {rec_id} expired at {row.expires_at:%Y-%m-%d %H:%M} UTC")
+    if not changed:
+        raise DecisionConflict(f"recommendation {rec_id} is already {row.status}")
     audit.record(engine, f"recommendation.{action}", user_email=user, entity="recommendation", entity_id=rec_id,
                  detail={"via": via, "status": status, "reason": reason, "subject": row.subject, "rule": row.rule})
     return {"id": rec_id, "status": status, "decided_at": at, "decided_by": user, "decision_reason": reason}
