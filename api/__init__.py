@@ -11,3 +11,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from api import alerts, auth, core, customers, metrics, tutors  # noqa: E402,F401  (attach before_request and routes)
 from api import churn  # noqa: E402,F401
 from api import params  # noqa: E402,F401  (ParamError -> 400)
+from api import forecast  # noqa: E402,F401  (forecast, recommendations)
