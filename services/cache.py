@@ -3,6 +3,10 @@
 Keys include the store's data version (bumped by every ingest and job write), so new results are
 read at once; the TTL (CACHE_TTL_S, 15 minutes by default) only bounds memory. When Redis is down
 the cache is bypassed (pages still serve) and `status()` says so for /api/v1/health.
+
+When the store itself is unreachable (PostgreSQL down), a cached read answers with the last value
+it computed for the same arguments (kept `STALE_TTL_S`, a day), so pages keep showing the last data;
+`store_down_since()` tells callers to mark it stale. With nothing kept, the database error is raised.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 _MISSING = object()
+STALE_TTL_S = 86400
+_store_down_since: float | None = None  # wall time of the first read that found the store unreachable
 
 
 class MemoryCache:
@@ -102,24 +108,61 @@ def status() -> dict:
     return _cache.status()
 
 
+def store_down_since() -> float | None:
+    """Epoch seconds since when cached reads have found the store unreachable (None: it answered last time)."""
+    return _store_down_since
+
+
+def store_unreachable(exc: BaseException) -> bool:
+    """True for the errors of a database that can't be reached (down, restarting, network), not of a bad query."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
+
+
+def _mark_store(up: bool) -> None:
+    global _store_down_since
+    if up:
+        if _store_down_since is not None:
+            log.warning("store reachable again after %.0f s", time.time() - _store_down_since)
+        _store_down_since = None
+    elif _store_down_since is None:
+        _store_down_since = time.time()
+        log.warning("store unreachable: cached reads answer with the last data they computed")
+
+
 def cached_read(func: Callable | None = None, *, topic: str | None = None) -> Callable:
     """Cache a read-side function whose first argument is an Engine, keyed by its args and the data version.
 
     With `topic`, the key holds only that topic's version (e.g. "health": recomputed when the scoring
-    job writes, not at every ingest poll), for costly reads that need be no fresher than that job."""
+    job writes, not at every ingest poll), for costly reads that need be no fresher than that job.
+    Each computed value is also kept under a version-less key for STALE_TTL_S: the answer while the
+    store is unreachable (see the module docstring)."""
     if func is None:
         return functools.partial(cached_read, topic=topic)
 
     @functools.wraps(func)
     def wrapper(engine, *args, **kwargs):
         from services.queries import data_version, topic_version
-        version = topic_version(engine, topic) if topic else data_version(engine)
-        raw = repr((func.__module__, func.__qualname__, str(engine.url), topic, version, args, sorted(kwargs.items())))
-        key = "dash:read:" + hashlib.sha256(raw.encode()).hexdigest()
-        value = _cache.get(key)
-        if value is _MISSING:
-            value = func(engine, *args, **kwargs)
-            _cache.set(key, value, _ttl)
+        call = (func.__module__, func.__qualname__, str(engine.url), topic, args, sorted(kwargs.items()))
+        last_key = "dash:last:" + hashlib.sha256(repr(call).encode()).hexdigest()
+        try:
+            version = topic_version(engine, topic) if topic else data_version(engine)
+            key = "dash:read:" + hashlib.sha256(repr((*call, version)).encode()).hexdigest()
+            value = _cache.get(key)
+            if value is _MISSING:
+                value = func(engine, *args, **kwargs)
+                _cache.set(key, value, _ttl)
+                _cache.set(last_key, value, max(_ttl, STALE_TTL_S))
+        except Exception as exc:
+            if not store_unreachable(exc):
+                raise
+            _mark_store(up=False)
+            value = _cache.get(last_key)
+            if value is _MISSING:
+                raise
+            return value
+        _mark_store(up=True)
         return value
     wrapper.uncached = func
     return wrapper

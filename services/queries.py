@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from config import Settings
 from models.base import get_engine
 from models.ops import DataVersion, JobRun, SourceState
+from services.cache import cached_read
 from services.jobs.context import utcnow
 
 
@@ -114,6 +115,7 @@ def _iso(value) -> str | None:
     return pd.Timestamp(value).isoformat()
 
 
+@cached_read
 def open_alert_counts(engine: Engine) -> dict[str, int]:
     """Open (active) alerts by severity, for the banner."""
     from models.derived import Alert
@@ -123,6 +125,7 @@ def open_alert_counts(engine: Engine) -> dict[str, int]:
     return {sev: int(n) for sev, n in rows}
 
 
+@cached_read(topic="overview")
 def overview_snapshot(engine: Engine) -> dict | None:
     """The newest overview cards written by the overview job, or None when it has not run."""
     import json
