@@ -6,6 +6,7 @@ to /login. API routes check their own bearer token (api/auth.py).
 """
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -37,9 +38,26 @@ def init_auth(server: Flask) -> None:
     server.before_request(_require_login)
 
 
+_recent: dict[str, tuple[float, accounts.Account]] = {}  # user id -> (monotonic time loaded, account)
+
+
 @login_manager.user_loader
 def _load(user_id: str):
-    return accounts.load_account(engine(), user_id)
+    """The session's account; while the store is unreachable, the account as loaded within the
+    cache TTL, so signed-in users keep reading the last data (nobody new can sign in meanwhile)."""
+    from services.cache import store_unreachable
+    try:
+        account = accounts.load_account(engine(), user_id)
+    except Exception as exc:
+        if not store_unreachable(exc):
+            raise
+        seen = _recent.get(str(user_id))
+        return seen[1] if seen and time.monotonic() - seen[0] < settings().cache_ttl_s else None
+    if account is None:
+        _recent.pop(str(user_id), None)
+    else:
+        _recent[str(user_id)] = (time.monotonic(), account)
+    return account
 
 
 def _require_login():
@@ -108,6 +126,17 @@ def login():
     email = (request.form.get("email") or "").strip().lower()[:255]
     password = request.form.get("password") or ""
     ip = request.remote_addr or "?"
+    try:
+        return _sign_in(email, password, ip)
+    except Exception as exc:
+        from services.cache import store_unreachable
+        if not store_unreachable(exc):
+            raise
+        return _page("The database is unreachable; signing in is not possible right now. Try again in a minute.",
+                     email, status=503)
+
+
+def _sign_in(email: str, password: str, ip: str):
     if _throttled(email, ip):
         minutes = max(1, settings().login_window_s // 60)
         return _page(f"Too many failed attempts. Try again in {minutes} minutes.", email, status=429)
