@@ -78,6 +78,17 @@ def _attach_callbacks() -> None:
     _callback.GLOBAL_CALLBACK_MAP.update(_CALLBACK_MAP)
 
 
+def _callback_error(exc: Exception):
+    """Every callback's error handler: with the database unreachable a callback changes nothing, so an
+    open page keeps the last data it shows (the shell says the database is down); other errors raise."""
+    from services.cache import store_unreachable
+    if store_unreachable(exc):
+        logging.getLogger(__name__).warning("callback left its outputs as they were: database unreachable (%s)",
+                                            type(exc).__name__)
+        return None  # dash: no_update for every output
+    raise exc
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -86,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
                update_title=None, suppress_callback_exceptions=True, compress=True,
-               background_callback_manager=background_manager(settings))
+               background_callback_manager=background_manager(settings), on_error=_callback_error)
     for module, path, name, icon, order, *options in PAGES:
         layout_module = importlib.import_module(f"layouts.{module}")
         where = {"path_template": path} if "<" in path else {"path": path}

@@ -19,7 +19,17 @@ def tick(_n, known):
           Input("shell-data-version", "data"), Input("shell-refresh", "n_intervals"))
 def freshness(_version, _n):
     settings = current_settings()
-    fresh = queries.source_summary(queries.source_freshness(queries.engine_for(settings), settings.stale_after_s))
+    try:
+        fresh = queries.source_summary(queries.source_freshness(queries.engine_for(settings), settings.stale_after_s))
+    except Exception as exc:
+        from services.cache import store_unreachable
+        if not store_unreachable(exc):
+            raise
+        return "Database unreachable", dbc.Alert(
+            [html.I(className="bi bi-database-exclamation me-2"),
+             "The database is unreachable: showing the last data loaded. Jobs retry and catch up when it is back. ",
+             html.A("Health", href="/api/v1/health", className="alert-link")],
+            color="danger", className="py-2", id="shell-db-down-alert")
     if fresh.empty:
         return "No data yet", dbc.Alert(["No source has been polled yet. ",
                                          html.A("See data health", href="/data-health")], color="info", className="py-2")
