@@ -1,14 +1,18 @@
 """Bearer-token auth for every API route but /health; a logged-in browser session also works."""
 from __future__ import annotations
 
+import logging
+
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api import bp
 from auth.accounts import account_for_token
 from models.base import get_engine
 
 PUBLIC = {"api.health", "api.openapi"}
+log = logging.getLogger("api")
 
 
 @bp.before_request
@@ -41,3 +45,13 @@ def not_allowed(_exc):
 @bp.errorhandler(400)
 def bad_request(exc):
     return jsonify(error=getattr(exc, "description", "bad request")), 400
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def store_unavailable(exc):
+    """The database is unreachable (down, restarting): 503 with Retry-After, never a stack trace."""
+    log.warning("API %s %s answered 503: database unreachable (%s)", request.method, request.path, type(exc).__name__)
+    response = jsonify(error="database unavailable; retry shortly", retry_after_s=30)
+    response.headers["Retry-After"] = "30"
+    return response, 503
