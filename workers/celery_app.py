@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import setup_logging as celery_setup_logging
 
 from config import get_settings
 
@@ -27,6 +28,13 @@ def make_celery(settings=None) -> Celery:
         result_expires=86400,
     )
     return app
+
+
+@celery_setup_logging.connect
+def _logging(**_kwargs) -> None:
+    """Worker and beat log like the app: LOG_FORMAT=json for one JSON object per line, secrets scrubbed."""
+    from services.logs import setup_logging
+    setup_logging(get_settings())
 
 
 celery = make_celery()
