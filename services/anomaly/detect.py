@@ -60,9 +60,14 @@ SKEW_MARGIN = 0.1  # log must be clearly more symmetric to be chosen (about 10 %
 
 
 def log_candidate(grid: Grid, config: DetectorConfig) -> bool:
-    """May the series be judged on log(value)? Positive values only; baseline.scale "log" or "auto"."""
+    """May the series be judged on log(value)? Positive values only; baseline.scale "log", or "auto" for
+    non-integer series: counts keep their Poisson floor on the linear scale (the log of small counts
+    has a long lower tail -- 1 against an expected 6 is -1.8 -- that would make every quiet hour look
+    like a deep dip and the metric look spiky)."""
     obs = grid.values[np.isfinite(grid.values)]
-    return config.baseline.scale != "linear" and len(obs) > 0 and bool(obs.min() > 0)
+    if config.baseline.scale == "linear" or not len(obs) or obs.min() <= 0:
+        return False
+    return config.baseline.scale == "log" or not bool(np.all(obs == np.round(obs)))
 
 
 def _skew(z: np.ndarray, exclude: np.ndarray) -> float:

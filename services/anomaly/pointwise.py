@@ -101,6 +101,8 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
         z_all = np.where(np.isfinite(z_raw) & (ex.seen >= max(24, grid.per_day)), z_raw, np.nan)
         if exclude is not None:
             z_all = np.where(exclude, np.nan, z_all)
+        # a point against an expected zero is a stream coming alive (or dying), not its tail
+        z_all = np.where(np.abs(np.nan_to_num(ex.expected)) > 0, z_all, np.nan)
         za = np.nan_to_num(z_all)
         events_all = _same_sign_runs(za, sus_bar, run_len)
         if pairs:
