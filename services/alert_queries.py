@@ -160,13 +160,15 @@ def derived_series(engine: Engine, metric: str, since: datetime, until: datetime
 
 
 def detector_rules(engine: Engine) -> dict[str, dict]:
-    """metric or glob -> detector overrides in force: the derived streams' own (metric_streams.STREAM_RULES),
-    with the operators' metric_rules on top (a stored key replaces a built-in one)."""
+    """metric or glob -> detector overrides in force: the marketplace's (anomaly.MARKETPLACE_RULES: US
+    holidays), the derived streams' own (metric_streams.STREAM_RULES), with the operators' metric_rules
+    on top (a stored key replaces a built-in one). The detect job runs exactly these."""
+    from services.anomaly.config import MARKETPLACE_RULES
     try:
         from services.metric_streams import STREAM_RULES
     except ImportError:
         STREAM_RULES = {}
-    return {**STREAM_RULES, **{k: v["settings"] for k, v in metric_rules(engine).items()}}
+    return {**MARKETPLACE_RULES, **STREAM_RULES, **{k: v["settings"] for k, v in metric_rules(engine).items()}}
 
 
 def metric_rules(engine: Engine) -> dict[str, dict]:

@@ -45,7 +45,6 @@ from models.source import Booking, MetricPoint, TutorSession
 from services.alert_store import sync_alerts
 from services.alerts import AlertSpec
 from services.anomaly import detect_streams
-from services.anomaly.config import MARKETPLACE_RULES
 from services.anomaly.events import fmt, fmt_time
 from services.jobs.context import JobContext
 
@@ -61,10 +60,10 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 def rules_in_force(engine: Engine) -> dict[str, dict]:
-    """metric or glob -> detector overrides: MARKETPLACE_RULES under alert_queries.detector_rules
-    (STREAM_RULES, then the stored metric_rules): the same dict the rule preview uses."""
+    """metric or glob -> detector overrides: alert_queries.detector_rules (MARKETPLACE_RULES, STREAM_RULES,
+    then the stored metric_rules), the same dict the rule preview uses."""
     from services.alert_queries import detector_rules
-    return {**MARKETPLACE_RULES, **detector_rules(engine)}
+    return detector_rules(engine)
 
 
 def load_points(conn: Connection, at: datetime) -> tuple[pd.DataFrame, dict[str, datetime]]:
