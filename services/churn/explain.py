@@ -31,7 +31,7 @@ RE_ENGAGE = "Re-engage: offer to book the next session with their tutor at a fix
 REMATCH = "Apologise and offer a rematch with a top-rated tutor"
 INTERVENTIONS = {
     "days_since_last_session": RE_ENGAGE, "sessions_28d": RE_ENGAGE, "velocity_change": RE_ENGAGE,
-    "velocity_drop": RE_ENGAGE, "upcoming_bookings": RE_ENGAGE, "sessions_prev_28d": RE_ENGAGE,
+    "velocity_drop": RE_ENGAGE, "upcoming_bookings": RE_ENGAGE, "idle_nothing_booked": RE_ENGAGE, "sessions_prev_28d": RE_ENGAGE,
     "sessions_total": RE_ENGAGE,
     "calls_14d": "Call today: resolve the open support issue", "calls_14d_new": "Call today: resolve the open support issue",
     "calls_90d": "Call: review their support history and fix what keeps coming back",

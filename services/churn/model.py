@@ -45,8 +45,8 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
     OpenMP's spinning threads run ~15x slower than one thread (measured on 2 loaded cores).
     """
 
-    def __init__(self, kind: str = "logistic", C: float = 0.5, learning_rate: float = 0.05, max_iter: int = 300,
-                 max_leaf_nodes: int = 15, min_samples_leaf: int = 200, l2_regularization: float = 1.0,
+    def __init__(self, kind: str = "logistic", C: float = 0.5, learning_rate: float = 0.03, max_iter: int = 300,
+                 max_leaf_nodes: int = 7, min_samples_leaf: int = 500, l2_regularization: float = 1.0,
                  threshold: float = 0.5, random_state: int = 0, n_threads: int | None = 1):
         self.kind = kind
         self.C = C
