@@ -37,7 +37,8 @@ def layout(customer_id: str | None = None, **_query) -> html.Div:
     return html.Div([
         dcc.Store(id="customer-id", data=customer_id),
         dcc.Store(id="customer-contact-saved", data=0),
-        html.Div(dcc.Link([html.I(className="bi bi-arrow-left me-1"), "All customers"], href="/customers"),
+        html.Div(dcc.Link([html.I(className="bi bi-arrow-left me-1"), "All customers"], href="/customers",
+                          id="customer-back"),
                  className="small mb-2"),
         dcc.Loading(html.Div(id="customer-content"), type="dot", delay_show=300),
         html.Div(section("Contact log", contact_form(), id="customer-contact-card",
