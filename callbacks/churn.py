@@ -278,6 +278,8 @@ def retrain(set_progress, _n):
         return "Training is already running elsewhere; the page updates when it finishes."
     except NotEnoughHistory as exc:
         return f"Not trained: {exc}"
+    if "skipped" in summary:
+        return f"Not trained: {summary['skipped']}"
     hold = summary["holdout"]
     return (f"Model v{summary['version']} ({summary['kind']}) trained: holdout AUC {hold['auc']:.3f}, precision "
             f"{_pct(hold['precision'])} at recall {_pct(hold['recall'])}; {summary['scored']:,} customers rescored.")

@@ -7,6 +7,8 @@ train (as of ``ctx.at``):
    snapshot;
 3. stores a ``churn_models`` row (joblib blob, kind, threshold, training window, metrics JSON) as the
    only active one, then runs ``predict`` so pages show the new model at once.
+With too little history for the split (fewer than ~146 days) it returns ``{"skipped": why}`` and keeps the
+current model. Every run trains a new version (the embedded scheduler also runs it once at start).
 
 predict (as of ``ctx.at``):
 1. the active model scores every customer eligible at ``at`` (signed up, not churned);
@@ -42,7 +44,7 @@ from config import Settings
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, HealthScore
 from models.frames import replace_frame
 from models.source import Booking, Customer, InboundCall, TutorSession
-from services.churn import ChurnConfig, History, train_churn
+from services.churn import ChurnConfig, History, NotEnoughHistory, train_churn
 from services.churn.explain import explain, to_json
 from services.churn.features import FEATURE_NAMES, features_at
 from services.jobs.context import JobContext
@@ -135,8 +137,11 @@ def train(ctx: JobContext) -> dict:
     frames = load_frames(ctx.engine, ctx.at)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    result = train_churn(History(frames), ctx.at, ChurnConfig(),
-                         progress=lambda step, f: progress(step, 0.05 + 0.8 * f))
+    try:
+        result = train_churn(History(frames), ctx.at, ChurnConfig(),
+                             progress=lambda step, f: progress(step, 0.05 + 0.8 * f))
+    except NotEnoughHistory as exc:  # a young store: nothing to fix, the model comes once history does
+        return {"skipped": str(exc)}
     train_s = time.perf_counter() - started
     result.metrics["timings"] = {"load_s": round(load_s, 2), "train_s": round(train_s, 2)}
     t = ChurnModelRecord.__table__

@@ -160,3 +160,15 @@ def test_evaluate_churn_json_and_predictions_csv(store, tmp_path, monkeypatch):
     assert list(csv.columns) == ["customer_id", "probability", "predicted"]
     assert len(csv) == model["customers"] and csv["probability"].between(0, 1).all()
     assert CliRunner().invoke(cli, ["evaluate-churn", "--help"]).exit_code == 0
+
+
+def test_train_on_a_young_store_skips_with_the_reason_and_predict_waits(settings):
+    from tests.factories import customer, frame, session, tutor
+    from tests.support.store import load_frames
+    now = pd.Timestamp.now().floor("h").to_pydatetime()
+    load_frames(settings, {"customers": frame("customers", [customer("c1", signup_date=(now - timedelta(days=40)).date())]),
+                           "tutors": frame("tutors", [tutor("t1")]),
+                           "sessions": frame("sessions", [session("c1", start_time=now - timedelta(days=3))])})
+    assert "no trained churn model" in run_job("churn", settings)["skipped"]
+    assert "a time split needs at least" in run_job("train-churn", settings)["skipped"]
+    assert count(get_engine(settings.db_url), ChurnModelRecord) == 0
