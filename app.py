@@ -20,6 +20,8 @@ PAGES = [
     ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35),
     ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
     ("churn", "/churn", "Churn risk", "bi-graph-down-arrow", 50),
+    ("forecast", "/forecast", "Forecast & supply", "bi-graph-up", 60),
+    ("recommendations", "/recommendations", "Recommendations", "bi-lightbulb", 70),
     ("data_health", "/data-health", "Data health", "bi-database-check", 90),
     ("admin", "/admin", "Users", "bi-people", 95),
 ]

@@ -292,3 +292,22 @@ def run(ctx: JobContext) -> dict:
 def train(ctx: JobContext) -> dict:
     """``train-forecast``: weekly full retrain of every subject's model."""
     return forecast_all(ctx, force_train=True)
+
+
+def retrain_now(settings, progress: Callable[[float, str], None] | None = None) -> dict:
+    """"Retrain now" (the forecast page's background callback): train-forecast through the job runner (lock,
+    job_runs), then supply and recommend so coverage, alerts and recommendations follow the new models.
+    ``progress(fraction, text)`` follows the fits."""
+    from services.jobs.runner import run_job
+    report = progress or (lambda fraction, text: None)
+    token = PROGRESS.set(lambda fraction, text: report(0.9 * fraction, text))
+    try:
+        summary = run_job("train-forecast", settings)
+    finally:
+        PROGRESS.reset(token)
+    report(0.92, "supply and alerts")
+    supply = run_job("supply", settings)
+    report(0.97, "recommendations")
+    recommend = run_job("recommend", settings)
+    report(1.0, "done")
+    return {"train": summary, "supply": supply, "recommend": recommend}

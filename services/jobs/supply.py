@@ -10,7 +10,8 @@ As of T = ctx.at floored to the hour (hourly, after the forecast job):
    count the same tutors. Run for a past ``--at``, bookings are taken as they stood then (created by T; a
    booking cancelled or rescheduled later was still scheduled).
 2. supply_demand is replaced by this computation: region "ALL" rows (every subject and hour) and regional
-   rows (those with any supply or demand).
+   rows (those with any supply or demand). Coverage is stored for judged hours only (see 3): NULL, like an
+   hour without demand, where open demand is below ``supply_min_open_demand`` sessions.
 3. alerts through sync_alerts (type supply_demand). Hours whose open demand is below
    ``supply_min_open_demand`` sessions are not judged (a fraction of a session at 4 a.m. is no shortage);
    a shortage window (services.supply.shortages: consecutive hours below 80 % coverage) must miss at least
@@ -119,11 +120,14 @@ def judged(cov: pd.DataFrame, min_open_demand: float) -> pd.DataFrame:
     return cov.assign(coverage=cov["coverage"].where(cov["open_demand"] >= min_open_demand))
 
 
-def _store(engine: Engine, cov: pd.DataFrame, cov_region: pd.DataFrame, at: datetime) -> int:
+def _store(engine: Engine, cov: pd.DataFrame, cov_region: pd.DataFrame, at: datetime, min_open_demand: float) -> int:
+    """Replace supply_demand with this computation; coverage is stored for judged hours only (NULL below
+    ``min_open_demand`` open sessions, as for an hour without demand), so every reader judges alike."""
     cols = ["computed_at", "subject", "region", "ts", "available_hours", "booked_hours", "forecast", "coverage"]
     region = cov_region[(cov_region["available_hours"] > 0) | (cov_region["booked_hours"] > 0)
                         | (cov_region["forecast"] > 0)]
-    rows = pd.concat([cov.assign(region="ALL"), region], ignore_index=True).assign(computed_at=at)
+    rows = pd.concat([judged(cov, min_open_demand).assign(region="ALL"), judged(region, min_open_demand)],
+                     ignore_index=True).assign(computed_at=at)
     rows["coverage"] = rows["coverage"].replace([np.inf, -np.inf], np.nan)
     return replace_frame(engine, SupplyDemand.__table__, rows[cols])
 
@@ -250,7 +254,7 @@ def run(ctx: JobContext) -> dict:
     timings["compute_s"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()
-    written = _store(engine, cov, cov_region, at)
+    written = _store(engine, cov, cov_region, at, settings.supply_min_open_demand)
     timings["write_s"] = round(time.perf_counter() - started, 3)
 
     started = time.perf_counter()

@@ -1,0 +1,203 @@
+"""Forecast & supply callbacks: subject list, forecast chart, heatmap, accuracy, alerts, regions, and "Retrain now"
+as a background callback with progress. Numbers come from services.forecast_queries; nothing is fitted here."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from layouts.components import empty_state
+from services import forecast_queries as fq
+from services import queries
+from web_context import current_email, current_role, current_settings
+
+BAND, MODEL, BASE, ACTUAL, SUPPLY = "rgba(13,110,253,0.15)", "#0d6efd", "#6c757d", "#212529", "#198754"
+# coverage clipped to 0..2: red below 0.8, amber 0.8-1, light green 1-1.3, green above
+COLORS = [[0, "#dc3545"], [0.4, "#dc3545"], [0.4, "#ffc107"], [0.5, "#ffc107"], [0.5, "#a3cfbb"],
+          [0.65, "#a3cfbb"], [0.65, "#198754"], [1, "#198754"]]
+
+
+def _engine():
+    return queries.engine_for(current_settings())
+
+
+def _graph(fig: go.Figure, id: str, height: int) -> dcc.Graph:
+    fig.update_layout(height=height, margin=dict(l=40, r=10, t=10, b=40), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=-0.18), hovermode="x unified")
+    return dcc.Graph(id=id, figure=fig, config={"displaylogo": False, "responsive": True})
+
+
+@callback(Output("forecast-subject", "options"), Output("forecast-subject", "value"),
+          Input("shell-data-version", "data"), State("forecast-subject", "value"))
+def subjects(_version, value):
+    engine = _engine()
+    names = fq.run_subjects(fq.latest_run(engine))
+    if not names:
+        return [], value
+    if value not in names:
+        summary = fq.supply_summary(engine)
+        short = summary[summary["shortage_hours"] > 0]
+        value = short["subject"].iloc[0] if len(short) else names[0]
+    return [{"label": s, "value": s} for s in names], value
+
+
+@callback(Output("forecast-subject", "value", allow_duplicate=True), Input("forecast-heatmap", "clickData"),
+          prevent_initial_call=True)
+def pick_from_heatmap(click):
+    if not click or not click.get("points"):
+        return no_update
+    return click["points"][0]["y"]
+
+
+def forecast_figure(view: dict, subject: str) -> go.Figure:
+    fc, actual, past, run = view["forecast"], view["actual"], view["past"], view["run"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=fc["ts"], y=fc["yhat_upper"], mode="lines", line=dict(width=0), showlegend=False,
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=fc["ts"], y=fc["yhat_lower"], mode="lines", line=dict(width=0), fill="tonexty",
+                             fillcolor=BAND, name="95 % interval (model)", hoverinfo="skip"))
+    on_baseline = run["of_record"] == "baseline"
+    fig.add_trace(go.Scatter(x=fc["ts"], y=fc["yhat"], mode="lines", name="Model forecast",
+                             line=dict(color=MODEL, width=1.5 if on_baseline else 2.5, dash="dash" if on_baseline else None)))
+    fig.add_trace(go.Scatter(x=fc["ts"], y=fc["baseline"], mode="lines",
+                             name="Same hour last week" + (" (forecast of record)" if on_baseline else " (baseline)"),
+                             line=dict(color=BASE, width=2.5 if on_baseline else 1.2, dash=None if on_baseline else "dot")))
+    if "available_hours" in fc and fc["available_hours"].notna().any():
+        fig.add_trace(go.Scatter(x=fc["ts"], y=fc["available_hours"], mode="lines", line=dict(color=SUPPLY, shape="hv"),
+                                 name="Open tutor hours (supply)"))
+    if len(actual):
+        fig.add_trace(go.Scatter(x=actual["ts"], y=actual["y"], mode="lines", line=dict(color=ACTUAL, width=1.5),
+                                 name="Actual sessions"))
+    if len(past):
+        fig.add_trace(go.Scatter(x=past["ts"], y=past["forecast"], mode="lines",
+                                 line=dict(color=MODEL, width=1, dash="dot"), name="Forecast made a week earlier"))
+    fig.add_vline(x=run["start"], line=dict(color="#adb5bd", dash="dash"))
+    fig.update_yaxes(title=f"{subject}: sessions / tutor hours", rangemode="tozero", gridcolor="#eee")
+    fig.update_xaxes(gridcolor="#f4f4f4")
+    return fig
+
+
+def _note(run: dict, subject: str) -> dbc.Alert | None:
+    if run["of_record"] == "baseline":
+        return dbc.Alert([html.I(className="bi bi-exclamation-triangle me-2"), html.Strong("Baseline shown as the "
+                          "forecast of record. "), f"For {subject}, {run['why']}. Supply, alerts and recommendations "
+                          "use the baseline too."], color="warning", className="py-2", id="forecast-baseline-note")
+    if run.get("model") == "seasonal_naive":
+        return dbc.Alert([html.I(className="bi bi-info-circle me-2"), f"For {subject}, {run['why']}: the model line "
+                          "is same-hour-last-week, not a fitted model."], color="info", className="py-2",
+                         id="forecast-baseline-note")
+    return None
+
+
+def accuracy_figure(history: pd.DataFrame) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=history["day"], y=history["mape"], mode="lines+markers", name="Model MAPE",
+                             line=dict(color=MODEL)))
+    fig.add_trace(go.Scatter(x=history["day"], y=history["baseline_mape"], mode="lines+markers",
+                             name="Same hour last week MAPE", line=dict(color=BASE, dash="dot")))
+    fig.add_trace(go.Scatter(x=history["day"], y=history["coverage"], mode="lines", name="Interval coverage (target 95 %)",
+                             line=dict(color=SUPPLY, width=1), yaxis="y"))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", gridcolor="#eee")
+    return fig
+
+
+def accuracy_summary(history: pd.DataFrame, subject: str) -> html.Div:
+    if history.empty:
+        return html.Span("No run has been scored yet: a run is scored once its 168 hours have passed.",
+                         className="text-muted", id="forecast-accuracy-text")
+    recent = history.tail(14)
+    w = recent["runs"]
+    model, base = (recent["mape"] * w).sum() / w.sum(), (recent["baseline_mape"] * w).sum() / w.sum()
+    verdict = (html.Span(" The model beats the baseline.", className="text-success") if model < base else
+               html.Span(" The model does not beat the baseline here: read the baseline as the forecast.",
+                         className="text-danger fw-semibold"))
+    return html.Div([f"{subject}, last {len(recent)} days of scored runs ({int(w.sum())}): model MAPE {model:.0%}, "
+                     f"baseline {base:.0%}, interval coverage {recent['coverage'].mean():.0%}.", verdict],
+                    id="forecast-accuracy-text")
+
+
+def alert_list(df: pd.DataFrame):
+    if df.empty:
+        return html.Span("No open supply alert for this subject.", className="text-muted")
+    color = {"critical": "danger", "warning": "warning", "info": "info"}
+    return html.Ul([html.Li([dbc.Badge(r.severity, color=color.get(r.severity, "secondary"), className="me-2"),
+                             html.A(r.title, href=f"/alerts?id={r.id}"),
+                             html.Div(r.message, className="small text-muted")], className="mb-2")
+                    for r in df.itertuples()], className="list-unstyled mb-0", id="forecast-alert-list")
+
+
+@callback(Output("forecast-chart-box", "children"), Output("forecast-asof", "children"),
+          Output("forecast-note", "children"), Output("forecast-accuracy-box", "children"),
+          Output("forecast-accuracy-summary", "children"), Output("forecast-alerts", "children"),
+          Output("forecast-regions", "rowData"), Output("forecast-empty", "children"),
+          Input("forecast-subject", "value"), Input("shell-data-version", "data"))
+def draw(subject, _version):
+    engine = _engine()
+    if not subject:
+        empty = empty_state("No forecast yet", "Run python manage.py run-jobs train-forecast forecast supply recommend "
+                            "(the schedule runs them hourly), or press Retrain now.", id="forecast-empty-state")
+        return None, "", None, None, "", None, [], empty
+    view = fq.subject_view(engine, subject)
+    if not view:
+        return None, "", None, None, "", None, [], empty_state("No forecast yet")
+    run = view["run"]
+    trained = f"; model trained {str(run['trained_at'])[:16].replace('T', ' ')} UTC" if run.get("trained_at") else ""
+    asof = (f"Forecast run #{run['id']} from {pd.Timestamp(run['start']):%a %d %b %Y %H:%M} UTC{trained}; "
+            f"forecast of record: {'baseline' if run['of_record'] == 'baseline' else 'model'} ({run['why']}).")
+    history = fq.accuracy_history(engine, subject)
+    chart = _graph(forecast_figure(view, subject), "forecast-chart", 420)
+    accuracy = _graph(accuracy_figure(history), "forecast-accuracy", 260) if len(history) else None
+    regions = fq.supply_summary(engine, by_region=True, subject=subject)
+    rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+            for r in regions.round(3).to_dict(orient="records")]
+    return (chart, asof, _note(run, subject), accuracy, accuracy_summary(history, subject),
+            alert_list(fq.supply_alerts(engine, subject)), rows, None)
+
+
+@callback(Output("forecast-heatmap-box", "children"), Input("shell-data-version", "data"))
+def heatmap(_version):
+    m = fq.coverage_matrix(_engine())
+    if not m["subjects"]:
+        return html.Span("No supply computed yet (the supply job runs hourly after the forecast).", className="text-muted")
+    z = np.array([[np.nan if v is None else min(v, 2.0) for v in row] for row in m["z"]], dtype=float)
+    text = [["" if v is None else f"{v:.0%}" for v in row] for row in m["z"]]
+    fig = go.Figure(go.Heatmap(z=z, x=m["ts"], y=m["subjects"], zmin=0, zmax=2, colorscale=COLORS, text=text,
+                               hovertemplate="%{y}, %{x|%a %d %b %H:%M}: coverage %{text}<extra></extra>",
+                               colorbar=dict(tickvals=[0, 0.8, 1, 1.3, 2], ticktext=["0", "80 %", "100 %", "130 %", "≥ 200 %"])))
+    fig.update_layout(height=max(260, 26 * len(m["subjects"]) + 80), margin=dict(l=120, r=10, t=10, b=40),
+                      plot_bgcolor="white")
+    fig.update_yaxes(autorange="reversed")
+    return dcc.Graph(id="forecast-heatmap", figure=fig, config={"displaylogo": False, "responsive": True})
+
+
+@callback(Output("forecast-retrain-audit", "data"), Input("forecast-retrain", "n_clicks"), prevent_initial_call=True)
+def audit_retrain(n):
+    """The retrain itself runs in a background process without the request; who asked is logged here."""
+    from auth import audit
+    audit.record(_engine(), "forecast.retrain", user_email=current_email(), entity="forecast",
+                 detail={"via": "forecast page", "role": current_role()})
+    return n
+
+
+@callback(Output("forecast-retrain-status", "children"), Input("forecast-retrain", "n_clicks"),
+          background=True, prevent_initial_call=True,
+          running=[(Output("forecast-retrain", "disabled"), True, False),
+                   (Output("forecast-retrain-progress", "style"), {"display": "flex", "width": "240px", "height": "20px"},
+                    {"display": "none"})],
+          progress=[Output("forecast-retrain-progress", "value"), Output("forecast-retrain-progress", "label")])
+def retrain(set_progress, _n):
+    from services.jobs.forecast import retrain_now
+    from services.jobs.runner import JobBusy
+
+    def report(fraction: float, text: str) -> None:
+        set_progress((int(np.clip(100 * fraction, 0, 100)), text))
+    try:
+        result = retrain_now(current_settings(), report)
+    except JobBusy:
+        return "A retrain is already running elsewhere; the page updates when it finishes."
+    train = result["train"]
+    lost = train["baseline_of_record"]
+    return (f"Retrained {len(train['fitted'])} subjects in {train['timings']['models_s']:.0f} s (run #{train['run_id']})"
+            + (f"; baseline of record for {', '.join(lost)}" if lost else "") + "; supply and recommendations updated.")

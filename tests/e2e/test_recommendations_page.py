@@ -1,0 +1,108 @@
+"""Recommendations page in a real browser: a recruiter implements one recommendation and dismisses another with a
+reason; the acceptance rate changes; both decisions survive a reload and are in the audit log. Also: the forecast
+page draws the chart, the coverage heatmap and the shortage alert for the hand-made store."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash.testing.wait import until
+from selenium.webdriver.common.by import By
+from sqlalchemy import select
+
+from auth import accounts
+from models.base import get_engine
+from models.ops import AuditLog
+from models.schema import upgrade
+from services.jobs.runner import run_job
+from tests.conftest import make_settings
+from tests.e2e.conftest import login, start
+from tests.support.forecast import AT, source_frames, write_forecast
+from tests.support.store import load_frames
+
+RECRUITER, PASSWORD = "recruiter@example.com", "correct-horse-battery"
+
+
+@pytest.fixture
+def app_settings(tmp_path):
+    """The hand-made store (tests/support/forecast.py) with supply and recommendations computed at AT; a TTL long
+    enough that they are still pending today; one recruiter."""
+    settings = make_settings(tmp_path, refresh_seconds=30, recommendation_ttl_h=24 * 365 * 20)
+    engine = upgrade(settings.db_url)
+    accounts.create_user(engine, RECRUITER, "recruiter", PASSWORD)
+    load_frames(settings, source_frames())
+    write_forecast(settings)
+    run_job("supply", settings, at=AT)
+    run_job("recommend", settings, at=AT)
+    return settings
+
+
+@pytest.fixture
+def recruiter(dash_duo, app_under_test):
+    start(dash_duo, app_under_test)
+    login(dash_duo, RECRUITER, PASSWORD, next_path="/recommendations")
+    dash_duo.wait_for_element("#shell-logout", timeout=15)
+    return dash_duo
+
+
+def card_ids(dash_duo) -> list[str]:
+    return [e.get_attribute("id") for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#recs-feed .recs-card")]
+
+
+def card_with(dash_duo, text: str):
+    for card in dash_duo.driver.find_elements(By.CSS_SELECTOR, "#recs-feed .recs-card"):
+        if text in card.text:
+            return card
+    raise AssertionError(f"no card with {text!r}")
+
+
+def test_implement_one_dismiss_another_rate_changes_and_survives_reload(recruiter, app_settings):
+    dash_duo = recruiter
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/recommendations")
+    until(lambda: len(card_ids(dash_duo)) == 2, timeout=15)
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "—", timeout=10)
+    spanish = card_with(dash_duo, "Raise the spanish recruiting budget")
+    assert "ROI +" in spanish.text and "P1" in spanish.text
+    assert spanish.find_element(By.LINK_TEXT, "spanish").get_attribute("href").endswith("/forecast?subject=spanish")
+
+    spanish.find_element(By.XPATH, ".//button[contains(., 'Implement')]").click()
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "100%", timeout=10)
+    until(lambda: len(card_ids(dash_duo)) == 1, timeout=10)  # the feed shows pending ones
+
+    math = card_with(dash_duo, "Cut math recruiting spend")
+    math.find_element(By.CSS_SELECTOR, "input").send_keys("hiring plan already agreed")
+    math.find_element(By.XPATH, ".//button[contains(., 'Dismiss')]").click()
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50%", timeout=10)
+    dash_duo.wait_for_element("#recs-empty", timeout=10)
+
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50%", timeout=15)
+    dash_duo.driver.find_element(By.XPATH, "//*[@id='recs-filter']//label[contains(., 'Decided')]").click()
+    until(lambda: len(card_ids(dash_duo)) == 2, timeout=10)
+    implemented = card_with(dash_duo, "spanish")
+    dismissed = card_with(dash_duo, "math")
+    assert "implemented" in implemented.text and f"Implemented by {RECRUITER}" in implemented.text
+    assert "dismissed" in dismissed.text and "hiring plan already agreed" in dismissed.text
+    assert "50%" in dash_duo.find_element("#recs-acceptance-rate").text
+    assert "1 implemented of 2 decided" in dash_duo.find_element("#recs-acceptance-detail").text
+    dash_duo.wait_for_element("#recs-acceptance-chart", timeout=10)
+
+    with get_engine(app_settings.db_url).connect() as conn:
+        audit = conn.execute(select(AuditLog.action, AuditLog.user_email, AuditLog.detail)
+                             .where(AuditLog.entity == "recommendation").order_by(AuditLog.id)).all()
+    assert [(a.action, a.user_email) for a in audit] == [("recommendation.implement", RECRUITER),
+                                                        ("recommendation.dismiss", RECRUITER)]
+    assert json.loads(audit[1].detail)["reason"] == "hiring plan already agreed"
+    assert not [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+
+
+def test_forecast_page_shows_chart_heatmap_and_the_shortage(recruiter):
+    dash_duo = recruiter
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/forecast?subject=spanish")
+    dash_duo.wait_for_element("#forecast-chart .main-svg", timeout=20)
+    dash_duo.wait_for_element("#forecast-heatmap .main-svg", timeout=20)
+    until(lambda: "Recruit spanish tutors" in dash_duo.find_element("#forecast-alerts").text, timeout=10)
+    assert "Forecast run #" in dash_duo.find_element("#forecast-asof").text
+    assert "No run has been scored yet" in dash_duo.find_element("#forecast-accuracy-summary").text
+    legend = dash_duo.find_element("#forecast-chart").text
+    assert "Open tutor hours" in legend and "95 % interval" in legend and "Same hour last week" in legend
