@@ -106,3 +106,31 @@ def test_forecast_page_shows_chart_heatmap_and_the_shortage(recruiter):
     assert "No run has been scored yet" in dash_duo.find_element("#forecast-accuracy-summary").text
     legend = dash_duo.find_element("#forecast-chart").text
     assert "Open tutor hours" in legend and "95 % interval" in legend and "Same hour last week" in legend
+
+
+@pytest.fixture
+def retrain_settings(app_settings, monkeypatch):
+    """The same store, two subjects, 21 training days; the environment points at it as well, since the
+    background callback runs in another process and reads its settings from there."""
+    overrides = {"forecast_subjects": "spanish,math", "forecast_train_days": 21}
+    for name, value in {"VAR_DIR": str(app_settings.var_dir), "DATABASE_URL": app_settings.db_url,
+                        "FORECAST_SUBJECTS": "spanish,math", "FORECAST_TRAIN_DAYS": "21"}.items():
+        monkeypatch.setenv(name, value)
+    return app_settings.model_copy(update=overrides)
+
+
+@pytest.mark.slow
+def test_retrain_now_runs_in_the_background_and_the_page_follows(dash_duo, retrain_settings):
+    from app import create_app
+    start(dash_duo, create_app(retrain_settings))
+    login(dash_duo, RECRUITER, PASSWORD, next_path="/forecast?subject=spanish")
+    dash_duo.wait_for_element("#forecast-chart .main-svg", timeout=20)
+    assert "Forecast run #1 " in dash_duo.find_element("#forecast-asof").text
+    dash_duo.find_element("#forecast-retrain").click()
+    until(lambda: "Retrained 2 subjects" in dash_duo.find_element("#forecast-retrain-status").text, timeout=240)
+    until(lambda: "Forecast run #2 " in dash_duo.find_element("#forecast-asof").text, timeout=30)  # redrawn
+    assert not dash_duo.find_element("#forecast-retrain").get_attribute("disabled")
+    engine = get_engine(retrain_settings.db_url)
+    with engine.connect() as conn:
+        audit = conn.execute(select(AuditLog.action, AuditLog.user_email).where(AuditLog.entity == "forecast")).all()
+    assert [(a.action, a.user_email) for a in audit] == [("forecast.retrain", RECRUITER)]
