@@ -139,10 +139,16 @@ class ChurnModel(ClassifierMixin, BaseEstimator):
         base = _logit(self._p(Xf))
         out = {}
         for c in FEATURE_NAMES:
-            moved = Xf.copy()
-            moved[c] = pd.Categorical([self.reference_[c]] * len(moved), categories=Xf[c].cat.categories) \
-                if c in CATEGORICAL else self.reference_[c]
-            out[c] = base - _logit(self._p(moved))
+            ref = self.reference_[c]
+            # rows already at the reference contribute nothing: only the others are predicted again
+            moved_rows = (Xf[c].astype(object) != ref).to_numpy() if c in CATEGORICAL else (Xf[c] != ref).to_numpy()
+            contrib = np.zeros(len(Xf))
+            if moved_rows.any():
+                moved = Xf.loc[moved_rows].copy()
+                moved[c] = pd.Categorical([ref] * len(moved), categories=Xf[c].cat.categories) \
+                    if c in CATEGORICAL else ref
+                contrib[moved_rows] = base[moved_rows] - _logit(self._p(moved))
+            out[c] = contrib
         return pd.DataFrame(out, index=X.index)[FEATURE_NAMES]
 
     def importance(self, X: pd.DataFrame) -> pd.Series:
