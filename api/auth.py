@@ -32,6 +32,20 @@ def require_token():
     return jsonify(error="authentication required: send Authorization: Bearer <token>"), 401
 
 
+@bp.after_request
+def log_refusals(response):
+    """Every refused API request is a warning naming the route and the query parameters given, never
+    their values (hostile, huge, or a secret) nor the Authorization header. api.params logs its own
+    refusals (the parameter named in the JSON answer), so those are not logged twice."""
+    if 400 <= response.status_code < 500 and response.status_code != 404:
+        body = response.get_json(silent=True) if response.is_json else None
+        if not (isinstance(body, dict) and "parameter" in body):
+            names = ", ".join(sorted(name[:40] for name in request.args)[:20]) or "none"
+            log.warning("refused API request: %s %s -> %d (query parameters: %s)", request.method,
+                        request.path[:200], response.status_code, names)
+    return response
+
+
 @bp.errorhandler(404)
 def not_found(_exc):
     return jsonify(error="not found"), 404

@@ -70,3 +70,34 @@ def test_hostile_api_parameters_get_4xx_or_ok_never_500(app, settings):
     from sqlalchemy import inspect
     assert "customers" in inspect(get_engine(settings.db_url)).get_table_names()
     assert tried >= 0
+
+
+def test_refused_api_input_is_logged_with_route_and_parameter_never_the_value_or_token(app, settings, caplog):
+    """Injection and oversized values on every API filter: 4xx (never 500), one warning per refusal
+    naming the route and the parameter, and neither the value nor the bearer token in any log line."""
+    token = accounts.create_token(get_engine(settings.db_url), "sec@example.com")
+    client = app.server.test_client()
+    doc = client.get("/api/v1/openapi.json").get_json()
+    hostile = ["' OR 1=1 --", "1; DROP TABLE customers; --", "y" * 5000, "<script>alert(1)</script>"]
+    refused = 0
+    with caplog.at_level("INFO"):
+        for path, ops in doc["paths"].items():
+            if "get" not in ops or "{" in path:
+                continue
+            for param in ops["get"].get("parameters", []):
+                for value in hostile:
+                    caplog.clear()
+                    response = client.get(f"/api/v1{path}", query_string={param["name"]: value},
+                                          headers={"Authorization": f"Bearer {token}"})
+                    assert response.status_code < 500, (path, param["name"], response.status_code)
+                    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+                    if response.status_code >= 400:
+                        refused += 1
+                        assert any(f"/api/v1{path}" in w and param["name"] in w for w in warnings), (path, param["name"])
+                    for line in [r.getMessage() for r in caplog.records]:
+                        assert value not in line and token not in line, (path, param["name"], line[:200])
+        caplog.clear()
+        assert client.get("/api/v1/customers", headers={"Authorization": "Bearer not-a-real-token-42"}).status_code == 401
+        assert any("/api/v1/customers" in r.getMessage() and "401" in r.getMessage() for r in caplog.records)
+        assert not any("not-a-real-token-42" in r.getMessage() for r in caplog.records)
+    assert refused >= 20
