@@ -92,10 +92,10 @@ def history_chart(d: dict) -> dcc.Graph | html.P:
         return html.P("No history yet: one point is kept per day from the first scoring.", className="text-muted")
     fig = go.Figure(go.Scatter(x=pd.to_datetime(h["day"]), y=h["score"], mode="lines+markers", name="score",
                                line={"color": "#0d6efd"}, hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra></extra>"))
-    for lo, hi, color in ((0, 40.5, "rgba(220,53,69,0.08)"), (40.5, 70.5, "rgba(255,193,7,0.10)"),
-                          (70.5, 85.5, "rgba(25,135,84,0.08)"), (85.5, 100, "rgba(13,110,253,0.08)")):
-        fig.add_hrect(y0=lo, y1=hi, fillcolor=color, line_width=0, layer="below")
-    fig.update_layout(height=220, margin=dict(l=30, r=10, t=10, b=30), yaxis=dict(range=[0, 100], title=None),
+    bands = [dict(type="rect", xref="paper", x0=0, x1=1, y0=lo, y1=hi, fillcolor=color, line_width=0, layer="below")
+             for lo, hi, color in ((0, 40.5, "rgba(220,53,69,0.08)"), (40.5, 70.5, "rgba(255,193,7,0.10)"),
+                                   (70.5, 85.5, "rgba(25,135,84,0.08)"), (85.5, 100, "rgba(13,110,253,0.08)"))]
+    fig.update_layout(shapes=bands, height=220, margin=dict(l=30, r=10, t=10, b=30), yaxis=dict(range=[0, 100], title=None),
                       xaxis=dict(range=_date_range(h["day"])),
                       showlegend=False, plot_bgcolor="white")
     return dcc.Graph(figure=fig, config={"displayModeBar": False}, id="customer-history-chart")

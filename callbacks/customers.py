@@ -37,7 +37,7 @@ def rows(request, *quick):
 
 @callback(*[Output(id, "options") for id, _ in QUICK[1:]], Input("shell-data-version", "data"))
 def options(_version):
-    values = cq.distinct_values(engine_for(current_settings()))
+    values = cq.distinct_values(engine_for(current_settings()), tuple(key for _, key in QUICK[1:]))
     return [[{"label": v, "value": v} for v in values[key]] for _, key in QUICK[1:]]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import insert, select, update
@@ -39,9 +40,7 @@ def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime 
     from services.jobs.runner import bump_version
     with engine.begin() as conn:
         silences = _silences(conn, at)
-        open_rows = conn.execute(select(Alert.id, Alert.dedup_key, Alert.status, Alert.snoozed_until, Alert.auto_resolve)
-                                 .where(rule_match, Alert.status.in_(OPEN_STATES))).all()
-        open_by_key = {r.dedup_key: r for r in open_rows}
+        open_by_key = _open_alerts(conn, rule_match)
         new_rows, refresh, events = [], [], []
         for key, spec in by_key.items():
             row = open_by_key.get(key)
@@ -84,6 +83,27 @@ def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime 
 
 
 BATCH = 5000
+
+
+class _Open(NamedTuple):
+    id: int
+    dedup_key: str
+    status: str
+    auto_resolve: bool
+    snoozed_until: datetime | None
+
+
+def _open_alerts(conn, rule_match) -> dict[str, _Open]:
+    """dedup_key -> the open alert, read as the driver's plain tuples (tens of thousands of rows);
+    snoozed_until, a datetime only snoozed alerts have, is read typed for those few."""
+    result = conn.execute(select(Alert.id, Alert.dedup_key, Alert.status, Alert.auto_resolve)
+                          .where(rule_match, Alert.status.in_(OPEN_STATES)))
+    rows = result.cursor.fetchall()
+    result.close()
+    snoozed = dict(conn.execute(select(Alert.id, Alert.snoozed_until)
+                                .where(rule_match, Alert.status == "snoozed")).all()) \
+        if any(r[2] == "snoozed" for r in rows) else {}
+    return {key: _Open(id_, key, status, bool(auto), snoozed.get(id_)) for id_, key, status, auto in rows}
 _REFRESHED = ("dedup_key", "rule", "type", "severity", "title", "message", "entity_id", "current_value",
               "expected_value", "investigation", "link", "auto_resolve", "details", "last_seen_at")
 

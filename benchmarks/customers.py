@@ -1,0 +1,168 @@
+"""Customers at 50,000 (or 500,000 with --scale 10) x 6 months: the scoring job (scores, history, the
+seven trigger alerts), the grid's getRows p95 for page / sort / filter (the query function and the
+Dash callback through a logged-in client), the API, and the customers page's usable time in
+headless Chromium.
+
+    .venv/bin/python benchmarks/customers.py [--scale 10] [--days 180] [--requests 100] [--loads 5]
+
+Goals (DESIGN.md): scores + triggers < 5 s at 50,000 (< 60 s at 500,000); any callback or API call
+p95 < 200 ms; page usable < 1 s. The job prints wall and CPU seconds per step: on a shared machine
+the CPU figure is the one that does not depend on the neighbours. Prints numbers; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import time
+
+from common import (browser, browser_login, callback_payload, logged_in_client, prepared_settings, serve,
+                    time_calls, time_until)
+
+READY = "document.querySelectorAll('#customers-grid .ag-center-cols-container .ag-row').length >= 10 && " \
+        "document.querySelector('#customers-count').textContent.includes('customers')"
+QUICK_IDS = ["customers-tier", "customers-segment", "customers-subject", "customers-tutor", "customers-channel"]
+GRID_CASES = {
+    "first page (default order)": ({}, None, None, 0),
+    "page 250 of 500": ({}, None, None, 25_000),
+    "sort velocity desc": ({}, [{"colId": "velocity", "sort": "desc"}], None, 0),
+    "sort last session, deep": ({}, [{"colId": "last_session_at", "sort": "asc"}], None, 20_000),
+    "filter segment + score < 40": ({}, None, {"segment": {"filterType": "text", "type": "equals", "filter": "adult"},
+                                               "score": {"filterType": "number", "type": "lessThan", "filter": 40}}, 0),
+    "filter text contains (no index)": ({}, None, {"intervention": {"filterType": "text", "type": "contains",
+                                                                    "filter": "weekly"}}, 0),
+    "quick tier + segment + channel": ({"tier": ["at-risk"], "segment": ["k12"], "acquisition_channel": ["organic"]},
+                                       [{"colId": "score", "sort": "asc"}], None, 100),
+    "needs attention now": ({"attention": True}, None, None, 0),
+}
+
+
+def job_numbers(settings, runs: int) -> list[dict]:
+    from services.jobs.runner import run_job
+    out = []
+    for i in range(runs):
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = run_job("score", settings)
+        out.append({"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
+                    "customers": summary["customers_scored"], "timings": summary["timings"],
+                    "raised": sum(a["raised"] for a in summary["alerts"].values()),
+                    "refreshed": sum(a["refreshed"] for a in summary["alerts"].values()),
+                    "triggers": sum(summary["triggers"].values())})
+    return out
+
+
+def grid_numbers(settings, client, n: int) -> dict[str, dict]:
+    from models.base import get_engine
+    from services.customer_queries import customer_page
+    engine = get_engine(settings.db_url)
+    results = {}
+    for name, (quick, sort, filters, start) in GRID_CASES.items():
+        offsets = itertools.cycle([start, start + 100, start + 200, start + 300])
+        results[f"query: {name}"] = time_calls(
+            lambda: customer_page(engine, sort, filters, (s := next(offsets)), s + 100, quick), n=n)
+
+        def post(quick=quick, sort=sort, filters=filters):
+            s = next(offsets)
+            states = [{"id": i, "property": "value", "value": quick.get(k)} for i, k in zip(QUICK_IDS, (
+                "tier", "segment", "primary_subject", "primary_tutor_id", "acquisition_channel"))]
+            states.append({"id": "customers-attention", "property": "value", "value": quick.get("attention", False)})
+            payload = callback_payload(
+                "..customers-grid.getRowsResponse...customers-count.children...customers-message.children..",
+                [{"id": "customers-grid", "property": "getRowsRequest",
+                  "value": {"startRow": s, "endRow": s + 100, "sortModel": sort or [], "filterModel": filters or {}}}],
+                states)
+            response = client.post("/_dash-update-component", data=json.dumps(payload), content_type="application/json")
+            assert response.status_code == 200 and b"rowData" in response.data, response.data[:300]
+        results[f"callback: {name}"] = time_calls(post, n=n)
+    return results
+
+
+def other_numbers(settings, client, n: int) -> dict[str, dict]:
+    from models.base import get_engine
+    from models.derived import HealthScore
+    from sqlalchemy import select
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
+        ids = list(conn.execute(select(HealthScore.customer_id).order_by(HealthScore.score).limit(50)).scalars())
+    cycle = itertools.cycle(ids)
+
+    def detail():
+        payload = callback_payload(
+            "..customer-content.children...customer-contacts.children...customer-contact-section.style..",
+            [{"id": "customer-id", "property": "data", "value": next(cycle)},
+             {"id": "customer-contact-saved", "property": "data", "value": 0},
+             {"id": "shell-data-version", "property": "data", "value": 1}])
+        assert client.post("/_dash-update-component", data=json.dumps(payload),
+                           content_type="application/json").status_code == 200
+
+    def api(path):
+        def call():
+            assert client.get(path).status_code == 200
+        return call
+    return {
+        "callback: customer detail": time_calls(detail, n=n),
+        "GET /api/v1/customers?sort=score": time_calls(api("/api/v1/customers?sort=score"), n=n),
+        "GET /api/v1/customers?tier=critical&segment=k12&offset=100": time_calls(
+            api("/api/v1/customers?tier=critical&segment=k12&offset=100"), n=n),
+        "GET /api/v1/customers/<id>": time_calls(lambda: api(f"/api/v1/customers/{next(cycle)}")(), n=n),
+    }
+
+
+def export_seconds(settings) -> tuple[float, int]:
+    from models.base import get_engine
+    from services.customer_queries import export_filtered
+    started = time.perf_counter()
+    text = export_filtered(get_engine(settings.db_url), [{"colId": "score", "sort": "asc"}], None, {})
+    return time.perf_counter() - started, text.count("\n") - 1
+
+
+def page_loads(settings, loads: int) -> list[float]:
+    base = serve(settings)
+    driver = browser()
+    try:
+        browser_login(driver, base)
+        time_until(driver, f"{base}/customers", READY)  # warm: assets cached like a returning agent's browser
+        return [time_until(driver, f"{base}/customers", READY) for _ in range(loads)]
+    finally:
+        driver.quit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=1, help="x 50,000 customers")
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--job-runs", type=int, default=3)
+    parser.add_argument("--database-url", default="", help="e.g. a PostgreSQL URL; default the cached SQLite store")
+    args = parser.parse_args()
+    customers = 50_000 * args.scale
+    settings = prepared_settings(customers, args.days, database_url=args.database_url)
+
+    jobs = job_numbers(settings, args.job_runs)
+    client = logged_in_client(settings)
+    grid = grid_numbers(settings, client, args.requests)
+    other = other_numbers(settings, client, args.requests)
+    export_s, export_rows = export_seconds(settings)
+    loads = page_loads(settings, args.loads)
+
+    store = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
+    print(f"\nCustomers benchmark: {customers:,} customers, {args.days} days, {store} store")
+    goal = 5 if args.scale == 1 else 60
+    for i, j in enumerate(jobs):
+        t = j["timings"]
+        steps = "  ".join(f"{k} {t[k + '_s']:.2f}/{t[k + '_cpu_s']:.2f}" for k in ("load", "score", "write", "alerts"))
+        print(f"  scoring job run {i + 1}: wall {j['wall_s']:6.2f} s  cpu {j['cpu_s']:6.2f} s  (goal < {goal} s; "
+              f"{j['customers']:,} scored, {j['triggers']:,} triggers, {j['raised']:,} raised, "
+              f"{j['refreshed']:,} refreshed)\n      steps wall/cpu s: {steps}")
+    for name, r in {**grid, **other}.items():
+        print(f"  {name:<58} p50 {r['p50_ms']:7.1f} ms   p95 {r['p95_ms']:7.1f} ms   (n={r['n']}; goal p95 < 200 ms)")
+    print(f"  export CSV of the whole set ({export_rows:,} rows)                 {export_s:7.2f} s")
+    print(f"  customers page usable in headless Chromium   median {sorted(loads)[len(loads) // 2]:.2f} s   "
+          f"worst {max(loads):.2f} s   (goal < 1.0 s)")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"  (benchmark took {time.perf_counter() - started:.0f} s)")
