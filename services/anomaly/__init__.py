@@ -21,18 +21,35 @@ symmetric there than on the linear scale (latency, durations, small rates: a mul
 units; the why says "log scale" and gives the spread as a factor.
 
 Holidays (holidays: "US" / "none", per metric; MARKETPLACE_RULES sets "US" for this marketplace's
-job and rule preview; calendar.py): the country's public holidays plus the day after Thanksgiving
-and Christmas Eve, as the local day across holiday_timezones, are left out of every baseline and
-window comparison, and an event mostly on a holiday is not raised -- a real demand drop nobody
-needs paging for, and nothing in six weeks of history says how deep it should be.
+job and rule preview; calendar.py): the country's public holidays plus the holiday-eve days
+(Thanksgiving Eve, Christmas Eve, New Year's Eve) and the day after Thanksgiving, as the local day
+across holiday_timezones, are left out of every baseline and window comparison, and an event that
+starts on a holiday and lies mostly on one is not raised -- a real demand drop nobody needs paging
+for, and nothing in six weeks of history says how deep it should be. An event that began before
+the holiday is kept: the holiday did not cause it.
+
+Precision rules, each a general principle (benchmarks/anomaly.py measures them; see the report there):
+  * Warm-up: no judgement before a stream has the history its profile needs -- sub-daily points
+    wait for 2 earlier days of their kind (weekday or weekend: a first weekend is not an outage),
+    and for the first 14 days (two weekly cycles) every bar is doubled, so only extreme deviations
+    fire before a weekly shape exists (warmup_days 14, warmup_factor 2, min_daytype_days 2).
+  * Small counts: a count is only as unusual as its exact Poisson tail says -- below an expected 30
+    per step the z is capped by the normal z of P(X >= k) (or P(X <= k)) under Poisson(max(expected,
+    1)): 5 against a median of 0 is a once-in-270-steps event, not 5 sigmas.
+  * One reading of a skewed (log-scale) metric never alerts alone, 2 in a row do (single_point
+    "linear"): latency and rate streams throw lone multiplicative outliers long before their tail
+    is known well enough to call them routine; an incident that lasts is reported one step later.
+  * consecutive_drops fires only on a real decline: the last period ends at least
+    min_total_drop_pct below the usual for its weekday (a high coming back to normal is not one),
+    and on count streams that last period is improbably low under Poisson noise (z >= min_zscore).
 
 robust_zscore (on) -- z = (value - expected) / spread. For Gaussian noise 1.4826 x MAD is the
     standard deviation, so z reads in "sigmas", but past outliers do not inflate it. Fires at
     |z| >= 5 for one point, >= 3.5 for 2 points in a row when they cover 30+ minutes (hourly
     data), or >= 3.5 for 3+ points covering 30+ minutes (a shift). Why not 2: 2 sigma fires on
     4.6 % of Gaussian points, a false event a day on an hourly metric, and real metrics have
-    heavier tails; on our benchmark the literal rule is ~1 % precise. Guards: bars x1.5 in the
-    first 7 days; an alert budget -- if isolated spikes reached some level about once in 28 days
+    heavier tails; on our benchmark the literal rule is ~1 % precise. Guards: bars x2 in the
+    first 14 days (see the warm-up above); an alert budget -- if isolated spikes reached some level about once in 28 days
     over the last 56, the single-point bar rises to 1.5 x that level (the why says so); and
     spiky metrics -- isolated 5-sigma spikes twice in 56 days, or 4-sigma ones at 10x the Gaussian
     rate -- never alert on one point: it takes 2 in a row (beyond their routine level) or a run.
@@ -44,9 +61,10 @@ week_over_week (on) -- trailing 24 h (mean; sum with min_volume for counts) vs t
     counts; count windows under 20 events are not judged). Last week's outage does not come back
     as this week's jump.
 consecutive_drops (on) -- the daily aggregate, relative to its median on the same weekday over
-    the last 3 weeks, falls 3 days in a row, each by >= 1 %, >= 10 % in total, and the fall is
-    unusual (robust z >= 3 against past 3-day changes). Catches slow declines; steps are the
-    other methods' job. Fires when the third day is complete.
+    the last 3 weeks, falls 3 days in a row, each by >= 1 %, >= 10 % in total, ends >= 10 % below
+    that usual, and the fall is unusual (robust z >= 3 against past 3-day changes; for counts also
+    a Poisson z >= 3 for the last day). Catches slow declines; steps are the other methods' job.
+    Fires when the third day is complete.
 
 Events: flags within merge_gap_hours (3 h) merge, and a long event swallows what follows within
 its own length (a level shift's aftershocks). Each has start, end, peak_ts, value (peak),

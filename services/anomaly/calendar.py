@@ -9,8 +9,9 @@ shape, and nothing in six weeks of history says by how much. So, for metrics con
   * not judged: an event mostly on a holiday is not raised (detect.py).
 
 Which days: the country's public holidays as the `holidays` package lists them (observed days
-included), plus the two days around them that behave like one in retail and services data -- the
-day after Thanksgiving and Christmas Eve (US only). School breaks are not holidays and are not
+included), plus the days around them that behave like one in retail and services data (US only):
+the eves of the big family holidays -- Thanksgiving Eve, Christmas Eve, New Year's Eve -- when
+people travel and leave work early, and the day after Thanksgiving. School breaks are not holidays and are not
 added: they are slow, predictable seasons the weekly profile follows.
 
 A day is the local day in the configured time zones: from midnight in the first zone to midnight
@@ -46,9 +47,11 @@ def holiday_days(country: str, first_year: int, last_year: int) -> dict[date, st
     if code == "US":
         for d, name in list(days.items()):
             if name.startswith("Thanksgiving"):
+                days.setdefault(d - timedelta(days=1), "Thanksgiving Eve")
                 days.setdefault(d + timedelta(days=1), "the day after Thanksgiving")
         for y in years:
             days.setdefault(date(y, 12, 24), "Christmas Eve")
+            days.setdefault(date(y, 12, 31), "New Year's Eve")
     return days
 
 

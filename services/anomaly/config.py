@@ -30,6 +30,8 @@ class Baseline:
     spread_days: int = 14          # residual spread: same hour-of-day in the last N days
     neighbour_minutes: float = 60  # ... pooled over +/- this
     min_history_points: int = 24   # nothing is flagged before this many observed points
+    min_daytype_days: int = 2      # sub-daily data: nor before this many earlier days of the same kind
+                                   # (weekday/weekend) hold data -- a first weekend is not news
     min_spread_pct: float = 1.0    # spread floor, % of the typical absolute level (flat series)
     min_spread: float = 0.0        # absolute spread floor (in the metric's units)
     count_floor: bool = True       # non-negative integer series: spread >= sqrt(expected) (Poisson)
@@ -52,8 +54,11 @@ class RobustZScore:
     routine_days: float = 28.0         # isolated spikes recurring more often than this are routine:
                                        # the single-point bar rises 1.5x above them (0 = off) ...
     routine_window_days: float = 56.0  # ... judged over this much history (spiky: see pointwise.py)
-    warmup_days: float = 7.0           # for the first days of history the bars are ...
-    warmup_factor: float = 1.5         # ... this much higher (no weekly shape known yet)
+    single_point: str = "linear"       # where one point may alert alone: "all"; "linear" (a stream judged on
+                                       # the log scale -- latency, durations, small rates -- takes 2 in a row
+                                       # beyond pair_threshold); "none"
+    warmup_days: float = 14.0          # for the first days of history (two weekly cycles) the bars are ...
+    warmup_factor: float = 2.0         # ... this much higher: only extreme deviations (no weekly shape known yet)
 
 
 @dataclass
@@ -140,6 +145,8 @@ class DetectorConfig:
         for section in (self.robust_zscore, self.sigma, self.week_over_week):
             if section.direction not in DIRECTIONS:
                 raise ValueError(f"direction must be one of {DIRECTIONS}, not {section.direction!r}")
+        if self.robust_zscore.single_point not in ("all", "linear", "none"):
+            raise ValueError("robust_zscore.single_point must be all, linear or none")
         for section in (self.week_over_week, self.consecutive_drops):
             if section.agg not in ("mean", "sum"):
                 raise ValueError(f"agg must be 'mean' or 'sum', not {section.agg!r}")

@@ -105,10 +105,12 @@ def to_log(grid: Grid, config: DetectorConfig) -> tuple[Grid, DetectorConfig]:
 
 
 def _mostly_holiday(event: AnomalyEvent, grid: Grid, holiday: np.ndarray) -> bool:
-    """At least half of the event's time span is on a holiday (an expected departure, not news)."""
+    """The event starts on a holiday and at least half of its time span is on one (an expected
+    departure, not news). One that began before the holiday is not the holiday's doing: an incident
+    under way on the evening before Thanksgiving Eve is still an incident."""
     lo = grid.index.searchsorted(pd.Timestamp(event.start), "left")
     hi = grid.index.searchsorted(pd.Timestamp(event.end), "right")
-    return hi > lo and holiday[lo:hi].mean() >= 0.5
+    return hi > lo and bool(holiday[lo]) and holiday[lo:hi].mean() >= 0.5
 
 
 def detect_series(series: pd.Series, config: DetectorConfig | None = None, at: datetime | None = None,

@@ -29,16 +29,69 @@ class Flags:
     run_len: int = 3       # points in a row that make a sustained run
     pair: np.ndarray | None = None  # flagged as 2 points in a row beyond pair_threshold (not a longer run)
     spiky: np.ndarray | None = None  # routine isolated spikes reach the threshold: single points do not fire
+    paired_only: np.ndarray | None = None  # single_point rule: one point of this stream does not fire alone
 
 
-def ready_mask(ex: Expectation, config: DetectorConfig) -> np.ndarray:
+def ready_mask(ex: Expectation, config: DetectorConfig, grid: Grid | None = None) -> np.ndarray:
     """Enough history to judge: min_history_points seen and, for sub-daily data, min_cycles days and
     a spread measured at this hour of the day (before that, a trailing median and its spread call
-    every evening peak an anomaly)."""
+    every evening peak an anomaly), and min_daytype_days earlier days of the same kind (weekday or
+    weekend) observed: a stream's first weekend is not judged against its weekdays."""
     need = config.baseline.min_history_points
     if "day" in ex.period_points:
         need = max(need, config.baseline.min_cycles * ex.period_points["day"])
-    return (ex.seen >= need) & ex.settled
+    ready = (ex.seen >= need) & ex.settled
+    if grid is not None and "day" in ex.period_points and config.baseline.min_daytype_days > 0:
+        ready &= daytype_days_seen(grid) >= config.baseline.min_daytype_days
+    return ready
+
+
+def daytype_days_seen(grid: Grid) -> np.ndarray:
+    """For every point: how many earlier calendar days of its kind (weekday or weekend) hold data."""
+    day = grid.index.normalize()
+    weekend = grid.index.day_of_week.to_numpy() >= 5
+    observed = pd.Series(np.isfinite(grid.values)).groupby(np.asarray(day)).any()
+    days = pd.DatetimeIndex(observed.index)
+    kind = days.day_of_week.to_numpy() >= 5
+    have = observed.to_numpy()
+    before = np.zeros(len(days), dtype=np.int64)
+    for k in (False, True):
+        sel = kind == k
+        c = np.cumsum(have[sel])
+        before[sel] = c - have[sel]  # strictly earlier days
+    pos = days.get_indexer(day)
+    return before[pos]
+
+
+SMALL_COUNT = 30.0  # below this expected count the Gaussian sqrt(expected) floor misreads the Poisson tail
+MIN_RATE = 1.0      # the Poisson rate is never taken below one event per step (a median of 0 is not "never")
+
+
+def _is_count(values: np.ndarray) -> bool:
+    obs = values[np.isfinite(values)]
+    return bool(len(obs)) and bool(np.all(obs >= 0)) and bool(np.all(obs == np.round(obs)))
+
+
+def poisson_z(values: np.ndarray, expected: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Count streams with a small expected count: the z a point may claim is at most the one its
+    exact Poisson tail gives -- P(X >= k) above, P(X <= k) below, under Poisson(max(expected, 1)),
+    turned into the normal z with the same tail. sqrt(expected) as a Gaussian spread makes 5 against
+    an expected 0 a 5-sigma spike; under a rate of 1 per step it happens about once in 270 steps."""
+    from scipy.stats import norm, poisson
+
+    out = z.copy()
+    exp = np.nan_to_num(expected, nan=np.inf)
+    small = np.isfinite(z) & np.isfinite(values) & (exp < SMALL_COUNT)
+    if not small.any():
+        return out
+    k, mu = values[small], np.fmax(exp[small], MIN_RATE)
+    up = k >= mu
+    with np.errstate(all="ignore"):
+        zp = np.where(up, norm.isf(poisson.sf(k - 1, mu)), -norm.isf(poisson.cdf(k, mu)))
+    zs = z[small]
+    # a count is unusual only if it is unusual both for this stream's spread and for Poisson noise
+    out[small] = np.where(np.sign(zp) == np.sign(zs), np.sign(zs) * np.fmin(np.abs(zs), np.abs(zp)), 0.0)
+    return out
 
 
 def _runs_of(over: np.ndarray, k: int) -> np.ndarray:
@@ -67,7 +120,9 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
     cfg = config.robust_zscore
     with np.errstate(all="ignore"):
         z_raw = (grid.values - ex.expected) / ex.spread
-    ready = ready_mask(ex, config) & np.isfinite(z_raw)
+    if config.baseline.count_floor and grid.scale != "log" and _is_count(grid.values):
+        z_raw = poisson_z(grid.values, ex.expected, z_raw)
+    ready = ready_mask(ex, config, grid) & np.isfinite(z_raw)
     z = np.where(ready, z_raw, np.nan)
     zz = np.nan_to_num(z)
     n = len(z)
@@ -124,13 +179,18 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
         spiky = (top >= 2) | (np.nan_to_num(far) >= np.fmax(2.0, TAIL_EXCESS * TAIL_P * np.nan_to_num(seen)))
         single = np.where(spiky, np.inf, single)
         pair_bar = np.where(spiky, np.fmax(pair_bar, np.fmin(q, cfg.threshold * warm)), pair_bar)
-    in_pair = (_same_sign_runs(zz, pair_bar, 2) if pairs or spiky.any() else np.zeros(n, dtype=bool)) & ~in_run
-    if not pairs:  # fine sampling: pairs only stand in for single points on spiky metrics
-        in_pair &= spiky
+    # one reading of a skewed (log-scale) metric never alerts alone: it takes 2 in a row
+    paired_only = np.full(n, cfg.single_point == "none" or (cfg.single_point == "linear" and grid.scale == "log"))
+    single = np.where(paired_only, np.inf, single)
+    lone_off = spiky | paired_only
+    in_pair = (_same_sign_runs(zz, pair_bar, 2) if pairs or lone_off.any() else np.zeros(n, dtype=bool)) & ~in_run
+    if not pairs:  # fine sampling: pairs only stand in for single points where those do not alert
+        in_pair &= lone_off
     alone = np.abs(zz) >= single
     flags = alone | in_run | in_pair
     used = np.where(alone, single, np.where(in_run, sus_bar, np.where(in_pair, pair_bar, single)))
-    return Flags(flags & ready, z, used, (in_run | in_pair) & ~alone, raised, run_len, in_pair & ~alone, spiky)
+    return Flags(flags & ready, z, used, (in_run | in_pair) & ~alone, raised, run_len, in_pair & ~alone, spiky,
+                 paired_only)
 
 
 def _direction(z: np.ndarray, direction: str) -> np.ndarray:
@@ -150,7 +210,7 @@ def sigma_events(grid: Grid, ex: Expectation, config: DetectorConfig, metric: st
     cfg = config.sigma
     with np.errstate(all="ignore"):
         z = (grid.values - ex.mean) / ex.std
-    ready = ready_mask(ex, config) & np.isfinite(z)
+    ready = ready_mask(ex, config, grid) & np.isfinite(z)
     z = np.where(ready, z, np.nan)
     flags = (np.abs(np.nan_to_num(z)) >= cfg.threshold) & _direction(z, cfg.direction)
     n = len(z)
@@ -216,6 +276,9 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
             if fl.spiky is not None and fl.spiky[peak]:
                 text += (" (this metric spikes past the single-point threshold routinely, so one point alone "
                          "does not alert; two in a row beyond its routine spikes do)")
+            elif fl.paired_only is not None and fl.paired_only[peak]:
+                text += (" (one reading of a skewed, log-scale metric does not alert alone -- its tail is"
+                         " multiplicative and lone outliers are routine; two in a row do)")
         elif fl.sustained[peak]:
             text += f"{fl.run_len}+ points in a row beyond {thr:.1f}"
         else:

@@ -110,6 +110,14 @@ def is_count(values: np.ndarray) -> bool:
     return bool(len(obs)) and bool(np.all(obs >= 0)) and bool(np.all(obs == np.round(obs)))
 
 
+def _poisson_low_z(observed: float, expected: float) -> float:
+    """How unusually low a count total is under Poisson(expected), as a normal z (P(X <= observed))."""
+    from scipy.stats import norm, poisson
+    if not (np.isfinite(observed) and np.isfinite(expected)) or expected <= 0:
+        return 0.0
+    return float(norm.isf(poisson.cdf(np.floor(observed), expected)))
+
+
 def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[AnomalyEvent]:
     """Consecutive drops of the per-period aggregate.
 
@@ -181,6 +189,12 @@ def consecutive_drops(grid: Grid, config: DetectorConfig, metric: str) -> list[A
         flags[i] = total[i] * 100 >= cfg.min_total_drop_pct
         if cfg.min_zscore > 0:
             flags[i] &= bool(count[i] >= 7 and z[i] <= -cfg.min_zscore)
+        if relative:  # a decline ends below the usual: a high coming back to normal is not one
+            flags[i] &= bool(v[i] <= 1 - cfg.min_total_drop_pct / 100.0)
+        if count_metric and relative and cfg.min_zscore > 0:
+            # counts: the last period must be improbably low for Poisson noise around the usual
+            flags[i] &= bool(_poisson_low_z(agg[i] * (1 if cfg.agg == "sum" else per),
+                                            usual[i] * (1 if cfg.agg == "sum" else per)) >= cfg.min_zscore)
     label = "daily" if cfg.period_hours == 24 else f"{cfg.period_hours:g}-hour"
     agg_word = "total" if cfg.agg == "sum" else ("geometric mean" if grid.scale == "log" else "average")
     out = []

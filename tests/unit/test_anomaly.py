@@ -107,8 +107,8 @@ def test_missing_hours_duplicates_jitter_and_unsorted_rows():
 
 
 def test_five_minute_sampling():
-    s = seasonal(days=14, freq="5min", seed=4)
-    start = pd.Timestamp("2026-01-15 10:00")
+    s = seasonal(days=21, freq="5min", seed=4)  # past the two-week warm-up
+    start = pd.Timestamp("2026-01-22 10:00")
     window = (s.index >= start) & (s.index < start + pd.Timedelta(minutes=30))
     s[window] += 8 * NOISE
     events = of(detect_series(s))
@@ -248,3 +248,114 @@ def test_two_hours_in_a_row_beyond_3_5_sigma_fire_one_alone_does_not():
     found = of(detect_series(s))
     assert [(e.start, e.end) for e in found] == [(pd.Timestamp("2026-02-05 03:00"), pd.Timestamp("2026-02-05 04:00"))]
     assert "2 points in a row beyond 3.5" in found[0].why
+
+
+# ---------------------------------------------------------------- precision rules (one test per rule)
+
+def weekday_only(days: int = 28, seed: int = 5) -> pd.Series:
+    """Office-hours usage counts: busy on weekdays, nearly idle at weekends (2026-01-05 is a Monday)."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2026-01-05", periods=24 * days, freq="1h")
+    wk = np.where(idx.day_of_week.to_numpy() >= 5, 0.08, 1.0)
+    office = np.exp(-0.5 * ((idx.hour.to_numpy() - 13) / 3.5) ** 2)
+    return pd.Series(rng.poisson(5 + 200 * wk * office).astype(float), idx)
+
+
+def test_warm_up_a_streams_first_weekend_and_second_week_are_not_news():
+    s = weekday_only()
+    early = lambda events: [e for e in of(events) if e.start < pd.Timestamp("2026-01-19")]  # noqa: E731
+    assert early(detect_series(s)) == []
+    # without the warm-up rules the first weekends read as outages against the weekdays
+    old = {"baseline": {"min_daytype_days": 0}, "robust_zscore": {"warmup_days": 7, "warmup_factor": 1.5}}
+    assert early(detect_series(s, DetectorConfig.from_dict(old)))
+
+
+def test_warm_up_second_week_needs_an_extreme_deviation():
+    s = seasonal(days=28)
+    window = (s.index >= pd.Timestamp("2026-01-14 03:00")) & (s.index < pd.Timestamp("2026-01-14 07:00"))
+    s[window] += 6 * NOISE  # a 4-hour 6-sigma shift on day 9: a daily profile exists, a weekly one does not
+    assert of(detect_series(s)) == []
+    assert of(detect_series(s, DetectorConfig.from_dict({"robust_zscore": {"warmup_days": 7}})))
+    s[window] += 14 * NOISE  # 20 sigmas: extreme even before the weekly shape is known
+    assert of(detect_series(s))
+
+
+def test_small_counts_are_judged_on_their_exact_poisson_tail():
+    rng = np.random.default_rng(6)
+    idx = pd.date_range("2026-01-05", periods=24 * 42, freq="1h")
+    quiet = pd.Series(rng.poisson(0.2, len(idx)).astype(float), idx)  # mostly 0: the hourly median is 0
+    five = quiet.copy()
+    five[pd.Timestamp("2026-02-05 03:00")] = 5  # about once in 270 hours at a rate of 1: not news
+    assert of(detect_series(five)) == []
+    fifteen = quiet.copy()
+    fifteen[pd.Timestamp("2026-02-05 03:00")] = 15  # p ~ 1e-12 even at a rate of 1
+    assert [e.start for e in of(detect_series(fifteen))] == [pd.Timestamp("2026-02-05 03:00")]
+
+
+def test_consecutive_drops_a_high_coming_back_to_normal_is_not_a_decline():
+    rng = np.random.default_rng(7)
+    idx = pd.date_range("2026-01-05", periods=24 * 70, freq="1h")
+    day = (idx - idx[0]).days.to_numpy()
+    level = np.ones(len(idx))
+    cfg = DetectorConfig.from_dict({"robust_zscore": {"enabled": False}, "week_over_week": {"enabled": False}})
+    back = level.copy()
+    for d, f in ((60, 1.12), (61, 1.08), (62, 1.04), (63, 1.00)):  # a high easing back to the usual
+        back[day == d] = f
+    s = pd.Series(100 * back + rng.normal(0, 0.3, len(idx)), idx)
+    assert detect_series(s, cfg) == []
+    down = level.copy()
+    for d, f in ((61, 0.96), (62, 0.92), (63, 0.88)):  # the same steps, ending 12 % below the usual
+        down[day == d] = f
+    s = pd.Series(100 * down + rng.normal(0, 0.3, len(idx)), idx)
+    assert [e.method for e in detect_series(s, cfg)] == ["consecutive_drops"]
+
+
+def test_consecutive_drops_of_a_small_count_must_be_improbable_for_poisson_noise():
+    idx = pd.date_range("2026-01-05", periods=24 * 70, freq="1h")
+    day = (idx - idx[0]).days.to_numpy()
+    y = np.ones(len(idx))  # a very regular 24 events a day: its past 3-day changes are all ~0
+    y[(day % 5 == 0) & (idx.hour == 3)] = 2
+    for d, total in ((61, 22), (62, 19), (63, 14)):  # 24 -> 14 a day: 42 % down, but 14 against 24 is
+        y[(day == d) & (idx.hour < 24 - total)] = 0   # a 2 % Poisson tail (z 2.0), not an outage
+    cfg = DetectorConfig.from_dict({"robust_zscore": {"enabled": False}, "week_over_week": {"enabled": False}})
+    assert detect_series(pd.Series(y, idx), cfg) == []
+    y[(day == 63)] = 0
+    y[(day == 63) & (idx.hour < 5)] = 1  # 5 against 24: p ~ 1e-6
+    assert [e.method for e in detect_series(pd.Series(y, idx), cfg)] == ["consecutive_drops"]
+
+
+def latency(seed: int = 9, days: int = 42) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range("2026-01-05", periods=24 * days, freq="1h")
+    return pd.Series(200 * rng.lognormal(0, 0.1, len(idx)) * (1 + 0.3 * np.sin(2 * np.pi * idx.hour / 24)), idx)
+
+
+def test_one_reading_of_a_log_scale_metric_does_not_alert_two_in_a_row_do():
+    s = latency()
+    at = pd.Timestamp("2026-02-05 03:00")
+    s[at] *= 3  # ~11 log sigmas, one hour
+    assert of(detect_series(s)) == []
+    assert [e.start for e in of(detect_series(s, DetectorConfig.from_dict({"robust_zscore": {"single_point": "all"}})))] == [at]
+    s[at + pd.Timedelta(hours=1)] *= 3
+    found = of(detect_series(s))
+    assert [(e.start, e.end) for e in found] == [(at, at + pd.Timedelta(hours=1))]
+    assert found[0].details["scale"] == "log" and "two in a row do" in found[0].why
+    with pytest.raises(ValueError, match="single_point"):
+        DetectorConfig.from_dict({"robust_zscore": {"single_point": "sometimes"}})
+
+
+def test_us_holiday_eves_are_holidays_but_an_incident_under_way_before_one_is_kept():
+    from services.anomaly.calendar import holiday_days
+    days = holiday_days("US", 2026, 2026)
+    from datetime import date
+    assert days[date(2026, 11, 25)] == "Thanksgiving Eve"
+    assert days[date(2026, 12, 31)] == "New Year's Eve" and days[date(2026, 12, 24)] == "Christmas Eve"
+    s = seasonal(days=56, start="2026-10-05")
+    eve = (s.index >= pd.Timestamp("2026-11-25 05:00")) & (s.index < pd.Timestamp("2026-11-26 05:00"))
+    s[eve] *= 0.6
+    assert detect_series(s, DetectorConfig.from_dict({"holidays": "US"})) == []
+    incident = seasonal(days=56, start="2026-10-05")
+    started = (incident.index >= pd.Timestamp("2026-11-25 01:00")) & (incident.index < pd.Timestamp("2026-11-26 05:00"))
+    incident[started] *= 0.6  # began four hours before the eve
+    assert [e.start for e in of(detect_series(incident, DetectorConfig.from_dict({"holidays": "US"})))] == \
+        [pd.Timestamp("2026-11-25 01:00")]
