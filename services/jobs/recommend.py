@@ -28,26 +28,24 @@ from models.frames import insert_frame, read_frame
 from models.source import Campaign
 from services.first_session import first_session_stats, first_sessions
 from services.forecast_queries import jsonable
-from services.forecasting.series import NOT_DEMAND
 from services.jobs.context import JobContext
 from services.jobs.first_session import load_first_session_inputs
 from services.jobs.runner import bump_version
-from services.jobs.supply import coverage_frames
+from services.jobs.supply import coverage_frames, held_counts
 from services.recommendations import RuleConfig, recommend, select_new, subject_balance, tutor_week_hours
 
 TOPIC = "recommendations"
 SUCCESS_DAYS = 28
 
 
-def demand_trend(bookings: pd.DataFrame, at: datetime) -> pd.DataFrame:
-    """DataFrame[subject, this_week, last_week]: held bookings scheduled in [at - 7 d, at) and the 7 days before."""
-    at = pd.Timestamp(at)
-    held = bookings[~bookings["status"].isin(NOT_DEMAND) & (bookings["scheduled_time"] < at)]
-    week = pd.cut(held["scheduled_time"], [at - pd.Timedelta(days=14), at - pd.Timedelta(days=7), at],
-                  labels=["last_week", "this_week"], right=False)
-    counts = held.groupby([held["subject"], week], observed=False).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=["this_week", "last_week"], fill_value=0)
-    return counts.reset_index().rename(columns={"index": "subject"})
+def demand_trend(engine: Engine, at: datetime) -> pd.DataFrame:
+    """DataFrame[subject, this_week, last_week]: bookings held (as hourly_demand counts demand) scheduled in
+    [at - 7 d, at) and in the 7 days before."""
+    this = held_counts(engine, at - timedelta(days=7), at).set_index("subject")["n"].rename("this_week")
+    last = held_counts(engine, at - timedelta(days=14), at - timedelta(days=7)).set_index("subject")["n"].rename("last_week")
+    out = pd.concat([this, last], axis=1).fillna(0).astype(int)
+    out.index.name = "subject"
+    return out.reset_index()
 
 
 def subject_success(engine: Engine, at: datetime) -> pd.DataFrame:
@@ -71,7 +69,7 @@ def candidates(engine: Engine, at: datetime, cfg: RuleConfig) -> tuple[list[dict
     """The rules' recommendations as of ``at`` and the inputs' sizes (for the job summary)."""
     cov, _, run, inputs = coverage_frames(engine, at)
     balance = subject_balance(cov, cfg.min_open_demand)
-    trend = demand_trend(inputs["bookings"], at)
+    trend = demand_trend(engine, at)
     success = subject_success(engine, at)
     hours = tutor_week_hours(inputs["tutors"], inputs["availability"], pd.Timestamp(at).floor("h"))
     recs = recommend(balance, trend, success, load_campaigns(engine), hours, at, cfg)

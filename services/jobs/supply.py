@@ -34,17 +34,19 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from models.derived import Alert, SupplyDemand
-from models.frames import read_frame, replace_frame
+from models.bulk import bulk_insert
+from models.frames import read_frame
 from models.source import Booking, Tutor, TutorAvailability
 from services import forecast_queries as fq
 from services.alert_store import sync_alerts
 from services.alerts import OPEN_STATES, AlertSpec
 from services.forecasting.series import NOT_DEMAND
 from services.jobs.context import JobContext
+from services.jobs.forecast import load_bookings
 from services.jobs.runner import bump_version
 from services.supply import SHORTAGE, SURPLUS, available_hours, coverage, shortages, surpluses
 
@@ -64,27 +66,37 @@ def bookings_as_of(bookings: pd.DataFrame, at: datetime) -> pd.DataFrame:
     return b
 
 
+def held_counts(engine: Engine, start: datetime, end: datetime, by: tuple[str, ...] = ("subject",)) -> pd.DataFrame:
+    """DataFrame[*by, n]: bookings held or to be held (status not cancelled/rescheduled, as hourly_demand
+    counts demand) scheduled in [start, end), counted in the database."""
+    cols = [getattr(Booking, c) for c in by]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols, func.count()).where(
+            Booking.scheduled_time >= start, Booking.scheduled_time < end, Booking.status.not_in(NOT_DEMAND))
+            .group_by(*cols)).all()
+    return pd.DataFrame(rows, columns=[*by, "n"]).astype({"n": "int64"})
+
+
 def load_inputs(engine: Engine, at: datetime) -> dict[str, pd.DataFrame]:
+    """Tutors, availability, the coming week's bookings as they stood at ``at`` and, per subject and tutor,
+    the bookings held in the SHARE_DAYS before (for the regional split)."""
     start = pd.Timestamp(at).floor("h").to_pydatetime()
     with engine.connect() as conn:
         tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.subjects, Tutor.region, Tutor.status))
         availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.weekday,
                                                TutorAvailability.start_hour, TutorAvailability.end_hour))
-        bookings = read_frame(conn, select(Booking.booking_id, Booking.tutor_id, Booking.subject, Booking.scheduled_time,
-                                           Booking.created_at, Booking.status, Booking.updated_at)
-                              .where(Booking.scheduled_time >= start - timedelta(days=SHARE_DAYS),
-                                     Booking.scheduled_time < start + timedelta(hours=HORIZON_H)),
-                              parse_dates=["scheduled_time", "created_at", "updated_at"])
-    return {"tutors": tutors, "availability": availability, "bookings": bookings_as_of(bookings, at)}
+    bookings = load_bookings(engine, start, start + timedelta(hours=HORIZON_H),
+                             ("booking_id", "tutor_id", "subject", "scheduled_time", "created_at", "status", "updated_at"))
+    held = held_counts(engine, start - timedelta(days=SHARE_DAYS), start, ("subject", "tutor_id"))
+    return {"tutors": tutors, "availability": availability, "bookings": bookings_as_of(bookings, at), "held": held}
 
 
-def region_shares(bookings: pd.DataFrame, tutors: pd.DataFrame, start: datetime) -> pd.DataFrame:
-    """DataFrame[subject, region, share]: each tutor region's share of a subject's held bookings in the
-    SHARE_DAYS before ``start``."""
-    past = bookings[(bookings["scheduled_time"] < start) & ~bookings["status"].isin(NOT_DEMAND)]
+def region_shares(held: pd.DataFrame, tutors: pd.DataFrame) -> pd.DataFrame:
+    """held: DataFrame[subject, tutor_id, n] -> DataFrame[subject, region, share]: each tutor region's share of
+    a subject's held bookings."""
     region = tutors.assign(tutor_id=tutors["tutor_id"].astype(str)).set_index("tutor_id")["region"]
-    past = past.assign(region=past["tutor_id"].astype(str).map(region)).dropna(subset=["region"])
-    counts = past.groupby(["subject", "region"]).size().rename("n").reset_index()
+    past = held.assign(region=held["tutor_id"].astype(str).map(region)).dropna(subset=["region"])
+    counts = past.groupby(["subject", "region"])["n"].sum().reset_index()
     counts["share"] = counts["n"] / counts.groupby("subject")["n"].transform("sum")
     return counts[["subject", "region", "share"]]
 
@@ -99,9 +111,9 @@ def coverage_frames(engine: Engine, at: datetime) -> tuple[pd.DataFrame, pd.Data
     fc = fq.record_forecast(engine, run) if run else pd.DataFrame(columns=["subject", "ts", "forecast"])
     fc = fc[(fc["ts"] >= start) & (fc["ts"] < start + timedelta(hours=HORIZON_H))]
     fc = fc[["subject", "ts"]].assign(yhat=fc["forecast"].astype(float))
-    t, av, b = inputs["tutors"], inputs["availability"], inputs["bookings"]
-    upcoming = b[b["scheduled_time"] >= start]
-    by_subject = available_hours(t, av, upcoming, start, HORIZON_H)
+    t, av, upcoming = inputs["tutors"], inputs["availability"], inputs["bookings"]
+    numbers = {"available_hours": float, "booked_hours": float, "booked_sessions": float}
+    by_subject = available_hours(t, av, upcoming, start, HORIZON_H).astype(numbers)
     missing = sorted(set(fc["subject"]) - set(by_subject["subject"]))  # demand without any tutor
     if missing:
         grid = pd.MultiIndex.from_product([missing, pd.date_range(start, periods=HORIZON_H, freq="h")],
@@ -109,8 +121,8 @@ def coverage_frames(engine: Engine, at: datetime) -> tuple[pd.DataFrame, pd.Data
         by_subject = pd.concat([by_subject, grid.assign(available_hours=0.0, booked_hours=0.0, booked_sessions=0.0)],
                                ignore_index=True)
     cov = coverage(by_subject, fc)
-    by_region = available_hours(t, av, upcoming, start, HORIZON_H, by=("subject", "region"))
-    regional = fc.merge(region_shares(b, t, start), on="subject")
+    by_region = available_hours(t, av, upcoming, start, HORIZON_H, by=("subject", "region")).astype(numbers)
+    regional = fc.merge(region_shares(inputs["held"], t), on="subject")
     cov_region = coverage(by_region, regional.assign(yhat=regional["yhat"] * regional["share"]))
     return cov, cov_region, run, inputs
 
@@ -129,7 +141,9 @@ def _store(engine: Engine, cov: pd.DataFrame, cov_region: pd.DataFrame, at: date
     rows = pd.concat([judged(cov, min_open_demand).assign(region="ALL"), judged(region, min_open_demand)],
                      ignore_index=True).assign(computed_at=at)
     rows["coverage"] = rows["coverage"].replace([np.inf, -np.inf], np.nan)
-    return replace_frame(engine, SupplyDemand.__table__, rows[cols])
+    with engine.begin() as conn:
+        conn.execute(SupplyDemand.__table__.delete())
+        return bulk_insert(conn, SupplyDemand.__table__, rows[cols])
 
 
 def _hour_rows(cov: pd.DataFrame, subject: str, start, end) -> list[dict]:

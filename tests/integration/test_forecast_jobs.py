@@ -111,6 +111,17 @@ def test_forecasts_stored_refreshed_and_scored_a_week_later(market):
     assert all(d["live"]["runs"] == 1 for d in run["detail"]["subjects"].values())  # judged on the scored run
 
 
+def test_demand_counted_in_the_database_equals_hourly_demand(market):
+    from services.contract import SUBJECTS
+    from services.forecasting import hourly_demand
+    from services.jobs.forecast import hourly_counts, load_bookings
+    settings, _, _ = market
+    engine, start = engine_of(settings), END - timedelta(days=90)
+    counted = hourly_counts(engine, start, END, list(SUBJECTS))
+    expected = hourly_demand(load_bookings(engine, start, END), start, END, subjects=list(SUBJECTS))
+    pd.testing.assert_frame_equal(counted, expected, check_dtype=False)
+
+
 def test_supply_rows_by_subject_and_region(market):
     settings, incident, _ = market
     with engine_of(settings).connect() as conn:

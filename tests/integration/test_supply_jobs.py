@@ -15,6 +15,8 @@ from models.derived import Alert, ForecastAccuracy, Recommendation, SupplyDemand
 from models.frames import read_frame
 from models.ops import AuditLog
 from services import forecast_queries as fq
+from services.forecasting import hourly_demand
+from services.jobs.forecast import hourly_counts, load_bookings
 from services.jobs.runner import run_job
 from tests.factories import booking, customer, frame, tutor
 from tests.support.forecast import AT, FAR, NEAR, source_frames, write_forecast
@@ -146,12 +148,17 @@ def test_baseline_becomes_the_forecast_of_record_when_the_model_cannot_beat_it(a
                                "bookings": frame("bookings", bookings)})
     settings = any_settings.model_copy(update={"forecast_subjects": "algebra", "forecast_train_days": 21,
                                                "forecast_retrain_days": 30})
+    engine = get_engine(settings.db_url)
+    # the job counts demand in the database; the same as the service's hourly_demand on the rows
+    counted = hourly_counts(engine, start, AT, ["algebra", "spanish"])
+    expected = hourly_demand(load_bookings(engine, start, AT), start, AT, subjects=["algebra", "spanish"])
+    pd.testing.assert_frame_equal(counted, expected, check_dtype=False)
+    assert counted["y"].sum() > 300
     t0 = AT - timedelta(days=8)
     trained = run_job("train-forecast", settings, at=t0)
     assert trained["fitted"] == ["algebra"] and trained["skipped"] == {}
     later = run_job("forecast", settings, at=AT)
     assert later["fitted"] == [] and later["runs_scored"] == 1
-    engine = get_engine(settings.db_url)
     with engine.connect() as conn:
         score = conn.execute(select(ForecastAccuracy)).one()
     assert score.baseline_mape == pytest.approx(0.0) and score.hours == 168
