@@ -39,7 +39,16 @@
             }
             return window.dash_clientside.no_update;
         },
-        /* quick filters or new data: drop the loaded blocks and ask the server again, from the top */
+        /* new scores: reload the loaded blocks where they are (the agent keeps the place in the list) */
+        refresh: function () {
+            try {
+                window.dash_ag_grid.getApi("customers-grid").refreshInfiniteCache();
+            } catch (e) {
+                /* not rendered yet: it fetches on its own */
+            }
+            return window.dash_clientside.no_update;
+        },
+        /* quick filters: drop the loaded blocks and ask the server again, from the top */
         refetch: function () {
             var api;
             try {

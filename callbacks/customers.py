@@ -6,7 +6,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from auth import audit
 from services import customer_queries as cq
 from services.jobs.context import utcnow
-from services.queries import engine_for
+from services.queries import engine_for, topic_version
 from web_context import current_email, current_settings
 
 QUICK = [("customers-tier", "tier"), ("customers-segment", "segment"), ("customers-subject", "primary_subject"),
@@ -35,7 +35,15 @@ def rows(request, *quick):
     return {"rowData": data, "rowCount": total}, f"{total:,} {noun}", ""
 
 
-@callback(*[Output(id, "options") for id, _ in QUICK[1:]], Input("shell-data-version", "data"))
+@callback(Output("customers-health-version", "data"), Input("shell-data-version", "data"),
+          State("customers-health-version", "data"), prevent_initial_call=True)
+def health_version(_version, shown):
+    """The grid reloads when the scores were rewritten, not at every ingest poll (which would reset it)."""
+    version = topic_version(engine_for(current_settings()), "health")
+    return no_update if version == shown else version
+
+
+@callback(*[Output(id, "options") for id, _ in QUICK[1:]], Input("customers-health-version", "data"))
 def options(_version):
     values = cq.distinct_values(engine_for(current_settings()), tuple(key for _, key in QUICK[1:]))
     return [[{"label": v, "value": v} for v in values[key]] for _, key in QUICK[1:]]
@@ -43,7 +51,9 @@ def options(_version):
 
 clientside_callback(ClientsideFunction("customers", "refetch"), Output("customers-refetched", "data"),
                     *[Input(id, "value") for id, _ in QUICK], Input("customers-attention", "value"),
-                    Input("shell-data-version", "data"), prevent_initial_call=True)
+                    prevent_initial_call=True)
+clientside_callback(ClientsideFunction("customers", "refresh"), Output("customers-refreshed", "data"),
+                    Input("customers-health-version", "data"), prevent_initial_call=True)
 clientside_callback(ClientsideFunction("customers", "open"), Output("customers-opened", "data"),
                     Input("customers-grid", "cellClicked"), prevent_initial_call=True)
 

@@ -101,8 +101,15 @@ def layout(**_query) -> html.Div:
                   html.Span(id="customers-message", className="small text-danger ms-2")], className="mb-1"),
         grid(),
         html.Div(legend(_config()), className="mt-3"),
-        dcc.Store(id="customers-refetched"), dcc.Store(id="customers-opened"),
+        dcc.Store(id="customers-refetched"), dcc.Store(id="customers-refreshed"), dcc.Store(id="customers-opened"),
+        dcc.Store(id="customers-health-version", data=_health_version()),
     ])
+
+
+def _health_version() -> int:
+    from services.queries import engine_for, topic_version
+    from web_context import current_settings
+    return topic_version(engine_for(current_settings()), "health")
 
 
 def _config():

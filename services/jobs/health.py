@@ -41,7 +41,7 @@ from models.source import Booking, Customer, InboundCall, TutorSession
 from services.alert_store import sync_alerts
 from services.alerts import AlertSpec
 from services.health import HEALTH_COLUMNS, score_health
-from services.health_config import HealthConfig
+from services.health_config import COMPONENTS, HealthConfig
 from services.jobs.context import JobContext
 from services.jobs.runner import bump_version
 from services.triggers import TRIGGERS, evaluate_triggers
@@ -87,7 +87,6 @@ def health_config(settings: Settings) -> HealthConfig:
     if not isinstance(overrides, dict):
         raise ValueError("HEALTH_WEIGHTS must be a JSON object")
     known = {f.name for f in fields(HealthConfig)}
-    from services.health_config import COMPONENTS
     if overrides and set(overrides) <= set(COMPONENTS):
         overrides = {"weights": overrides}
     unknown = sorted(set(overrides) - known)
@@ -95,7 +94,10 @@ def health_config(settings: Settings) -> HealthConfig:
         raise ValueError(f"HEALTH_WEIGHTS has unknown key(s) {', '.join(unknown)}; use {', '.join(sorted(known))}")
     tupled = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
               for k, v in overrides.items()}
-    return HealthConfig(**tupled)
+    try:
+        return HealthConfig(**tupled)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"HEALTH_WEIGHTS: {exc}") from None
 
 
 def load_inputs(conn: Connection, at: datetime) -> dict[str, pd.DataFrame]:

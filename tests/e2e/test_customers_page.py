@@ -80,7 +80,9 @@ def loaded_rows(duo) -> list[dict]:
     """The rows the grid has loaded, in display order (read through AG Grid's API)."""
     return duo.driver.execute_script("""
         const rows = [];
-        window.dash_ag_grid.getApi('customers-grid').forEachNode(n => { if (n.data) rows.push(n.data); });
+        let api;
+        try { api = window.dash_ag_grid.getApi('customers-grid'); } catch (e) { return rows; }  // not rendered yet
+        api.forEachNode(n => { if (n.data) rows.push(n.data); });
         return rows;""")
 
 
@@ -184,6 +186,17 @@ def wait_for_download(folder: Path, before: set, timeout: float = 20) -> Path:
 
 def test_unknown_customer_and_the_velocity_page(dash_duo, store):
     duo = logged_in_app(dash_duo, store, email=CS[0], password=CS[1], role="cs")
+
+    # new scores reach an open grid without a reload: a customer calls twice, the job runs
+    duo.wait_for_page(f"{duo.server_url}/customers")
+    wait_rows(duo, lambda r: any(x["customer_id"] == "K-0001" and x["triggers"] == "" for x in r))
+    now = utcnow()
+    load_frames(store, {"inbound_calls": frame("inbound_calls", [
+        call("K-0001", now - timedelta(hours=h), reason_code="technical") for h in (1, 2)])})
+    run_job("score", store)
+    wait_rows(duo, lambda r: any(x["customer_id"] == "K-0001" and x["triggers"] == "calls_14d" for x in r),
+              timeout=30)
+
     duo.wait_for_page(f"{duo.server_url}/customers/NOPE-1")
     duo.wait_for_contains_text("#customer-not-found", "No customer NOPE-1", timeout=15)
     assert not duo.find_element("#customer-contact-section").is_displayed()

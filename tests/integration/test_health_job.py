@@ -140,7 +140,8 @@ def test_weights_and_thresholds_come_from_settings(tmp_path):
     cfg = health_config(Settings(health_weights='{"tier_bounds": [30, 60, 90], "velocity_points": [[0, 0], [3, 100]]}'))
     assert cfg.tier_bounds == (30, 60, 90) and cfg.velocity_target == 3
     for bad, message in (("{not json", "not valid JSON"), ('{"speed": 1}', "unknown key"),
-                         ('{"weights": {"calls": 1}}', "exactly the components")):
+                         ('{"weights": {"calls": 1}}', "exactly the components"), ('{"weights": 5}', "HEALTH_WEIGHTS"),
+                         ('{"tier_bounds": [90, 10, 5]}', "tier_bounds")):
         with pytest.raises(ValueError, match=message):
             health_config(Settings(health_weights=bad))
 
