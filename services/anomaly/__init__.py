@@ -39,6 +39,8 @@ Precision rules, each a general principle (benchmarks/anomaly.py measures them; 
   * One reading of a skewed (log-scale) metric never alerts alone, 2 in a row do (single_point
     "linear"): latency and rate streams throw lone multiplicative outliers long before their tail
     is known well enough to call them routine; an incident that lasts is reported one step later.
+  * Clean references: week_over_week never compares against points that were themselves flagged
+    (see below); the flagged week is skipped for the one before it.
   * consecutive_drops fires only on a real decline: the last period ends at least
     min_total_drop_pct below the usual for its weekday (a high coming back to normal is not one),
     and on count streams that last period is improbably low under Poisson noise (z >= min_zscore).
@@ -59,7 +61,10 @@ week_over_week (on) -- trailing 24 h (mean; sum with min_volume for counts) vs t
     week before AND vs its median over the last 3 weeks, both > 20 % the same way, and unusual
     for the metric (robust z >= 4 against 8 weeks of 24 h-over-24 h changes; Poisson floor for
     counts; count windows under 20 events are not judged). Last week's outage does not come back
-    as this week's jump.
+    as this week's jump. Reference windows are clean: points flagged by robust_zscore (either
+    pass) are left out of every past window, and a past window left short of coverage by them is
+    replaced by the week before it (the why says "2 weeks before"): the quiet week after an
+    incident is not a drop, and a recurring incident is still a jump against the last clean week.
 consecutive_drops (on) -- the daily aggregate, relative to its median on the same weekday over
     the last 3 weeks, falls 3 days in a row, each by >= 1 %, >= 10 % in total, ends >= 10 % below
     that usual, and the fall is unusual (robust z >= 3 against past 3-day changes; for counts also

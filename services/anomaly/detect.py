@@ -46,8 +46,11 @@ def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> l
         events += sigma_events(grid, ex, config, metric)
     # the window methods compare aggregates: a holiday leaves its windows short of coverage
     window_grid = replace(grid, values=learn) if holiday.any() else grid
+    # past windows are judged without the points flagged in either pass: last week's incident is
+    # not this week's reference (the clean rest of its window is, or the week before)
+    reference = np.where(fl.flags, np.nan, history)
     if config.week_over_week.enabled:
-        events += week_over_week(window_grid, config, metric)
+        events += week_over_week(window_grid, config, metric, reference)
     if config.consecutive_drops.enabled:
         events += consecutive_drops(window_grid, config, metric)
     if holiday.any():

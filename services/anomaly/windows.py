@@ -26,7 +26,11 @@ def _window_label(hours: float) -> str:
     return f"{hours:g} h"
 
 
-def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[AnomalyEvent]:
+def week_over_week(grid: Grid, config: DetectorConfig, metric: str,
+                   reference: np.ndarray | None = None) -> list[AnomalyEvent]:
+    """reference: the values past windows are taken from (default the values themselves); the
+    detector passes them with flagged points blanked, so a reference window is the clean rest of
+    it, and one that is mostly flagged (short of min_coverage) is skipped for the week before it."""
     cfg = config.week_over_week
     y = grid.values
     week = int(round(7 * grid.per_day))
@@ -35,10 +39,17 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
         return []
     need = max(1, int(np.ceil(cfg.min_coverage * wp)))
     cur = pd.Series(y).rolling(wp, min_periods=need).mean().to_numpy(dtype=float, copy=True)
+    ref = cur if reference is None else \
+        pd.Series(reference).rolling(wp, min_periods=need).mean().to_numpy(dtype=float, copy=True)
     if grid.scale == "log":  # a skewed metric: the geometric mean, which one tail spike cannot carry
-        cur = np.exp(cur)
-    weeks_back = lag_matrix(cur, np.arange(1, max(1, cfg.compare_weeks) + 1) * week)
-    prev = weeks_back[:, 0]
+        cur, ref = np.exp(cur), np.exp(ref)
+    cw = max(1, cfg.compare_weeks)
+    # one week more than compared: a contaminated week before is replaced by the one before it
+    weeks_back = lag_matrix(ref, np.arange(1, cw + 2) * week)
+    have = np.isfinite(weeks_back)
+    back = np.where(have.any(axis=1), np.argmax(have, axis=1), 0)  # 0: a week before, 1: two weeks
+    prev = weeks_back[np.arange(len(y)), back]
+    weeks_back = np.where(back[:, None] > 0, weeks_back[:, 1:], weeks_back[:, :cw])
     typical_prev = nanmedian_rows(weeks_back)
     scale = wp if cfg.agg == "sum" else 1
     a, b, b_typ = cur * scale, prev * scale, typical_prev * scale
@@ -88,7 +99,7 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
         score = min(abs(c), abs(ct)) / thr
         typical = float(np.expm1(spread[peak]))
         why = (f"{agg_word} over the {label} to {fmt_time(grid.index[peak])} was {fmt(a[peak])} vs {fmt(b[peak])} "
-               f"over the same {label} a week before ({c:+.1%}, threshold {cfg.threshold_pct:g}%) and vs "
+               f"over the same {label} {_weeks_before(int(back[peak]))} ({c:+.1%}, threshold {cfg.threshold_pct:g}%) and vs "
                f"{fmt(b_typ[peak])} typical for that {label} over the last {cfg.compare_weeks} weeks ({ct:+.1%})")
         if cfg.min_zscore > 0:
             why += (f"; unusual for this metric: its {label} week-over-week changes typically move "
@@ -97,12 +108,18 @@ def week_over_week(grid: Grid, config: DetectorConfig, metric: str) -> list[Anom
             why += f"; held from {fmt_time(grid.index[first])} to {fmt_time(grid.index[last])}"
         details = {"change_pct": round(100 * c, 2), "change_vs_typical_pct": round(100 * ct, 2),
                    "window_hours": cfg.window_hours, "agg": cfg.agg, "current": float(a[peak]),
-                   "week_before": float(b[peak]), "typical": float(b_typ[peak]), "z": round(float(z[peak]), 2),
+                   "week_before": float(b[peak]), "weeks_back": int(back[peak]) + 1, "typical": float(b_typ[peak]), "z": round(float(z[peak]), 2),
                    "threshold_pct": cfg.threshold_pct}
         out.append(AnomalyEvent(metric, "week_over_week", grid.index[first].to_pydatetime(),
                                 grid.index[last].to_pydatetime(), grid.index[peak].to_pydatetime(),
                                 float(a[peak]), float(b[peak]), round(score, 3), severity(score, config), why, details))
     return out
+
+
+def _weeks_before(back: int) -> str:
+    if back == 0:
+        return "a week before"
+    return f"{back + 1} weeks before (the week before held flagged points)"
 
 
 def is_count(values: np.ndarray) -> bool:

@@ -359,3 +359,19 @@ def test_us_holiday_eves_are_holidays_but_an_incident_under_way_before_one_is_ke
     incident[started] *= 0.6  # began four hours before the eve
     assert [e.start for e in of(detect_series(incident, DetectorConfig.from_dict({"holidays": "US"})))] == \
         [pd.Timestamp("2026-11-25 01:00")]
+
+
+def test_week_over_week_does_not_compare_against_a_flagged_week():
+    """Two weekly incidents in a row (days 43 and 50, x1.8 for 36 h): the second is still a jump
+    against the last clean week, and the quiet week after it is not a 'drop' against an incident."""
+    s = seasonal(days=70, noise=3.0, seed=3)
+    t0 = s.index[0]
+    for day in (43, 50):
+        m = (s.index >= t0 + pd.Timedelta(days=day, hours=6)) & (s.index < t0 + pd.Timedelta(days=day + 1, hours=18))
+        s[m] *= 1.8
+    wow = of(detect_series(s), "week_over_week")
+    second = t0 + pd.Timedelta(days=50)
+    assert [e for e in wow if second <= e.start < second + pd.Timedelta(days=2)]
+    hit = [e for e in wow if second <= e.start < second + pd.Timedelta(days=2)][0]
+    assert hit.details["weeks_back"] == 2 and "2 weeks before (the week before held flagged points)" in hit.why
+    assert not [e for e in wow if e.start >= second + pd.Timedelta(days=5)]
