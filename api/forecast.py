@@ -78,7 +78,8 @@ def recommendations():
                    recommendations=fq.frame_rows(df[REC_FIELDS]))
 
 
-@api_doc("Implement or dismiss a pending recommendation (409 when it is decided or expired); audit-logged",
+@api_doc("Implement or dismiss a pending recommendation (409 when it is decided or expired; 403 unless admin, ops "
+         "or recruiter); audit-logged",
          body={"type": "object", "properties": {"reason": {"type": "string", "maxLength": 2000}}})
 def recommendation_decide(rec_id: int):
     verb = request.path.rsplit("/", 1)[1]
@@ -88,6 +89,8 @@ def recommendation_decide(rec_id: int):
     unknown = sorted(set(body) - {"reason"})
     if unknown:
         return _bad(f"unknown field(s): {', '.join(unknown)}")
+    if getattr(g.api_user, "role", None) not in fq.DECIDE_ROLES:
+        return _bad(f"only {', '.join(fq.DECIDE_ROLES)} users may decide recommendations", 403)
     try:
         result = fq.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
     except LookupError:

@@ -14,7 +14,7 @@ from layouts.recommendations import RULE_LABELS
 from services import forecast_queries as fq
 from services import queries
 from services.jobs.context import utcnow
-from web_context import current_email, current_settings
+from web_context import current_email, current_role, current_settings
 
 PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary", 5: "light"}
 STATUS_COLORS = {"implemented": "success", "dismissed": "secondary", "expired": "light", "pending": "primary"}
@@ -37,7 +37,7 @@ def _roi(roi) -> dbc.Badge:
     return dbc.Badge(f"ROI {roi:+.0%} first week", color="success" if roi > 0 else "danger", className="recs-roi")
 
 
-def card(r, now: pd.Timestamp) -> dbc.Card:
+def card(r, now: pd.Timestamp, can_decide: bool = True) -> dbc.Card:
     rid = int(r.id)
     subject_link = html.A(r.subject, href=f"/forecast?subject={quote(r.subject)}", className="fw-semibold",
                           title="Open the forecast for this subject") if r.subject else None
@@ -61,9 +61,9 @@ def card(r, now: pd.Timestamp) -> dbc.Card:
             dbc.Input(id={"type": "recs-reason", "index": rid}, placeholder="Reason or note (optional)", size="sm",
                       maxLength=2000, className="me-2"),
             dbc.Button([html.I(className="bi bi-check2 me-1"), "Implement"], id={"type": "recs-implement", "index": rid},
-                       color="success", size="sm", className="me-2 text-nowrap"),
+                       color="success", size="sm", className="me-2 text-nowrap", disabled=not can_decide),
             dbc.Button([html.I(className="bi bi-x-lg me-1"), "Dismiss"], id={"type": "recs-dismiss", "index": rid},
-                       color="secondary", outline=True, size="sm", className="text-nowrap"),
+                       color="secondary", outline=True, size="sm", className="text-nowrap", disabled=not can_decide),
         ], className="d-flex align-items-center"))
     elif status in ("implemented", "dismissed"):
         reason = f" — “{r.decision_reason}”" if r.decision_reason else ""
@@ -107,7 +107,8 @@ def refresh(status, _changed, _version):
                 else "Nothing here yet.")
         return empty_state(f"No {status} recommendations", hint, id="recs-empty"), "0 shown", rate, detail, chart
     shown = f"{len(df)} of {total} shown" if total > len(df) else f"{total} shown"
-    return [card(r, now) for r in df.itertuples()], shown, rate, detail, chart
+    can_decide = current_role() in fq.DECIDE_ROLES
+    return [card(r, now, can_decide) for r in df.itertuples()], shown, rate, detail, chart
 
 
 @callback(Output("recs-message", "children"), Output("recs-changed", "data"),
@@ -119,6 +120,9 @@ def decide(_implement, _dismiss, reasons, reason_ids, changed):
     trigger = ctx.triggered_id
     if not trigger or not any(t["value"] for t in ctx.triggered):  # cards being drawn, not a click
         return no_update, no_update
+    if current_role() not in fq.DECIDE_ROLES:
+        return dbc.Alert(f"Only {', '.join(fq.DECIDE_ROLES)} users can decide recommendations.", color="warning",
+                         className="py-2", id="recs-error"), no_update
     rec_id = int(trigger["index"])
     action = "implement" if trigger["type"] == "recs-implement" else "dismiss"
     reason = next((v for v, i in zip(reasons, reason_ids) if i["index"] == rec_id), None)

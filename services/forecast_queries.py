@@ -27,6 +27,7 @@ SHORTAGE, SURPLUS = 0.8, 1.3
 REC_STATUSES = ("pending", "implemented", "dismissed", "expired")
 STATUS_CHOICES = ("pending", "decided", "all") + REC_STATUSES[1:]
 DECISIONS = {"implement": "implemented", "dismiss": "dismissed"}
+DECIDE_ROLES = ("admin", "ops", "recruiter")  # who may implement or dismiss (recruiting is theirs)
 REC_COLUMNS = ["id", "rule", "subject", "campaign_id", "action", "reason", "expected_impact", "roi", "priority",
                "status", "created_at", "expires_at", "decided_at", "decided_by", "decision_reason", "details"]
 

@@ -37,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from models.bulk import bulk_insert, read_columns, text_times

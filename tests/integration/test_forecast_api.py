@@ -120,6 +120,16 @@ def test_bad_list_parameters_are_400(api, path, body, word):
     assert r.status_code == 400 and word in r.get_json()["error"]
 
 
+def test_only_recruiting_roles_decide(api):
+    accounts.create_user(api.engine, "cs@example.com", "cs", "correct-horse")
+    token = accounts.create_token(api.engine, "cs@example.com")
+    rec = api.get("/recommendations").get_json()["recommendations"][0]
+    r = api.client.post(f"/api/v1/recommendations/{rec['id']}/implement", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 403
+    assert api.client.get("/api/v1/recommendations", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert api.get("/recommendations").get_json()["total"] == 2  # still pending
+
+
 def test_bad_decision_bodies_are_400(api):
     rec = api.get("/recommendations").get_json()["recommendations"][0]
     assert api.post(f"/recommendations/{rec['id']}/dismiss", json=["no"]).status_code == 400

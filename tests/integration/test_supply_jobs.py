@@ -168,3 +168,21 @@ def test_baseline_becomes_the_forecast_of_record_when_the_model_cannot_beat_it(a
     assert info["of_record"] == "baseline" and "not better than same-hour-last-week" in info["why"]
     fc = fq.record_forecast(engine, run, "algebra")
     assert (fc["source"] == "baseline").all() and fc["forecast"].tolist() == fc["baseline"].tolist()
+
+
+def test_old_forecast_rows_are_thinned_to_one_run_a_day(settings):
+    """Rows of every run for 8 days; older, the day's first run only; none past forecast_keep_days."""
+    from models.derived import DemandForecast, ForecastRun
+    from services.jobs.forecast import thin
+    at = {name: AT - delta for name, delta in {
+        "recent": timedelta(days=3), "first_of_day": timedelta(days=20, hours=6),
+        "later_same_day": timedelta(days=20), "ancient": timedelta(days=100)}.items()}
+    ids = {name: write_forecast(settings, at=when, subjects=("math",)) for name, when in at.items()}
+    engine = get_engine(settings.db_url)
+    with engine.begin() as conn:
+        deleted = thin(conn, AT, keep_days=90)
+    with engine.connect() as conn:
+        kept = set(conn.execute(select(DemandForecast.run_id).distinct()).scalars())
+        runs = conn.execute(select(func.count()).select_from(ForecastRun)).scalar()
+    assert kept == {ids["recent"], ids["first_of_day"]} and deleted == 2 * 168
+    assert runs == 4  # runs (and their scores) stay: the accuracy history keeps them
