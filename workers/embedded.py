@@ -1,4 +1,10 @@
-"""In-process scheduler for embedded mode: runs workers/schedule.py's jobs in a daemon thread."""
+"""In-process scheduler for embedded mode: runs workers/schedule.py's jobs in daemon threads.
+
+Two lanes, so that a long job (weekly model training, hourly forecasts) never holds up the
+frequent ones (ingest every 15 s, overview, alert delivery): jobs due at most every
+FAST_LANE_MAX_S run in the fast lane, the rest in the slow lane. Each lane runs its jobs in
+schedule order.
+"""
 from __future__ import annotations
 
 import logging
@@ -11,6 +17,7 @@ from services.jobs.runner import JobBusy, run_job
 from workers.schedule import SCHEDULE
 
 log = logging.getLogger(__name__)
+FAST_LANE_MAX_S = 300
 
 
 class EmbeddedScheduler:
@@ -20,25 +27,33 @@ class EmbeddedScheduler:
         self.tick_s = tick_s
         self._next: dict[str, float] = {n: 0.0 for n in self.schedule}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+
+    def lanes(self) -> dict[str, list[str]]:
+        fast = [n for n, every in self.schedule.items() if every <= FAST_LANE_MAX_S]
+        slow = [n for n in self.schedule if n not in fast]
+        return {"fast": fast, "slow": slow}
 
     def start(self) -> "EmbeddedScheduler":
-        self._thread = threading.Thread(target=self._loop, name="embedded-scheduler", daemon=True)
-        self._thread.start()
+        for lane, names in self.lanes().items():
+            if names:
+                thread = threading.Thread(target=self._loop, args=(names,), name=f"embedded-{lane}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
-    def run_due(self) -> list[str]:
-        """Run every job whose time has come, in schedule order; return their names."""
+    def run_due(self, names: list[str] | None = None) -> list[str]:
+        """Run every job (of `names`) whose time has come, in schedule order; return their names."""
         ran = []
-        for name, every in self.schedule.items():
+        for name in names or list(self.schedule):
             if self._stop.is_set() or time.monotonic() < self._next[name]:
                 continue
-            self._next[name] = time.monotonic() + every
+            self._next[name] = time.monotonic() + self.schedule[name]
             try:
                 run_job(name, self.settings)
                 ran.append(name)
@@ -48,7 +63,7 @@ class EmbeddedScheduler:
                 log.warning("embedded job %s failed; will retry at its next slot", name)
         return ran
 
-    def _loop(self) -> None:
+    def _loop(self, names: list[str]) -> None:
         while not self._stop.is_set():
-            self.run_due()
+            self.run_due(names)
             self._stop.wait(self.tick_s)
