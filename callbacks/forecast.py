@@ -30,17 +30,13 @@ def _graph(fig: go.Figure, id: str, height: int) -> dcc.Graph:
 
 
 @callback(Output("forecast-subject", "options"), Output("forecast-subject", "value"),
-          Input("shell-data-version", "data"), State("forecast-subject", "value"))
+          Input("shell-data-version", "data"), State("forecast-subject", "value"), prevent_initial_call=True)
 def subjects(_version, value):
-    engine = _engine()
-    names = fq.run_subjects(fq.latest_run(engine))
+    """The layout fills the list on load; this keeps it current when a new run adds a subject."""
+    names, chosen = fq.subject_choice(_engine(), value)
     if not names:
         return [], value
-    if value not in names:
-        summary = fq.supply_summary(engine)
-        short = summary[summary["shortage_hours"] > 0]
-        value = short["subject"].iloc[0] if len(short) else names[0]
-    return [{"label": s, "value": s} for s in names], value
+    return [{"label": s, "value": s} for s in names], chosen
 
 
 @callback(Output("forecast-subject", "value", allow_duplicate=True), Input("forecast-heatmap", "clickData"),

@@ -42,6 +42,11 @@ def _box(id: str, height: int) -> html.Div:
 
 
 def layout(subject: str | None = None, **_query) -> html.Div:
+    from services import forecast_queries as fq
+    from services.queries import engine_for
+    from web_context import current_settings
+    # the list is filled here (one cached read) so the chart's callback starts with the page, not after a round trip
+    names, subject = fq.subject_choice(engine_for(current_settings()), subject or None)
     can_train = current_role() in RETRAIN_ROLES
     retrain = html.Div([
         dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Retrain now"], id="forecast-retrain", size="sm",
@@ -53,9 +58,8 @@ def layout(subject: str | None = None, **_query) -> html.Div:
         html.Small(id="forecast-retrain-status", className="text-muted ms-2"),
         dcc.Store(id="forecast-retrain-audit"),
     ], className="d-flex align-items-center")
-    picker = dcc.Dropdown(id="forecast-subject", value=subject or None, clearable=False, placeholder="Subject",
-                          options=[{"label": subject, "value": subject}] if subject else [],
-                          style={"minWidth": "220px"})
+    picker = dcc.Dropdown(id="forecast-subject", value=subject, clearable=False, placeholder="Subject",
+                          options=[{"label": s, "value": s} for s in names], style={"minWidth": "220px"})
     return html.Div([
         page_header("Forecast & supply", "Sessions booked per hour for the next 7 days against the tutors who can "
                     "take them.", right=html.Div([picker, retrain], className="d-flex gap-3 align-items-center")),

@@ -77,6 +77,18 @@ def run_subjects(run: dict | None) -> list[str]:
 
 
 @cached_read
+def subject_choice(engine: Engine, wanted: str | None = None) -> tuple[list[str], str | None]:
+    """(subjects of the latest run, the one to show): ``wanted`` when forecast, else the subject with the most
+    shortage hours this week, else the first."""
+    names = run_subjects(latest_run(engine))
+    if not names or wanted in names:
+        return names, wanted if names else None
+    summary = supply_summary.uncached(engine)
+    short = summary[summary["shortage_hours"] > 0]
+    return names, short["subject"].iloc[0] if len(short) else names[0]
+
+
+@cached_read
 def subject_view(engine: Engine, subject: str, days_back: int = 7) -> dict:
     """Everything the forecast chart of one subject shows, from the latest run.
 
