@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from config import Settings  # noqa: E402
 from models.base import get_engine  # noqa: E402
+from models.frames import bulk_append  # noqa: E402
 from models.schema import upgrade  # noqa: E402
 from services.adapters.csv_dir import CsvDirAdapter  # noqa: E402
 from services.adapters.rails import RailsAdapter  # noqa: E402
@@ -35,7 +36,7 @@ from services.contract import INGEST_ORDER, RECORDS  # noqa: E402
 from services import ingestion  # noqa: E402
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
 from tests.support.dataset import HAVE_GENERATOR, _typed, contract_frames, more_rows  # noqa: E402
-from tests.support.rails_db import copy_rows, load_rails_db, rails_metadata  # noqa: E402
+from tests.support.rails_db import load_rails_db, rails_metadata  # noqa: E402
 
 CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 STAGES = ("fetch", "validate", "row hash", "upsert")
@@ -96,19 +97,15 @@ def add_hour_to_rails(url: str, new: dict[str, pd.DataFrame]) -> None:
     meta = rails_metadata()
     engine = create_engine(url)
     try:
-        raw = engine.raw_connection()
-        try:
-            cur = raw.cursor()
+        with engine.begin() as conn:
             for record in ("sessions", "bookings"):
-                copy_rows(cur, engine, meta.tables[record], new[record].assign(
-                    **({} if record == "bookings" else {"created_at": new[record]["updated_at"]})))
+                rows = new[record] if record == "bookings" else new[record].assign(created_at=new[record]["updated_at"])
+                bulk_append(conn, meta.tables[record], rows)
             cust = new["customers"]
-            cur.executemany("UPDATE customers SET goal_status = %s, goal_completed_at = NULL, updated_at = %s "
-                            "WHERE customer_id = %s",
-                            list(zip(cust["goal_status"], cust["updated_at"].dt.to_pydatetime(), cust["customer_id"])))
-            raw.commit()
-        finally:
-            raw.close()
+            conn.execute(text("UPDATE customers SET goal_status = :goal_status, goal_completed_at = NULL, "
+                              "updated_at = :updated_at WHERE customer_id = :customer_id"),
+                         [{"goal_status": g, "updated_at": u, "customer_id": c} for g, u, c in
+                          zip(cust["goal_status"], cust["updated_at"].dt.to_pydatetime(), cust["customer_id"])])
     finally:
         engine.dispose()
 

@@ -85,7 +85,7 @@ def upsert_frame(engine: Engine, table: Table, df: pd.DataFrame, key: list[str])
         restore = _bigger_sqlite_cache(conn)
         stage = _stage_table(conn, table, cols)
         try:
-            _load_stage(conn, stage, df)
+            bulk_append(conn, stage, df)
             matched = and_(*(table.c[k] == stage.c[k] for k in key))
             found = table.c[key[0]]
             changed = and_(found.is_not(None), table.c.row_hash.is_distinct_from(stage.c.row_hash))
@@ -131,30 +131,37 @@ def _stage_table(conn: Connection, table: Table, cols: list[str]) -> Table:
     return stage
 
 
-def _load_stage(conn: Connection, stage: Table, df: pd.DataFrame) -> None:
+def bulk_append(conn: Connection, table: Table, df: pd.DataFrame) -> int:
+    """Append df's rows (its columns: some of the table's) to `table`, in the caller's transaction.
+
+    COPY on PostgreSQL, one executemany of driver-ready tuples on SQLite. No conflict handling: the
+    rows must be new (a staging table, a fresh load). Returns the number of rows.
+    """
+    cols = [table.c[c] for c in df.columns]
     if conn.dialect.name == "postgresql":
         quote = conn.dialect.identifier_preparer.quote
-        sql = (f"COPY {quote(stage.name)} ({', '.join(quote(c.name) for c in stage.columns)}) "
+        sql = (f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) "
                "FROM STDIN WITH (FORMAT csv, NULL '\\N')")  # names from our own metadata, never data
         cursor = conn.connection.cursor()
         for start in range(0, len(df), COPY_CHUNK):
             buf = io.StringIO()
-            _for_copy(df.iloc[start:start + COPY_CHUNK], stage).to_csv(
+            _for_copy(df.iloc[start:start + COPY_CHUNK], cols).to_csv(
                 buf, index=False, header=False, na_rep="\\N", date_format="%Y-%m-%d %H:%M:%S.%f")
             buf.seek(0)
             cursor.copy_expert(sql, buf)
-        return
-    sql = str(stage.insert().compile(dialect=conn.dialect))
-    values = [_driver_values(df[c.name], c.type) for c in stage.columns]
+        return len(df)
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(df.columns))
+    values = [_driver_values(df[name], table.c[name].type) for name in compiled.positiontup]
     rows = list(zip(*values))
     for start in range(0, len(rows), COPY_CHUNK):
-        conn.exec_driver_sql(sql, rows[start:start + COPY_CHUNK])
+        conn.exec_driver_sql(compiled.string, rows[start:start + COPY_CHUNK])
+    return len(df)
 
 
-def _for_copy(df: pd.DataFrame, stage: Table) -> pd.DataFrame:
+def _for_copy(df: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
     """Integral floats bound for integer columns written as integers (COPY rejects '3.0' for an int)."""
     out = df
-    for c in stage.columns:
+    for c in cols:
         if isinstance(c.type, Integer) and pd.api.types.is_float_dtype(df[c.name]):
             out = out.assign(**{c.name: df[c.name].astype("Int64")})
     return out

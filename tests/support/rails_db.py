@@ -6,14 +6,12 @@ Each table has what a Rails app would give it: `id bigserial` primary key, the c
 """
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 from sqlalchemy import (BigInteger, Column, Date, DateTime, Float, Integer, MetaData, Table, Text,
                         create_engine, func)
 from sqlalchemy.engine import Engine
 
+from models.frames import bulk_append
 from services.contract import RECORDS
 
 RAILS_TABLES = ("customers", "tutors", "tutor_availability", "sessions", "bookings", "campaigns")
@@ -51,46 +49,19 @@ def load_rails_db(url: str, frames: dict[str, pd.DataFrame], id_only: tuple[str,
     engine = create_engine(url)
     try:
         meta.create_all(engine)
-        counts = {}
-        raw = engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            for name, tbl in meta.tables.items():
-                df = _rails_rows(name, frames[name], tbl)
-                counts[name] = copy_rows(cur, engine, tbl, df)
-            raw.commit()
-        finally:
-            raw.close()
+        with engine.begin() as conn:
+            return {name: bulk_append(conn, tbl, _rails_rows(frames[name], tbl)) for name, tbl in meta.tables.items()}
     finally:
         engine.dispose()
-    return counts
 
 
-def _rails_rows(name: str, df: pd.DataFrame, tbl: Table) -> pd.DataFrame:
+def _rails_rows(df: pd.DataFrame, tbl: Table) -> pd.DataFrame:
     df = df.copy()
     if "updated_at" not in df.columns:
         df["updated_at"] = pd.Timestamp("2026-01-01")
     if "created_at" not in df.columns:
         df["created_at"] = df["updated_at"]
     return df[[c.name for c in tbl.columns if c.name in df.columns and c.name not in ("id", "lock_version")]]
-
-
-def copy_rows(cur, engine: Engine, tbl: Table, df: pd.DataFrame) -> int:
-    """COPY df into tbl through a DB-API cursor (names come from our own metadata, quoted)."""
-    quote = engine.dialect.identifier_preparer.quote
-    buf = io.StringIO()
-    out = df.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            fmt = "%Y-%m-%d" if isinstance(tbl.c[col].type, Date) else "%Y-%m-%d %H:%M:%S.%f"
-            out[col] = out[col].dt.strftime(fmt)
-        elif isinstance(tbl.c[col].type, Integer):
-            out[col] = out[col].astype("Int64")
-    out.to_csv(buf, index=False, header=False, quoting=csv.QUOTE_MINIMAL, na_rep="")
-    buf.seek(0)
-    cols = ", ".join(quote(c) for c in out.columns)
-    cur.copy_expert(f"COPY {quote(tbl.name)} ({cols}) FROM STDIN WITH (FORMAT csv)", buf)
-    return len(out)
 
 
 def rails_engine(url: str) -> Engine:
