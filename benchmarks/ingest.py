@@ -35,7 +35,7 @@ from services.adapters.rails import RailsAdapter  # noqa: E402
 from services.contract import INGEST_ORDER, RECORDS  # noqa: E402
 from services import ingestion  # noqa: E402
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
-from tests.support.dataset import HAVE_GENERATOR, _typed, contract_frames, more_rows  # noqa: E402
+from tests.support.dataset import HAVE_GENERATOR, typed_frame, contract_frames, more_rows  # noqa: E402
 from tests.support.rails_db import load_rails_db, rails_metadata  # noqa: E402
 
 CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -72,7 +72,7 @@ def prepare_source_data(folder: Path, customers: int, days: int, seed: int) -> d
     if HAVE_GENERATOR:
         from services.demo import write_demo_csv
         write_demo_csv(str(folder), customers=customers, days=days, seed=seed)
-        return {r: _typed(r, pd.read_csv(folder / f"{r}.csv", dtype=str, keep_default_na=False, na_values=[""]))
+        return {r: typed_frame(r, pd.read_csv(folder / f"{r}.csv", dtype=str, keep_default_na=False, na_values=[""]))
                 for r in RECORDS if (folder / f"{r}.csv").exists()}
     frames = contract_frames(customers=customers, days=days, seed=seed)
     folder.mkdir(parents=True, exist_ok=True)

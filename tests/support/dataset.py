@@ -29,10 +29,11 @@ def contract_frames(customers: int = 300, days: int = 30, seed: int = 1) -> dict
         frames = dict(_generate(customers=customers, days=days, seed=seed).frames)
     else:
         frames = _hand_built(customers, days, seed)
-    return {r: _typed(r, df) for r, df in frames.items() if r in RECORDS}
+    return {r: typed_frame(r, df) for r, df in frames.items() if r in RECORDS}
 
 
-def _typed(record: str, df: pd.DataFrame) -> pd.DataFrame:
+def typed_frame(record: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The contract's columns of `df`, datetimes parsed to naive UTC (e.g. a contract CSV read as text)."""
     out = df[RECORDS[record].columns].copy()
     for f in RECORDS[record].fields:
         if f.kind in ("date", "datetime") and not pd.api.types.is_datetime64_any_dtype(out[f.name]):
