@@ -35,7 +35,7 @@ from services.adapters.rails import RailsAdapter  # noqa: E402
 from services.contract import INGEST_ORDER, RECORDS  # noqa: E402
 from services import ingestion  # noqa: E402
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
-from tests.support.dataset import HAVE_GENERATOR, typed_frame, contract_frames, more_rows  # noqa: E402
+from tests.support.dataset import HAVE_GENERATOR, contract_frames, more_rows, typed_frame  # noqa: E402
 from tests.support.rails_db import load_rails_db, rails_metadata  # noqa: E402
 
 CSV_DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
