@@ -151,7 +151,8 @@ def main() -> None:
     goal = 5 if args.scale == 1 else 60
     for i, j in enumerate(jobs):
         t = j["timings"]
-        steps = "  ".join(f"{k} {t[k + '_s']:.2f}/{t[k + '_cpu_s']:.2f}" for k in ("load", "score", "write", "alerts"))
+        steps = "  ".join(f"{k} {t[k + '_s']:.2f}/{t[k + '_cpu_s']:.2f}" for k in ("load", "score", "write", "vacuum",
+                                                                                  "alerts") if k + "_s" in t)
         print(f"  scoring job run {i + 1}: wall {j['wall_s']:6.2f} s  cpu {j['cpu_s']:6.2f} s  (goal < {goal} s; "
               f"{j['customers']:,} scored, {j['triggers']:,} triggers, {j['raised']:,} raised, "
               f"{j['refreshed']:,} refreshed)\n      steps wall/cpu s: {steps}")
