@@ -33,7 +33,8 @@ def cohorts_figure(df: pd.DataFrame, benchmark: float) -> go.Figure:
 def nth_figure(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     for nth, part in df.groupby("n"):
-        fig.add_trace(go.Bar(x=[_month(c) for c in part["cohort"]], y=part["median_days"], name=f"{nth}{'nd' if nth == 2 else 'rd'} session",
+        fig.add_trace(go.Bar(x=[_month(c) for c in part["cohort"]], y=part["median_days"],
+                             name=f"{nth}{'nd' if nth == 2 else 'rd'} session",
                              customdata=np.c_[part["share_reached"] * 100, part["p25_days"], part["p75_days"]],
                              hovertemplate="median %{y:.1f} days (p25 %{customdata[1]:.1f}, p75 %{customdata[2]:.1f}); "
                                            "%{customdata[0]:.0f} % got there<extra></extra>"))
@@ -62,7 +63,8 @@ def retention_figure(df: pd.DataFrame) -> go.Figure:
 
 def histogram_figure(df: pd.DataFrame, benchmark: float) -> go.Figure:
     fig = go.Figure(go.Bar(x=df["label"], y=df["customers"], marker_color="#6ea8fe",
-                           customdata=df["share"] * 100, hovertemplate="%{x} sessions: %{y:,} (%{customdata:.1f} %)<extra></extra>"))
+                           customdata=df["share"] * 100,
+                           hovertemplate="%{x} sessions: %{y:,} (%{customdata:.1f} %)<extra></extra>"))
     target = min(benchmark * 4, len(df) - 1)
     fig.add_vline(x=target, annotation_text=f"benchmark ({benchmark * 4:g} in 28 days)", **BENCH)
     return fig.update_layout(**LAYOUT, xaxis_title="completed sessions in the last 28 days", yaxis_title="customers")

@@ -1,9 +1,9 @@
 """Read side of the velocity & cohorts page: services.velocity on the store's customers and sessions.
 
-The six views cost about a second at 50,000 customers, so `velocity_page` is cached per benchmark
-and keyed by the `health` data version: it is recomputed when the scoring job has run (every
-SCORE_INTERVAL_S), as of that run's time, so the page and the customer scores describe the same
-moment. The `velocity` job warms the cache for the default benchmark right after scoring.
+The six views cost one to three seconds of CPU at 50,000 customers (loading half a million sessions
+included), so `velocity_page` is cached per benchmark and keyed by the `health` data version: it is
+recomputed once after each scoring run (every SCORE_INTERVAL_S), as of that run's time, so the page
+and the customer scores describe the same moment; the first visit after a run pays for it.
 """
 from __future__ import annotations
 
@@ -61,10 +61,11 @@ def velocity_page(engine: Engine, benchmark: float = v.DEFAULT_BENCHMARK) -> dic
     """Everything the page draws, as of the last scoring run.
 
     Keys: at, benchmark, customers (eligible now), median_velocity, share_at_benchmark (now), horizon
-    (cohort views show signup months from here: the first whole month within the last COHORT_MONTHS
-    and after the store's first session), and DataFrames cohorts (cohort_table, monthly cohorts, 12 weeks), nth (time_to_nth_session for the
-    2nd and 3rd session, per cohort), tiers (velocity_tiers with 30-day churn rate), retention
-    (retention_curves, active), histogram (frequency_histogram, 28 days), trend (velocity_trend, 26 weeks).
+    (cohort views show signup months from here: the first whole month within the last COHORT_MONTHS and
+    after the store's first session), and DataFrames cohorts (cohort_table, monthly cohorts, 12 weeks),
+    nth (time_to_nth_session for the 2nd and 3rd session, per cohort), tiers (velocity_tiers with 30-day
+    churn rate), retention (retention_curves, active), histogram (frequency_histogram, 28 days), trend
+    (velocity_trend, 26 weeks).
     """
     at = as_of(engine)
     customers, sessions = load_frames(engine, at)

@@ -88,7 +88,8 @@ def test_rows_are_json_ready(engine):
     ({"score": {"filterType": "number", "type": "inRange", "filter": 30, "filterTo": 15}}, 11),
     ({"score": {"filterType": "number", "type": "greaterThanOrEqual", "filter": "84"}}, 5),
     ({"score": {"filterType": "number", "operator": "OR", "conditions": [
-        {"filterType": "number", "type": "lessThan", "filter": 3}, {"filterType": "number", "type": "greaterThan", "filter": 88}]}}, 3),
+        {"filterType": "number", "type": "lessThan", "filter": 3},
+        {"filterType": "number", "type": "greaterThan", "filter": 88}]}}, 3),
     ({"tier": {"filterType": "set", "values": ["critical", "thriving"]}}, 30),
     ({"last_session_at": {"filterType": "date", "type": "equals", "dateFrom": "2026-05-18 00:00:00"}}, 1),
     ({"last_session_at": {"filterType": "date", "type": "lessThan", "dateFrom": "2026-04-21"}}, 26),
@@ -152,7 +153,8 @@ def test_paging_bounds_are_checked(engine):
 
 def test_export_is_the_whole_filtered_set_sorted_like_the_grid(engine):
     text = cq.export_filtered(engine, [{"colId": "score", "sort": "desc"}],
-                              {"region": {"filterType": "text", "type": "equals", "filter": "CA"}}, {"tier": ["critical", "at-risk"]})
+                              {"region": {"filterType": "text", "type": "equals", "filter": "CA"}},
+                              {"tier": ["critical", "at-risk"]})
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert [r["customer_id"] for r in parsed] == [f"c{i:02d}" for i in range(29, -1, -1)]
     assert list(parsed[0]) == cq.GRID_COLUMNS and parsed[0]["tier"] == "at-risk"
