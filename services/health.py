@@ -26,7 +26,7 @@ import pandas as pd
 from services.health_config import COMPONENT_DOCS, COMPONENT_LABELS, COMPONENTS, HealthConfig, TIERS
 from services.triggers import DAY_NS, NAT, TRIGGERS, Prepared, fired, prepare, trigger_facts
 
-__all__ = ["score_health", "tier_for", "HealthConfig", "COMPONENT_DOCS", "HEALTH_COLUMNS"]
+__all__ = ["score_health", "score_prepared", "tier_for", "HealthConfig", "COMPONENT_DOCS", "HEALTH_COLUMNS"]
 
 HEALTH_COLUMNS = [
     "customer_id", "computed_at", "score", "tier", "first_session_score", "velocity_score", "calls_score",
@@ -355,9 +355,15 @@ def score_health(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd.Data
     first session's; else the next booked session's), churn_probability (NaN; the churn job fills
     it), explanation (JSON: per component {score, weight, facts, why}).
     """
-    c = config or HealthConfig()
     prep = prepare(customers, sessions, calls, at, bookings)
-    f = trigger_facts(prep)
+    return score_prepared(prep, trigger_facts(prep), config)
+
+
+def score_prepared(prep: Prepared, f: pd.DataFrame, config: HealthConfig | None = None) -> pd.DataFrame:
+    """score_health on inputs already cut by services.triggers.prepare (with bookings) and their
+    trigger_facts: a caller that also needs the trigger table computes both once and passes the facts
+    to services.triggers.triggers_from_facts too. Same output as score_health."""
+    c = config or HealthConfig()
     n = len(f)
     if n == 0:
         return pd.DataFrame({col: pd.Series(dtype=object) for col in HEALTH_COLUMNS})

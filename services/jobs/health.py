@@ -5,7 +5,8 @@ Each run, as of ``ctx.at``:
 1. loads customers, their sessions and bookings known at ``at`` and the inbound calls of the last 30
    days (the only ones the score and the triggers read), needed columns only;
 2. ``services.health.score_health`` (weights and thresholds from ``settings.health_weights``) and
-   ``services.triggers.evaluate_triggers``;
+   ``services.triggers.evaluate_triggers``, computed as ``score_prepared`` and ``triggers_from_facts`` on one
+   shared ``prepare``/``trigger_facts`` (the same results, the common half done once);
 3. replaces ``health_scores`` (keeping ``churn_probability`` that the churn job wrote) and upserts
    today's row per customer into ``health_score_history`` (one per customer per day: a rerun
    the same day overwrites it);
@@ -40,11 +41,11 @@ from models.derived import HealthScore, HealthScoreHistory
 from models.source import Booking, Customer, InboundCall, TutorSession
 from services.alert_store import sync_alerts
 from services.alerts import AlertSpec
-from services.health import HEALTH_COLUMNS, score_health
+from services.health import HEALTH_COLUMNS, score_prepared
 from services.health_config import COMPONENTS, HealthConfig
 from services.jobs.context import JobContext
 from services.jobs.runner import bump_version
-from services.triggers import TRIGGERS, evaluate_triggers
+from services.triggers import TRIGGERS, prepare, trigger_facts, triggers_from_facts
 
 TOPIC = "health"
 CALL_DAYS = 30  # the calls component looks back 30 days, calls_14d 14
@@ -209,9 +210,11 @@ def run(ctx: JobContext) -> dict:
     with timer.step("load"), engine.connect() as conn:
         inputs = load_inputs(conn, at)
     with timer.step("score"):
-        scores = score_health(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], at, config,
-                              bookings=inputs["bookings"])
-        triggers = evaluate_triggers(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], at)
+        # score_health and evaluate_triggers, sharing one cut of the inputs and one set of trigger facts
+        prep = prepare(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], at, inputs["bookings"])
+        facts = trigger_facts(prep)
+        scores = score_prepared(prep, facts, config)
+        triggers = triggers_from_facts(facts, prep.at)
     # one transaction: pages read the previous scores until the new ones are complete
     with timer.step("write"), engine.begin() as conn:
         scores = _keep_churn(conn, scores)

@@ -16,7 +16,7 @@ from models.ops import DataVersion
 from services.health import score_health
 from services.jobs.health import health_config, trigger_specs
 from services.jobs.runner import run_job
-from services.triggers import TRIGGERS
+from services.triggers import TRIGGERS, evaluate_triggers
 from tests.factories import call, customer, frame, session, tutor
 from tests.support.store import load_frames
 
@@ -90,6 +90,8 @@ def test_job_writes_the_scores_the_service_computes_and_a_history_row(store):
     assert history.loc["c-calls", "score"] == pytest.approx(scores.loc["c-calls", "score"])
     with engine.connect() as conn:
         assert conn.execute(select(DataVersion.version).where(DataVersion.topic == "health")).scalar() == 1
+    fired = evaluate_triggers(frames["customers"], frames["sessions"], frames["inbound_calls"], AT)
+    assert set(open_alerts(engine)) == set(zip(fired["trigger"], fired["customer_id"]))
 
 
 def test_trigger_alerts_are_raised_once_refreshed_and_resolved_when_the_condition_clears(store):
