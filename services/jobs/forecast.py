@@ -100,34 +100,40 @@ def load_bookings(engine: Engine, start: datetime, end: datetime, columns=("subj
                             dates=times)[list(columns)]
 
 
-def hourly_counts(engine: Engine, start: datetime, end: datetime, subjects: list[str] | None = None) -> pd.DataFrame:
-    """``hourly_demand`` computed in the database: DataFrame[subject, ts, y] for every subject (``subjects``, or
-    those booked) and hour in [floor(start), end), zero-filled. Same definition (NOT_DEMAND statuses are not
-    demand; the hour of scheduled_time), a few thousand rows back instead of every booking."""
+def held_per_hour(engine: Engine, start: datetime, end: datetime) -> pd.DataFrame:
+    """Bookings held or to be held (not NOT_DEMAND) per subject and hour of scheduled_time in [floor(start), end),
+    counted in the database: DataFrame[subject, ts, y], only the hours that have any."""
     start = pd.Timestamp(start).floor("h")
     if engine.dialect.name == "postgresql":
         hour = func.date_trunc("hour", Booking.scheduled_time)
-    else:  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff"
-        hour = func.strftime("%Y-%m-%d %H:00:00", Booking.scheduled_time)
+    else:  # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": the first 13 characters are the hour (cheaper than strftime)
+        hour = func.substr(Booking.scheduled_time, 1, 13)
     with engine.connect() as conn:
         rows = conn.execute(select(Booking.subject, hour.label("ts"), func.count())
                             .where(Booking.scheduled_time >= start, Booking.scheduled_time < end,
                                    Booking.status.not_in(NOT_DEMAND))
                             .group_by(Booking.subject, "ts")).all()  # by label: PostgreSQL would see two date_truncs
     counts = pd.DataFrame(rows, columns=["subject", "ts", "y"])
-    counts["ts"] = pd.to_datetime(counts["ts"])
-    keys = sorted(subjects) if subjects is not None else sorted(counts["subject"].unique())
-    hours = pd.date_range(start, pd.Timestamp(end), freq="h", inclusive="left")
-    index = pd.MultiIndex.from_product([keys, hours], names=["subject", "ts"])
+    ts = counts["ts"].astype(str)
+    counts["ts"] = pd.to_datetime(ts.where(ts.str.len() > 13, ts + ":00:00"))
+    return counts
+
+
+def zero_filled(counts: pd.DataFrame, start: datetime, end: datetime, subjects: list[str]) -> pd.DataFrame:
+    """held_per_hour's counts on the full grid: one row per subject and hour in [floor(start), end), 0 where none."""
+    hours = pd.date_range(pd.Timestamp(start).floor("h"), pd.Timestamp(end), freq="h", inclusive="left")
+    index = pd.MultiIndex.from_product([sorted(subjects), hours], names=["subject", "ts"])
     out = counts.groupby(["subject", "ts"])["y"].sum().reindex(index, fill_value=0).rename("y").reset_index()
     out["y"] = out["y"].astype(float)
     return out
 
 
-def booked_subjects(engine: Engine, start: datetime, end: datetime) -> list[str]:
-    with engine.connect() as conn:
-        return list(conn.execute(select(Booking.subject).distinct().where(
-            Booking.scheduled_time >= start, Booking.scheduled_time < end)).scalars())
+def hourly_counts(engine: Engine, start: datetime, end: datetime, subjects: list[str] | None = None) -> pd.DataFrame:
+    """``hourly_demand`` computed in the database: DataFrame[subject, ts, y] for every subject (``subjects``, or
+    those booked) and hour in [floor(start), end), zero-filled. Same definition (NOT_DEMAND statuses are not
+    demand; the hour of scheduled_time), a few thousand rows back instead of every booking."""
+    counts = held_per_hour(engine, start, end)
+    return zero_filled(counts, start, end, subjects if subjects is not None else list(counts["subject"].unique()))
 
 
 def first_booking(engine: Engine) -> datetime | None:
@@ -253,9 +259,10 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
     timings, started = {}, time.perf_counter()
     train_start = at - timedelta(days=settings.forecast_train_days)
     first = first_booking(engine)
-    subjects = subjects_for(settings, booked_subjects(engine, train_start, at))
     history_start = max(train_start, first) if first is not None else train_start
-    demand = hourly_counts(engine, history_start, at, subjects)
+    counts = held_per_hour(engine, history_start, at)
+    subjects = subjects_for(settings, list(counts["subject"].unique()))
+    demand = zero_filled(counts, history_start, at, subjects)
     timings["load_s"] = round(time.perf_counter() - started, 3)
     _report(0.02, f"loaded {int(demand['y'].sum()):,} sessions of demand")
 
