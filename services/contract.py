@@ -23,6 +23,7 @@ class Record:
     key: tuple[str, ...]
     watermark: str | None  # column polled by; None means a full snapshot each poll
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)  # column -> (record, column)
+    snapshot_of: str | None = None  # snapshot records: each poll is the whole truth for the parents it names
 
     @property
     def columns(self) -> list[str]:
@@ -86,6 +87,7 @@ RECORDS: dict[str, Record] = {
         key=("tutor_id", "weekday", "start_hour"),
         watermark=None,
         refs={"tutor_id": ("tutors", "tutor_id")},
+        snapshot_of="tutor_id",
     ),
     "sessions": Record(
         "sessions",

@@ -21,7 +21,7 @@ from models.base import get_engine
 from models.frames import row_hash, upsert_frame
 from models.ops import QuarantinedRow, SourceState
 from models.source import SOURCE_TABLES
-from services.adapters.base import Adapter, ContractViolation, SourceUnavailable
+from services.adapters.base import Adapter, ContractViolation, SourceUnavailable, TokenRefused
 from services.contract import INGEST_ORDER, RECORDS
 from services.jobs.context import utcnow
 from services.retry import with_retries
@@ -34,16 +34,19 @@ ID_LOOKUP_CHUNK = 5_000
 
 
 def ingest_sources(settings: Settings, adapters: list[Adapter], progress: bool = False) -> dict:
-    """Poll every adapter; returns {"records": {record: counts summed over sources}, "errors": {source: msg}}."""
+    """Poll every adapter; returns {"records": {record: counts summed over sources}, "errors": {source: msg}}.
+
+    Records already ingested from a source count even when a later record of it fails.
+    """
     engine = get_engine(settings.db_url)
     totals: dict[str, dict[str, int]] = {}
     errors: dict[str, str] = {}
     for adapter in adapters:
+        counts: dict[str, dict[str, int]] = {}
         try:
-            counts = ingest_adapter(engine, adapter, settings, progress=progress)
+            ingest_adapter(engine, adapter, settings, progress=progress, into=counts)
         except (SourceUnavailable, ContractViolation) as exc:
             errors[adapter.name] = f"{type(exc).__name__}: {exc}"
-            continue
         for record, c in counts.items():
             into = totals.setdefault(record, dict(EMPTY_COUNTS))
             for k, v in c.items():
@@ -55,18 +58,25 @@ def ingest_sources(settings: Settings, adapters: list[Adapter], progress: bool =
     return {"records": totals, "errors": errors}
 
 
-def ingest_adapter(engine: Engine, adapter: Adapter, settings: Settings, progress: bool = False) -> dict[str, dict[str, int]]:
-    """Ingest every record the adapter provides, parents before children. Raises when the source stays down."""
+def ingest_adapter(engine: Engine, adapter: Adapter, settings: Settings, progress: bool = False,
+                   into: dict | None = None) -> dict[str, dict[str, int]]:
+    """Ingest every record the adapter provides, parents before children.
+
+    Stops at the first record whose source stays down (children of a missing parent batch would
+    be quarantined as dangling otherwise) and raises; `into` keeps the counts of what landed.
+    """
     records = [r for r in INGEST_ORDER if r in adapter.records]
     bar = _progress_bar(progress, len(records), adapter.name)
-    result = {}
-    for record in records:
-        result[record] = ingest_record(engine, adapter, record, settings)
+    result = into if into is not None else {}
+    try:
+        for record in records:
+            result[record] = ingest_record(engine, adapter, record, settings)
+            if bar:
+                bar.set_postfix_str(record)
+                bar.update(1)
+    finally:
         if bar:
-            bar.set_postfix_str(record)
-            bar.update(1)
-    if bar:
-        bar.close()
+            bar.close()
     return result
 
 
@@ -77,7 +87,8 @@ def ingest_record(engine: Engine, adapter: Adapter, record: str, settings: Setti
     attempt_at = utcnow()
     try:
         raw = with_retries(lambda: adapter.fetch(record, since), settings.source_retries,
-                           settings.source_backoff_s, (SourceUnavailable,), what=f"{adapter.name} {record}")
+                           settings.source_backoff_s, (SourceUnavailable,), what=f"{adapter.name} {record}",
+                           give_up_on=(TokenRefused,))
     except (SourceUnavailable, ContractViolation) as exc:
         _record_failure(engine, adapter.name, record, attempt_at, exc)
         raise
@@ -86,11 +97,35 @@ def ingest_record(engine: Engine, adapter: Adapter, record: str, settings: Setti
     if not good.empty:
         good = good.assign(row_hash=row_hash(good, spec.columns))
     counts = upsert_frame(engine, table, good, list(spec.key))
+    if spec.snapshot_of and not raw.empty:
+        _prune_snapshot(engine, table, good, list(spec.key), spec.snapshot_of, adapter.name)
     counts["quarantined"] = _quarantine(engine, adapter.name, record, bad, attempt_at)
     watermark = _new_watermark(raw, good, spec.watermark, since)
     _record_success(engine, adapter.name, record, attempt_at, watermark, counts, table)
     log.debug("ingested %s from %s: %s", record, adapter.name, counts)
     return counts
+
+
+def _prune_snapshot(engine: Engine, table, good: pd.DataFrame, key: list[str], parent: str, source: str) -> int:
+    """A snapshot record is the whole truth for each parent it mentions (e.g. a tutor's weekly hours):
+    rows of those parents that the snapshot no longer holds are deleted. Parents it does not mention
+    keep their rows (another source may own them)."""
+    if good.empty:
+        return 0
+    keep = set(map(tuple, good[key].astype(object).itertuples(index=False, name=None)))
+    parents = list(good[parent].unique())
+    removed = 0
+    with engine.begin() as conn:
+        for start in range(0, len(parents), 5000):
+            chunk = parents[start:start + 5000]
+            stored = conn.execute(select(*[table.c[k] for k in key]).where(table.c[parent].in_(chunk))).all()
+            gone = [tuple(r) for r in stored if tuple(r) not in keep]
+            for row in gone:
+                conn.execute(table.delete().where(*[table.c[k] == v for k, v in zip(key, row)]))
+            removed += len(gone)
+    if removed:
+        log.info("%s: removed %d %s rows no longer in the snapshot", source, removed, table.name)
+    return removed
 
 
 def _new_watermark(raw: pd.DataFrame, good: pd.DataFrame, column: str | None, since: datetime | None):

@@ -11,6 +11,10 @@ class SourceUnavailable(RuntimeError):
     """The source cannot be reached right now (connection refused, timeout, 5xx). Retry later."""
 
 
+class TokenRefused(SourceUnavailable):
+    """The source refused our credentials (401/403): retrying will not help until they are fixed."""
+
+
 class ContractViolation(RuntimeError):
     """The source answered, but not in the contract's shape (missing columns, unparseable payload)."""
 

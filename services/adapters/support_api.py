@@ -15,16 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 import pandas as pd
 import requests
 
-from services.adapters.base import ContractViolation, SourceUnavailable
+from services.adapters.base import ContractViolation, SourceUnavailable, TokenRefused
 from services.contract import RECORDS
 from services.jobs.context import utcnow
 
 COLUMNS = RECORDS["inbound_calls"].columns
 MAX_PAGES = 100_000  # a server that never says null is a broken server, not a big one
-
-
-class TokenRefused(SourceUnavailable):
-    """The API answered 401/403: the configured token is wrong, expired or lacks access."""
 
 
 class SupportApiAdapter:

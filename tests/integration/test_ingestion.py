@@ -112,3 +112,39 @@ def test_missing_folder_is_a_recorded_source_failure(settings, tmp_path):
     with Session(engine) as session:
         state = session.scalars(select(SourceState)).one()
     assert state.consecutive_failures == 1 and state.last_success_at is None and "does not exist" in state.last_error
+
+
+def test_availability_snapshot_replaces_a_tutors_hours(any_settings):
+    """Hours a tutor no longer offers disappear; tutors the snapshot does not mention keep theirs."""
+    from models.source import TutorAvailability
+    from tests.factories import frame, tutor
+    from tests.support.store import load_frames
+    tutors = frame("tutors", [tutor("t1"), tutor("t2")])
+    first = frame("tutor_availability", [{"tutor_id": "t1", "weekday": 0, "start_hour": 9, "end_hour": 12},
+                                         {"tutor_id": "t1", "weekday": 2, "start_hour": 14, "end_hour": 18},
+                                         {"tutor_id": "t2", "weekday": 1, "start_hour": 8, "end_hour": 10}])
+    load_frames(any_settings, {"tutors": tutors, "tutor_availability": first})
+    later = frame("tutor_availability", [{"tutor_id": "t1", "weekday": 0, "start_hour": 9, "end_hour": 11}])
+    load_frames(any_settings, {"tutors": tutors, "tutor_availability": later})
+    engine = get_engine(any_settings.db_url)
+    with engine.connect() as conn:
+        rows = sorted(tuple(r) for r in conn.execute(select(TutorAvailability.tutor_id, TutorAvailability.weekday,
+                                                            TutorAvailability.end_hour)).all())
+    assert rows == [("t1", 0, 11), ("t2", 1, 10)]
+
+
+def test_a_refused_token_is_not_retried(settings):
+    from services.adapters.base import TokenRefused
+    calls = []
+
+    class Refusing:
+        name, records = "calls:http://x", ("inbound_calls",)
+
+        def check(self):
+            return None
+
+        def fetch(self, record, since):
+            calls.append(record)
+            raise TokenRefused("the API refused the token")
+    result = ingest_sources(settings, [Refusing()])
+    assert "TokenRefused" in result["errors"]["calls:http://x"] and calls == ["inbound_calls"]
