@@ -99,18 +99,20 @@ def accuracy_figure(history: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def accuracy_summary(history: pd.DataFrame, subject: str) -> html.Div:
-    if history.empty:
+def accuracy_summary(history: pd.DataFrame, run: dict, subject: str) -> html.Div:
+    """The numbers the forecast of record was chosen on (the run's ``live`` accuracy), so the verdict here and
+    the forecast shown can never disagree."""
+    live = run.get("live") or {}
+    if history.empty or not live.get("runs"):
         return html.Span("No run has been scored yet: a run is scored once its 168 hours have passed.",
                          className="text-muted", id="forecast-accuracy-text")
-    recent = history.tail(14)
-    w = recent["runs"]
-    model, base = (recent["mape"] * w).sum() / w.sum(), (recent["baseline_mape"] * w).sum() / w.sum()
-    verdict = (html.Span(" The model beats the baseline.", className="text-success") if model < base else
-               html.Span(" The model does not beat the baseline here: read the baseline as the forecast.",
-                         className="text-danger fw-semibold"))
-    return html.Div([f"{subject}, last {len(recent)} days of scored runs ({int(w.sum())}): model MAPE {model:.0%}, "
-                     f"baseline {base:.0%}, interval coverage {recent['coverage'].mean():.0%}.", verdict],
+    model, base = live["mape"], live["baseline_mape"]
+    verdict = (html.Span(" The model beats the baseline.", className="text-success") if run["of_record"] == "model"
+               else html.Span(" The model does not beat the baseline here: the baseline is the forecast of record.",
+                              className="text-danger fw-semibold"))
+    coverage = history.tail(14)["coverage"].mean()
+    return html.Div([f"{subject}, {live['runs']} scored runs of the last weeks: model MAPE {model:.0%}, baseline "
+                     f"{base:.0%}; interval coverage {coverage:.0%} (target 95 %).", verdict],
                     id="forecast-accuracy-text")
 
 
@@ -148,7 +150,7 @@ def draw(subject, _version):
     regions = fq.supply_summary(engine, by_region=True, subject=subject)
     rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
             for r in regions.round(3).to_dict(orient="records")]
-    return (chart, asof, _note(run, subject), accuracy, accuracy_summary(history, subject),
+    return (chart, asof, _note(run, subject), accuracy, accuracy_summary(history, run, subject),
             alert_list(fq.supply_alerts(engine, subject)), rows, None)
 
 

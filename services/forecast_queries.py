@@ -190,11 +190,14 @@ def supply_alerts(engine: Engine, subject: str | None = None) -> pd.DataFrame:
 @cached_read
 def accuracy_history(engine: Engine, subject: str | None = None, days: int = 90) -> pd.DataFrame:
     """Scored runs per day: DataFrame[day, subject, runs, mape, baseline_mape, coverage, hours] (means over the
-    runs generated that day; MAPE is the weighted MAPE of services/forecasting/metrics.py)."""
+    runs generated that day, for the ``days`` before the latest run; MAPE is the weighted MAPE of
+    services/forecasting/metrics.py)."""
+    with engine.connect() as conn:
+        newest = conn.execute(select(func.max(ForecastRun.generated_at))).scalar() or utcnow()
     stmt = (select(ForecastRun.generated_at, ForecastAccuracy.subject, ForecastAccuracy.mape,
                    ForecastAccuracy.baseline_mape, ForecastAccuracy.coverage, ForecastAccuracy.hours)
             .join(ForecastRun, ForecastRun.id == ForecastAccuracy.run_id)
-            .where(ForecastRun.generated_at >= utcnow() - timedelta(days=days + 7)))
+            .where(ForecastRun.generated_at >= newest - timedelta(days=days + 7)))
     if subject:
         stmt = stmt.where(ForecastAccuracy.subject == subject)
     with engine.connect() as conn:

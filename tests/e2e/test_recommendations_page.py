@@ -1,17 +1,22 @@
 """Recommendations page in a real browser: a recruiter implements one recommendation and dismisses another with a
-reason; the acceptance rate changes; both decisions survive a reload and are in the audit log. Also: the forecast
-page draws the chart, the coverage heatmap and the shortage alert for the hand-made store."""
+reason; the acceptance rate changes; both decisions survive a reload and are in the audit log. Also the forecast
+page: chart, coverage heatmap and the shortage alert for the hand-made store; the warning when the baseline is
+the forecast of record; Retrain now in the background."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pandas as pd
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from auth import accounts
 from models.base import get_engine
+from models.derived import ForecastAccuracy, ForecastRun
+from models.frames import insert_frame
 from models.ops import AuditLog
 from models.schema import upgrade
 from services.jobs.runner import run_job
@@ -134,3 +139,29 @@ def test_retrain_now_runs_in_the_background_and_the_page_follows(dash_duo, retra
     with engine.connect() as conn:
         audit = conn.execute(select(AuditLog.action, AuditLog.user_email).where(AuditLog.entity == "forecast")).all()
     assert [(a.action, a.user_email) for a in audit] == [("forecast.retrain", RECRUITER)]
+
+
+def test_forecast_page_says_so_when_the_baseline_is_the_forecast_of_record(dash_duo, app_settings):
+    """A later run whose detail makes the baseline spanish's forecast of record (the model lost on 3 scored runs)."""
+    later = AT + timedelta(hours=1)
+    first = write_forecast(app_settings)
+    run_id = write_forecast(app_settings, at=later, of_record={"spanish": "baseline"})
+    engine = get_engine(app_settings.db_url)
+    with engine.begin() as conn:
+        conn.execute(update(ForecastRun).where(ForecastRun.id == run_id).values(detail=json.dumps({
+            "start": later.isoformat(), "subjects": {
+                "spanish": {"model": "ensemble", "of_record": "baseline", "why": "the model's MAPE over its last 3 "
+                            "scored runs (62%) is not better than same-hour-last-week's (48%)",
+                            "live": {"runs": 3, "mape": 0.62, "baseline_mape": 0.48}},
+                "math": {"model": "ensemble", "of_record": "model", "why": "no scored run yet"}}})))
+    insert_frame(engine, ForecastAccuracy.__table__, pd.DataFrame([
+        {"run_id": first, "subject": "spanish", "evaluated_at": AT, "hours": 168, "mape": 0.62, "smape": 0.5,
+         "coverage": 0.9, "baseline_mape": 0.48}]))
+    from app import create_app
+    start(dash_duo, create_app(app_settings))
+    login(dash_duo, RECRUITER, PASSWORD, next_path="/forecast?subject=spanish")
+    dash_duo.wait_for_element("#forecast-baseline-note", timeout=20)
+    assert "Baseline shown as the forecast of record" in dash_duo.find_element("#forecast-baseline-note").text
+    until(lambda: "does not beat the baseline" in dash_duo.find_element("#forecast-accuracy-text").text, timeout=10)
+    assert "model MAPE 62%, baseline 48%" in dash_duo.find_element("#forecast-accuracy-text").text
+    assert "(forecast of record)" in dash_duo.find_element("#forecast-chart").text
