@@ -4,25 +4,24 @@
 Row objects handed to pandas cost ~10x more at half a million rows. `text_times` reads SQLite
 datetimes as their stored text so pandas parses each column once instead of SQLAlchemy per value.
 
-Writes: SQLAlchemy's executemany builds and type-processes one parameter dict per row; at 50,000 wide rows
-that costs several times the database's own work. `bulk_insert` hands the driver plain tuples
-(SQLite executemany) or a CSV stream (PostgreSQL COPY) instead. `staged` loads rows into a
-temporary table so that one set-based statement (UPDATE ... FROM, INSERT ... SELECT ... ON
-CONFLICT) can merge them.
+Writes: SQLAlchemy's executemany builds and type-processes one parameter dict per row; at 50,000
+wide rows that costs several times the database's own work. `bulk_insert` (models.frames.bulk_append)
+hands the driver plain tuples (SQLite executemany) or a CSV stream (PostgreSQL COPY) instead.
+`staged` loads rows into a temporary table so that one set-based statement (UPDATE ... FROM,
+INSERT ... SELECT ... ON CONFLICT) can merge them.
 """
 from __future__ import annotations
 
-import io
 import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, Date, DateTime, Integer, MetaData, String, Table, type_coerce
+from sqlalchemy import Column, MetaData, String, Table, type_coerce
 from sqlalchemy.engine import Connection
 
-_FORMATS = {DateTime: "%Y-%m-%d %H:%M:%S.%f", Date: "%Y-%m-%d"}  # what SQLAlchemy's SQLite types store
+from models.frames import bulk_append
 
 
 def text_times(conn: Connection, columns: list) -> list:
@@ -46,37 +45,11 @@ def read_columns(conn: Connection, stmt, dates: list[str] = ()) -> pd.DataFrame:
 
 
 def bulk_insert(conn: Connection, table: Table, df: pd.DataFrame) -> int:
-    """Append df's rows (its columns are columns of `table`); returns the row count."""
+    """Append df's rows (its columns are columns of `table`); returns the row count.
+    The same as models.frames.bulk_append (PostgreSQL COPY, SQLite one executemany of plain tuples)."""
     if df.empty:
         return 0
-    cols = list(df.columns)
-    if conn.dialect.name == "postgresql":
-        quote = conn.dialect.identifier_preparer.quote
-        # identifiers come from our own metadata, never from data
-        sql = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
-               "FROM STDIN WITH (FORMAT csv, NULL '\\N')")
-        out = df.copy()
-        for c in cols:
-            if isinstance(table.c[c].type, Integer):  # COPY refuses "3.0" for an integer
-                out[c] = pd.to_numeric(out[c]).astype("Int64")
-        buf = io.StringIO()
-        out.to_csv(buf, index=False, header=False, na_rep="\\N", date_format=_FORMATS[DateTime])
-        buf.seek(0)
-        conn.connection.cursor().copy_expert(sql, buf)
-        return len(df)
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=cols)
-    values = [_driver_values(df[c], table.c[c].type) for c in compiled.positiontup]
-    conn.exec_driver_sql(str(compiled), list(zip(*values)))
-    return len(df)
-
-
-def _driver_values(s: pd.Series, type_) -> list:
-    for kind, fmt in _FORMATS.items():
-        if isinstance(type_, kind):
-            stamps = pd.to_datetime(s)
-            return stamps.dt.strftime(fmt).astype(object).where(stamps.notna(), None).tolist()
-    values = s.astype(object).where(s.notna(), None)
-    return values.tolist()
+    return bulk_append(conn, table, df)
 
 
 @contextmanager
