@@ -55,8 +55,10 @@ def background_manager(settings: Settings):
         from dash import DiskcacheManager
         return DiskcacheManager(diskcache.Cache(str(settings.var_dir / "callback-cache")))
     from dash import CeleryManager
-    from workers.celery_app import celery
-    return CeleryManager(celery)
+    from workers.celery_app import celery, make_celery
+    # workers.celery_app.celery reads the environment at import; settings given to create_app (tests,
+    # scripts) may name another Redis, and background jobs must go where those settings say
+    return CeleryManager(celery if celery.conf.broker_url == settings.redis_url else make_celery(settings))
 
 
 _CALLBACK_LIST: list = []
