@@ -21,3 +21,20 @@ def _make_task(name: str, task_name: str):
 
 
 TASKS = {spec.name: _make_task(spec.name, spec.task_name) for spec in job_specs()}
+
+
+def register_background_callbacks() -> None:
+    """The pages' background callbacks ("Retrain now") run on workers as tasks named
+    background_callback_<hash>. A worker knows them only by importing the callback modules and putting
+    a CeleryManager on this Celery app, as the web process does in app.background_manager."""
+    import importlib
+
+    from dash import CeleryManager
+
+    from app import CALLBACK_MODULES
+    for module in CALLBACK_MODULES:
+        importlib.import_module(f"callbacks.{module}")
+    CeleryManager(celery)
+
+
+register_background_callbacks()
