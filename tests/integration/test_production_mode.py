@@ -218,6 +218,38 @@ def test_two_workers_share_a_job_without_running_it_twice_at_once(prod):
     assert count(url, HealthScoreHistory) >= customers
 
 
+def test_background_callback_runs_on_the_celery_worker(prod):
+    """The churn page's "Retrain now" is a Dash background callback: with REDIS_URL set it goes through
+    CeleryManager to a real worker (which registers the pages' background callbacks when it starts),
+    and the page gets its answer by polling with the signed job handles, as the browser does."""
+    env, tmp, url, celery = prod["env"], prod["tmp"], prod["url"], prod["celery"]
+    worker = CeleryProcess.worker(env, tmp / "background.log", name="prodbg", pool="prefork", concurrency=1).start()
+    prod["procs"].append(worker)
+    worker.wait_ready(celery)
+    from app import create_app
+    client = login(create_app(prod["settings"]))
+    spec = next(d for d in client.get("/_dash-dependencies").get_json()
+                if d["output"] == "churn-retrain-status.children")
+    body = {"output": spec["output"], "outputs": {"id": "churn-retrain-status", "property": "children"},
+            "inputs": [{"id": "churn-retrain", "property": "n_clicks", "value": 1}], "state": [],
+            "changedPropIds": ["churn-retrain.n_clicks"]}
+    started = client.post("/_dash-update-component", json=body)
+    assert started.status_code == 200, started.get_data(as_text=True)[:300]
+    handles = started.get_json()
+    assert {"cacheKey", "job"} <= set(handles)
+    before = {r.id for r in runs(url, "train-churn")}
+
+    def answered():
+        poll = client.post("/_dash-update-component", json=body,
+                           query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]})
+        data = poll.get_json(silent=True) or {}
+        return data if "response" in data else None
+    data = wait_for(answered, 180, interval=0.5, what="the background callback's answer from the worker")
+    assert "trained" in json.dumps(data["response"]).lower()  # "Not trained: ..." on 45 days of history
+    assert "background_callback_" in worker.log_text()
+    assert [r for r in runs(url, "train-churn") if r.id not in before]  # it ran through the job runner
+
+
 def test_no_secret_reaches_a_log(prod, caplog):
     """The worker's and beat's logs, and the app's own log records, never show the database password,
     SECRET_KEY or an API token."""
