@@ -57,8 +57,10 @@ def free_port() -> int:
 
 def serve(settings: Settings) -> str:
     """Serve create_app(settings) on a free loopback port in a daemon thread; returns the base URL."""
+    import logging
     from werkzeug.serving import make_server
     from app import create_app
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the numbers
     port = free_port()
     server = make_server("127.0.0.1", port, create_app(settings).server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
