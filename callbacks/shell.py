@@ -50,6 +50,7 @@ def freshness(_version, _n):
 def alert_banner(_version, _n):
     counts = queries.open_alert_counts(queries.engine_for(current_settings()))
     critical, warning = counts.get("critical", 0), counts.get("warning", 0)
+    customers = counts.get("customer_triggers", 0)
     if not critical and not warning:
         return None
     color = "danger" if critical else "warning"
@@ -58,9 +59,12 @@ def alert_banner(_version, _n):
         parts.append(f"{critical} critical")
     if warning:
         parts.append(f"{warning} warning")
-    return dbc.Alert([html.I(className="bi bi-bell-fill me-2"), f"Open alerts: {' and '.join(parts)}. ",
-                      html.A("Open the alert center", href="/alerts", className="alert-link")],
-                     color=color, className="py-2", id="shell-alert-banner-alert")
+    children = [html.I(className="bi bi-bell-fill me-2"), f"Open alerts: {' and '.join(parts)}. ",
+                html.A("Open the alert center", href="/alerts", className="alert-link")]
+    if customers:
+        children += [f" · {customers:,} customer triggers to work on the ",
+                     html.A("customers page", href="/customers", className="alert-link")]
+    return dbc.Alert(children, color=color, className="py-2", id="shell-alert-banner-alert")
 
 
 @callback(Output("shell-nav-collapse", "is_open"), Input("shell-nav-toggle", "n_clicks"), State("shell-nav-collapse", "is_open"),

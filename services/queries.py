@@ -117,12 +117,17 @@ def _iso(value) -> str | None:
 
 @cached_read
 def open_alert_counts(engine: Engine) -> dict[str, int]:
-    """Open (active) alerts by severity, for the banner."""
+    """Open (active) alerts for the banner: by severity, with non-critical per-customer triggers
+    counted apart under "customer_triggers" (thousands of them are a worklist, not a banner)."""
     from models.derived import Alert
     with engine.connect() as conn:
-        rows = conn.execute(select(Alert.severity, func.count()).where(Alert.status == "active")
-                            .group_by(Alert.severity)).all()
-    return {sev: int(n) for sev, n in rows}
+        rows = conn.execute(select(Alert.severity, Alert.type, func.count()).where(Alert.status == "active")
+                            .group_by(Alert.severity, Alert.type)).all()
+    counts: dict[str, int] = {}
+    for severity, kind, n in rows:
+        key = "customer_triggers" if kind == "customer_risk" and severity != "critical" else severity
+        counts[key] = counts.get(key, 0) + int(n)
+    return counts
 
 
 @cached_read(topic="overview")

@@ -84,3 +84,14 @@ def test_silence_window_holds_back_new_alerts(any_settings):
 def test_bad_specs_are_refused():
     with pytest.raises(ValueError, match="severity"):
         spec("c1", severity="urgent")
+
+
+def test_banner_counts_keep_customer_triggers_apart(any_settings):
+    from services.queries import open_alert_counts
+    engine = get_engine(any_settings.db_url)
+    sync_alerts(engine, "trigger.calls_14d", [spec("c1")], at=T0)                       # critical: banner
+    sync_alerts(engine, "trigger.inactive_21d", [spec(c, rule="trigger.inactive_21d", severity="warning")
+                                                 for c in ("c2", "c3")], at=T0)         # a worklist, not a banner
+    sync_alerts(engine, "supply.shortage", [AlertSpec(rule="supply.shortage", type="supply_demand", severity="warning",
+                                                      title="math short", message="m", dedup_key="s:math")], at=T0)
+    assert open_alert_counts(engine) == {"critical": 1, "warning": 1, "customer_triggers": 2}
