@@ -155,12 +155,15 @@ class Alert(Base):
     investigation: Mapped[str | None] = mapped_column(Text)  # suggested steps, one per line
     link: Mapped[str | None] = mapped_column(String(255))
     auto_resolve: Mapped[bool] = mapped_column(Boolean, default=True)
-    detected_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    detected_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime)
     snoozed_until: Mapped[datetime | None] = mapped_column(DateTime)
     details: Mapped[str | None] = mapped_column(Text)  # JSON
-    __table_args__ = (Index("ix_alerts_status_severity", "status", "severity"),)
+    # lists are "newest first" = detected_at DESC, id DESC: one job run raises thousands of alerts with the
+    # same detected_at, and without id in the index the newest page sorts them all (0.3 s at 500,000)
+    __table_args__ = (Index("ix_alerts_status_severity", "status", "severity"),
+                      Index("ix_alerts_detected_at_id", "detected_at", "id"))
 
 
 class AlertEvent(Base):

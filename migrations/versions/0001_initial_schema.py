@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 13:31:16.987672
+Create Date: 2026-11-25 14:46:08.036577
 """
 from alembic import op
 import sqlalchemy as sa
@@ -74,7 +74,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('alerts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_alerts_dedup_key'), ['dedup_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_alerts_detected_at'), ['detected_at'], unique=False)
+        batch_op.create_index('ix_alerts_detected_at_id', ['detected_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_rule'), ['rule'], unique=False)
         batch_op.create_index(batch_op.f('ix_alerts_severity'), ['severity'], unique=False)
@@ -679,7 +679,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_alerts_severity'))
         batch_op.drop_index(batch_op.f('ix_alerts_rule'))
         batch_op.drop_index(batch_op.f('ix_alerts_entity_id'))
-        batch_op.drop_index(batch_op.f('ix_alerts_detected_at'))
+        batch_op.drop_index('ix_alerts_detected_at_id')
         batch_op.drop_index(batch_op.f('ix_alerts_dedup_key'))
 
     op.drop_table('alerts')
