@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     # Celery (production mode): a task whose worker died before acknowledging it is handed out again
     # after this many seconds; keep it above the task time limit (1800 s) so running tasks aren't redone
     celery_visibility_timeout_s: int = 3600
+    # a pool process left above this resident size by a task is replaced after it (pandas rarely hands
+    # memory back): the big weekly/daily fits don't pin gigabytes in an idle worker; 0 = never
+    celery_max_memory_per_child_mb: int = 2048
 
     @field_validator("var_dir", mode="before")
     @classmethod

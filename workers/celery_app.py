@@ -25,6 +25,7 @@ def make_celery(settings=None) -> Celery:
         # Redis has no acks: a delivered, unacknowledged task (its worker killed) goes back to the
         # queue after the visibility timeout; the job's advisory lock makes a redelivery harmless
         broker_transport_options={"visibility_timeout": settings.celery_visibility_timeout_s},
+        worker_max_memory_per_child=settings.celery_max_memory_per_child_mb * 1024 or None,  # KiB
         result_expires=86400,
     )
     return app
