@@ -70,6 +70,32 @@ def store_summary(url: str) -> str:
     return f"{size}; " + ", ".join(f"{r.relname} {r.n_live_tup:,}" for r in rows)
 
 
+def refresh_derived_schema(url: str) -> list[str]:
+    """The single initial migration is regenerated while nothing is released, so a store kept from an
+    earlier run can lack a newer table or column. Derived tables (models/derived.py: recomputed by
+    jobs) that differ from the models are recreated; other tables are only reported."""
+    from sqlalchemy import inspect, text
+    import models.derived
+    from models.base import Base, get_engine
+    engine = get_engine(url)
+    derived = {v.__table__.name for v in vars(models.derived).values() if hasattr(v, "__table__")}
+    inspector = inspect(engine)
+    notes = []
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        if {c.name for c in table.columns} - have:
+            if table.name in derived:
+                with engine.begin() as conn:
+                    conn.execute(text(f'DROP TABLE "{table.name}" CASCADE'))  # names from our own models
+                notes.append(f"recreated {table.name}")
+            else:
+                notes.append(f"WARNING: {table.name} lacks {sorted({c.name for c in table.columns} - have)}")
+    Base.metadata.create_all(engine, checkfirst=True)
+    return notes
+
+
 # jobs ----------------------------------------------------------------------------------------------
 
 def job_order() -> list[str]:
@@ -79,7 +105,8 @@ def job_order() -> list[str]:
 
 
 def build_delta(settings: Settings, hours: float = 1.0) -> Path:
-    """CSV files with `hours` of new activity at the store's rates, after its newest row (new ids)."""
+    """CSV files with `hours` of new activity at the store's rates, after its newest row (new ids;
+    rebuilt at every run, so the first poll always has something to land)."""
     import pandas as pd
     from sqlalchemy import select
     from models.base import get_engine
@@ -89,8 +116,6 @@ def build_delta(settings: Settings, hours: float = 1.0) -> Path:
     sys.path.insert(0, str(ROOT))
     from tests.support.dataset import more_rows
     folder = settings.var_dir / "delta"
-    if (folder / "sessions.csv").exists():
-        return folder
     engine = get_engine(settings.db_url)
     frames = {}
     with engine.connect() as conn:
@@ -102,11 +127,23 @@ def build_delta(settings: Settings, hours: float = 1.0) -> Path:
             dates = [f.name for f in RECORDS[record].fields if f.kind in ("date", "datetime")]
             frames[record] = read_frame(conn, stmt, parse_dates=dates)
     # more_rows scales by len(customers): the whole customers table makes it this store's rates
-    delta = more_rows(frames, hours=hours, seed=99)
+    delta = more_rows(frames, hours=hours, seed=int(time.time()) % 1000)  # new ids at every benchmark run
     folder.mkdir(parents=True, exist_ok=True)
     for record, frame in delta.items():
         frame.to_csv(folder / f"{record}.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     return folder
+
+
+def peak_rss_mb() -> int:
+    """This process's peak RSS since it started (VmHWM; ru_maxrss would carry over the RSS of the
+    parent that forked it, which exec does not reset on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def one_job(name: str, settings: Settings) -> dict:
@@ -120,7 +157,7 @@ def one_job(name: str, settings: Settings) -> dict:
     except Exception as exc:  # reported, not raised: the benchmark goes on to the next job
         summary, error = None, f"{type(exc).__name__}: {str(exc)[:300]}"
     return {"job": name, "wall_s": round(time.perf_counter() - wall, 2), "cpu_s": round(time.process_time() - cpu, 2),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_mb": peak_rss_mb(),
             "start_rss_mb": round(base_rss / 2**20), "error": error,
             "summary": json.dumps(summary, default=str)[:400] if summary is not None else None}
 
@@ -249,6 +286,8 @@ def main() -> None:
     print(f"{customers:,} customers x {args.days} days on PostgreSQL "
           f"(store ready in {time.perf_counter() - prepared:.0f} s; a first run generates and ingests it)")
     print(f"  store: {store_summary(url)}")
+    for note in refresh_derived_schema(url):
+        print(f"  schema: {note} (the store predates the current models)")
     jobs = []
     if not args.skip_jobs:
         names = [n.strip() for n in args.jobs.split(",") if n.strip()] or job_order()
