@@ -138,6 +138,19 @@ def derived_stream_names(engine: Engine) -> list[str]:
     return bases + [f"{b}.{s}" for b in bases for s in subjects]
 
 
+def stream_inputs(conn, start: datetime, until: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sessions and bookings columns derive_streams needs, for [start, until): what the rule
+    preview and the detect job both read, so a preview judges exactly the data the job will."""
+    sessions = read_frame(conn, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
+                                       TutorSession.status)
+                          .where(TutorSession.start_time >= start, TutorSession.start_time < until),
+                          parse_dates=["start_time"])
+    bookings = read_frame(conn, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
+                          .where(or_(Booking.created_at.between(start, until), Booking.scheduled_time.between(start, until))),
+                          parse_dates=["created_at", "scheduled_time"])
+    return sessions, bookings
+
+
 def derived_series(engine: Engine, metric: str, since: datetime, until: datetime, window_hours: int = 6) -> pd.Series:
     """One derived stream (see derived_stream_names) computed from the sessions and bookings of [since, until]."""
     from services.metric_streams import STREAM_RULES, derive_streams
@@ -146,14 +159,7 @@ def derived_series(engine: Engine, metric: str, since: datetime, until: datetime
     if base is None:
         return pd.Series(dtype=float, name=metric)
     subject = metric[len(base) + 1:] or None
-    start = since - timedelta(hours=window_hours)
-    sessions = read_frame(engine, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
-                                         TutorSession.status)
-                          .where(TutorSession.start_time >= start, TutorSession.start_time < until),
-                          parse_dates=["start_time"])
-    bookings = read_frame(engine, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
-                          .where(or_(Booking.created_at.between(start, until), Booking.scheduled_time.between(start, until))),
-                          parse_dates=["created_at", "scheduled_time"])
+    sessions, bookings = stream_inputs(engine, since - timedelta(hours=window_hours), until)
     points = derive_streams(sessions, bookings, since, until, subjects=[subject] if subject else [])
     points = points[points["metric"] == metric]
     return pd.Series(points["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(points["ts"]), name=metric)

@@ -35,13 +35,13 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from models.derived import Anomaly
 from models.frames import read_frame
-from models.source import Booking, MetricPoint, TutorSession
+from models.source import MetricPoint
 from services.alert_store import sync_alerts
 from services.alerts import AlertSpec
 from services.anomaly import detect_streams
@@ -85,14 +85,8 @@ def load_derived(conn: Connection, at: datetime, window_hours: int = 6) -> pd.Da
     """The metric_streams streams over the last DERIVED_HISTORY, from the columns they need."""
     from services.metric_streams import derive_streams
     since = at - DERIVED_HISTORY
-    start = since - timedelta(hours=window_hours)
-    sessions = read_frame(conn, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
-                                       TutorSession.status)
-                          .where(TutorSession.start_time >= start, TutorSession.start_time < at),
-                          parse_dates=["start_time"])
-    bookings = read_frame(conn, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
-                          .where(or_(Booking.created_at.between(start, at), Booking.scheduled_time.between(start, at))),
-                          parse_dates=["created_at", "scheduled_time"])
+    from services.alert_queries import stream_inputs
+    sessions, bookings = stream_inputs(conn, since - timedelta(hours=window_hours), at)
     if sessions.empty and bookings.empty:
         return pd.DataFrame({"metric": [], "ts": pd.Series(dtype="datetime64[ns]"), "value": []})
     return derive_streams(sessions, bookings, since, at, window=f"{window_hours}h")
