@@ -164,4 +164,4 @@ def test_forecast_page_says_so_when_the_baseline_is_the_forecast_of_record(dash_
     assert "Baseline shown as the forecast of record" in dash_duo.find_element("#forecast-baseline-note").text
     until(lambda: "does not beat the baseline" in dash_duo.find_element("#forecast-accuracy-text").text, timeout=10)
     assert "model MAPE 62%, baseline 48%" in dash_duo.find_element("#forecast-accuracy-text").text
-    assert "(forecast of record)" in dash_duo.find_element("#forecast-chart").text
+    dash_duo.wait_for_contains_text("#forecast-chart", "(forecast of record)", timeout=15)  # plotly.js loads async
