@@ -85,7 +85,7 @@ def _attach_callbacks() -> None:
 def _callback_error(exc: Exception):
     """Every callback's error handler: with the database unreachable a callback changes nothing, so an
     open page keeps the last data it shows (the shell says the database is down); other errors raise."""
-    from services.cache import store_unreachable
+    from read.cache import store_unreachable
     if store_unreachable(exc):
         logging.getLogger(__name__).warning("callback left its outputs as they were: database unreachable (%s)",
                                             type(exc).__name__)
@@ -96,7 +96,7 @@ def _callback_error(exc: Exception):
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    from services import cache
+    from read import cache
     cache.configure(settings.redis_url, settings.cache_ttl_s)
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
@@ -114,8 +114,8 @@ def create_app(settings: Settings | None = None) -> Dash:
 
 
 def main() -> None:
-    from services.startup import prepare_embedded
-    from services.logs import setup_logging
+    from bootstrap.startup import prepare_embedded
+    from infra.logs import setup_logging
     settings = get_settings()
     setup_logging(settings)
     app = create_app(settings)

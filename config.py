@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # pages
     refresh_seconds: int = 30
     sessions_daily_target: float = 0  # 0: the mean of the same weekday over the previous 4 weeks
-    kpi_thresholds: str = ""  # JSON overrides of services.marketplace.DEFAULT_THRESHOLDS
+    kpi_thresholds: str = ""  # JSON overrides of domain.marketplace.DEFAULT_THRESHOLDS
     demo_admin_email: str = "admin@example.com"
     demo_admin_password: str = ""
     login_max_attempts: int = 5
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a failed send is retried after 1, 2, 4, 8, 16 min, then given up
     notify_backoff_s: int = 60
 
-    # demand forecast, supply alerts, recommendations (services/jobs/forecast.py, supply.py, recommend.py)
+    # demand forecast, supply alerts, recommendations (jobs/forecast.py, supply.py, recommend.py)
     forecast_subjects: str = ""  # comma-separated; empty: the contract's subjects plus any booked in the window
     forecast_train_days: int = 90  # history the model is fitted on
     forecast_retrain_days: int = 7  # a stored model older than this is refitted by the hourly job
@@ -104,14 +104,14 @@ class Settings(BaseSettings):
     recommend_success_min_rated: int = 20  # rated first sessions needed to judge success
     recommend_min_shortfall: float = 1.0  # sessions short in the week needed for a budget raise
 
-    # first-session alerts (services/jobs/first_session.py)
+    # first-session alerts (jobs/first_session.py)
     tutor_decline_min_first_sessions: int = 5  # rated first sessions needed in each of the two weeks compared
     tutor_decline_points: float = 20  # week-over-week drop in success rate, in points, that raises an alert
     subject_success_threshold: float = 0.60  # a subject below this first-session success rate (28 days) alerts
 
-    # customer health (services/jobs/health.py)
-    score_interval_s: int = 900  # how often the scoring job runs (read by workers/schedule.py at import)
-    health_weights: str = ""  # JSON overrides of services.health_config.HealthConfig, e.g. '{"weights": {...}}'
+    # customer health (jobs/health.py)
+    score_interval_s: int = 900  # how often the scoring job runs (read by jobs/table.py at import)
+    health_weights: str = ""  # JSON overrides of domain.customers.health_config.HealthConfig, e.g. '{"weights": {...}}'
     velocity_benchmark: float = 2.0  # sessions/week the velocity page compares cohorts with
 
     # embedded scheduler

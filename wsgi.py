@@ -1,6 +1,6 @@
 """WSGI entry for gunicorn: `gunicorn wsgi:server` (production settings come from the environment)."""
 from app import create_app
-from services.logs import setup_logging
+from infra.logs import setup_logging
 from config import get_settings
 
 setup_logging(get_settings())

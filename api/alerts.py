@@ -9,10 +9,10 @@ from api import bp
 from api.spec import api_doc
 from auth import audit
 from models.base import get_engine
-from services import alert_queries as aq
-from services.alert_store import act
-from services.alerts import SEVERITIES, TYPES, TransitionError
-from services.jobs.context import utcnow
+from read import alerts as aq
+from writes.alerts import act
+from domain.alerting.lifecycle import SEVERITIES, TYPES, TransitionError
+from infra.clock import utcnow
 
 MAX_LIMIT = 500
 MAX_SNOOZE_MINUTES = 60 * 24 * 30

@@ -7,7 +7,8 @@ from flask import current_app, jsonify, request
 
 from api import bp
 from api.spec import api_doc
-from services import churn_queries, queries
+from read import churn as churn_queries
+from read import status as queries
 
 MAX_LIMIT = 1000
 

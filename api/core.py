@@ -5,7 +5,7 @@ from flask import current_app, jsonify
 
 from api import bp
 from api.spec import openapi_document
-from services import queries
+from read import status as queries
 
 
 @bp.get("/health")

@@ -9,10 +9,10 @@ from flask import current_app, jsonify, request
 from api import bp
 from api.params import ParamError, choice_param, float_param, page_params, text_param
 from api.spec import api_doc
-from services import customer_queries as cq
-from services import queries
-from services.health_config import TIERS
-from services.triggers import TRIGGERS
+from read import customers as cq
+from read import status as queries
+from domain.customers.health_config import TIERS
+from domain.customers.triggers import TRIGGERS
 
 LIST_FILTERS = ("tier", "segment", "acquisition_channel", "region", "primary_subject", "primary_tutor_id")
 PARAMS = set(LIST_FILTERS) | {"sort", "min_score", "max_score", "trigger", "attention", "limit", "offset"}

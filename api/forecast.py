@@ -6,9 +6,10 @@ from flask import current_app, g, jsonify, request
 from api import bp
 from api.params import ParamError, choice_param, page_params, text_param
 from api.spec import api_doc
-from services import forecast_queries as fq
-from services import queries
-from services.contract import SUBJECTS
+from read import forecast as fq
+from writes import recommendations
+from read import status as queries
+from domain.contract import SUBJECTS
 
 MAX_LIMIT = 500
 ROW_FIELDS = ["ts", "yhat", "yhat_lower", "yhat_upper", "baseline", "forecast", "source", "available_hours",
@@ -92,10 +93,10 @@ def recommendation_decide(rec_id: int):
     if getattr(g.api_user, "role", None) not in fq.DECIDE_ROLES:
         return _bad(f"only {', '.join(fq.DECIDE_ROLES)} users may decide recommendations", 403)
     try:
-        result = fq.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
+        result = recommendations.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
     except LookupError:
         return _bad(f"no recommendation {rec_id}", 404)
-    except fq.DecisionConflict as exc:
+    except recommendations.DecisionConflict as exc:
         return _bad(str(exc), 409)
     except ValueError as exc:
         return _bad(str(exc))

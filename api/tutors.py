@@ -8,8 +8,9 @@ from flask import current_app, jsonify, request
 
 from api import bp
 from api.spec import api_doc
-from services import queries, tutor_queries
-from services.first_session import DIMENSIONS
+from read import status as queries
+from read import tutors as tutor_queries
+from domain.first_session import DIMENSIONS
 
 TUTOR_STATUSES = ("active", "onboarding", "inactive")
 SORTABLE = ("tutor_id", "name", "first_sessions", "rated_completed", "success_rate", "completion_rate",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.ops import ROLES, ApiToken, User
-from services.jobs.context import utcnow
+from infra.clock import utcnow
 
 MIN_PASSWORD = 8
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 from models.ops import AuditLog
-from services.jobs.context import utcnow
+from infra.clock import utcnow
 
 
 def record(engine: Engine, action: str, user_email: str | None = None, entity: str | None = None,

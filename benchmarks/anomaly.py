@@ -7,7 +7,7 @@ Three sets, each scored the same way:
                 ratings, heavy-tailed latency, CPU with level shifts, taxi-like demand, bursty
                 tweet counts, a quantised gauge, irregular sampling with gaps, trend, weekday-only
                 usage), each with a clean twin that has no planted anomaly
-  simulation    the synthetic marketplace (services.simulation.generate), when it is importable:
+  simulation    the synthetic marketplace (sources.simulation.generate), when it is importable:
                 incidents of kind "metric_anomaly" are the labels, mp.clean_metrics the clean streams;
                 judged with the rules the detect job applies (US holidays, metric_streams.STREAM_RULES)
   nab           a local checkout of the Numenta Anomaly Benchmark (data/**.csv and
@@ -36,7 +36,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.anomaly import METHODS, DetectorConfig, config_for, detect_series, detect_streams  # noqa: E402
+from domain.anomaly import METHODS, DetectorConfig, config_for, detect_series, detect_streams  # noqa: E402
 
 TOL_BEFORE = pd.Timedelta(hours=3)
 TOL_AFTER = pd.Timedelta(hours=3)
@@ -259,9 +259,9 @@ def _weekday_usage(rng, clean):
 
 def simulation_cases() -> list[Case] | str:
     try:
-        from services.simulation import generate
+        from sources.simulation import generate
     except Exception as exc:  # noqa: BLE001 - any failure means "not there yet"
-        return f"services.simulation is not importable yet ({type(exc).__name__}: {exc})"
+        return f"sources.simulation is not importable yet ({type(exc).__name__}: {exc})"
     mp = generate(customers=5000, days=180, seed=42)
     points = mp.frames["metric_points"].copy()
     extra = _derived_points(mp)
@@ -283,8 +283,8 @@ def simulation_cases() -> list[Case] | str:
 
 def marketplace_rules(metric: str) -> dict:
     """The overrides the detect job applies to this stream (MARKETPLACE_RULES, then STREAM_RULES)."""
-    from services.anomaly.config import MARKETPLACE_RULES
-    from services.metric_streams import STREAM_RULES
+    from domain.anomaly.config import MARKETPLACE_RULES
+    from domain.alerting.streams import STREAM_RULES
     import fnmatch
     out: dict = {}
     for pattern, rule in {**MARKETPLACE_RULES, **STREAM_RULES}.items():
@@ -297,7 +297,7 @@ def marketplace_rules(metric: str) -> dict:
 def _derived_points(mp) -> pd.DataFrame | None:
     """Streams derived from sessions and bookings, when the marketplace labels them too."""
     try:
-        from services.metric_streams import derive_streams
+        from domain.alerting.streams import derive_streams
         sessions, bookings = mp.frames["sessions"], mp.frames["bookings"]
     except Exception:  # noqa: BLE001
         return None
@@ -431,10 +431,10 @@ def timing(streams: int = 90, days: int = 180, seed: int = 3) -> tuple[float, fl
 def job_timing(customers: int, days: int = 60, seed: int = 5) -> str:
     """What one run of the detect job computes, without the store: derive the session/booking streams
     over its 6 weeks, then detect_streams on them and all metric_points (8 weeks) with the rules in force."""
-    from services.anomaly.config import MARKETPLACE_RULES
-    from services.jobs.anomaly import DERIVED_HISTORY, HISTORY, RECENT
-    from services.metric_streams import STREAM_RULES, derive_streams
-    from services.simulation import generate
+    from domain.anomaly.config import MARKETPLACE_RULES
+    from jobs.anomaly import DERIVED_HISTORY, HISTORY, RECENT
+    from domain.alerting.streams import STREAM_RULES, derive_streams
+    from sources.simulation import generate
     mp = generate(customers=customers, days=days, seed=seed)
     at = pd.Timestamp(mp.end)
     t0, c0 = time.perf_counter(), time.process_time()

@@ -25,19 +25,19 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
-from services.churn import ChurnConfig, History, train_churn  # noqa: E402
-from services.churn.explain import explain  # noqa: E402
-from services.churn.features import features_at  # noqa: E402
-from services.churn.limit import against_limit  # noqa: E402
-from services.churn.metrics import precision_at_recall  # noqa: E402
-from services.simulation import generate  # noqa: E402
+from domain.churn import ChurnConfig, History, train_churn  # noqa: E402
+from domain.churn.explain import explain  # noqa: E402
+from domain.churn.features import features_at  # noqa: E402
+from domain.churn.limit import against_limit  # noqa: E402
+from domain.churn.metrics import precision_at_recall  # noqa: E402
+from sources.simulation import generate  # noqa: E402
 
 END = datetime(2026, 11, 1)  # fixed, so runs compare
 
 
 def diagnostics(mp, holdout: pd.DataFrame) -> dict:
     """AUCs of generator internals on the holdout (read-only use of the run's state)."""
-    from services.simulation import frames as fr
+    from sources.simulation import frames as fr
     run = mp._run
     eng = run.eng
     at = pd.Timestamp(holdout["snapshot"].iloc[0]).to_pydatetime()

@@ -22,7 +22,7 @@ def prepared_settings(customers: int = 50_000, days: int = 180, seed: int = 42, 
     """Settings on a store holding the demo marketplace; generated once and reused by later runs."""
     from auth import accounts
     from models.schema import upgrade
-    from services.demo import load_demo, store_has_customers
+    from bootstrap.demo import load_demo, store_has_customers
     folder = BENCH_DIR / f"{customers}x{days}s{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings(var_dir=folder, database_url=database_url or f"sqlite:///{folder / 'bench.db'}",
@@ -39,8 +39,8 @@ def prepared_settings(customers: int = 50_000, days: int = 180, seed: int = 42, 
             accounts.create_user(engine, ADMIN[0], "admin", ADMIN[1])
         except accounts.AccountError:
             accounts.set_password(engine, ADMIN[0], ADMIN[1])
-    from services.jobs import JOBS
-    from services.jobs.runner import run_job
+    from jobs.table import JOBS
+    from jobs.runner import run_job
     for job in jobs:
         if job in JOBS:
             started = time.perf_counter()

@@ -38,7 +38,7 @@ GRID_CASES = {
 
 
 def job_numbers(settings, runs: int) -> list[dict]:
-    from services.jobs.runner import run_job
+    from jobs.runner import run_job
     out = []
     for i in range(runs):
         started, cpu = time.perf_counter(), time.process_time()
@@ -53,7 +53,7 @@ def job_numbers(settings, runs: int) -> list[dict]:
 
 def grid_numbers(settings, client, n: int) -> dict[str, dict]:
     from models.base import get_engine
-    from services.customer_queries import customer_page
+    from read.customers import customer_page
     engine = get_engine(settings.db_url)
     results = {}
     for name, (quick, sort, filters, start) in GRID_CASES.items():
@@ -110,7 +110,7 @@ def other_numbers(settings, client, n: int) -> dict[str, dict]:
 
 def export_seconds(settings) -> tuple[float, int]:
     from models.base import get_engine
-    from services.customer_queries import export_filtered
+    from read.customers import export_filtered
     started = time.perf_counter()
     text = export_filtered(get_engine(settings.db_url), [{"colId": "score", "sort": "asc"}], None, {})
     return time.perf_counter() - started, text.count("\n") - 1

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/forecast.py [--customers 5000] [--days 180] [--subjects 16] [--cutoffs 4]
         [--csv F --time-col C --value-col C [--holidays XX] [--agg sum|mean]] [--skip-marketplace]
 
-Prints, for the synthetic marketplace (services.simulation; a constructed set of 16 subject series
+Prints, for the synthetic marketplace (sources.simulation; a constructed set of 16 subject series
 when that module is not importable) and for constructed "real-world-like" series (weekday,
 Saturday and Sunday shapes, US holidays, trend, overdispersed noise, spikes and an outage):
 per series and overall, weighted MAPE (sum|e| / sum|y|) of the model and of "same hour last week"
@@ -26,8 +26,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.contract import SUBJECTS  # noqa: E402
-from services.forecasting import DemandForecaster, accuracy, backtest, hourly_demand  # noqa: E402
+from domain.contract import SUBJECTS  # noqa: E402
+from domain.forecasting import DemandForecaster, accuracy, backtest, hourly_demand  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -76,9 +76,9 @@ def wape(actual, predicted) -> float:
 
 def marketplace_series(customers: int, days: int, seed: int, n_subjects: int) -> tuple[dict, str]:
     try:
-        from services.simulation import generate
+        from sources.simulation import generate
     except ImportError as exc:
-        print(f"services.simulation is not importable yet ({exc}); using a constructed set of subject series")
+        print(f"sources.simulation is not importable yet ({exc}); using a constructed set of subject series")
         levels = np.geomspace(2, 25, len(SUBJECTS))
         return ({s: realworld_like(seed + i, days, float(levels[i]))
                  for i, s in enumerate(SUBJECTS[:n_subjects])}, "constructed subject series")

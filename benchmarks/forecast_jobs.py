@@ -38,8 +38,8 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5)
     args = parser.parse_args()
     settings = prepared_settings(args.customers, args.days)
-    from services import forecast_queries as fq
-    from services.jobs.runner import run_job
+    from read import forecast as fq
+    from jobs.runner import run_job
     from models.base import get_engine
     engine = get_engine(settings.db_url)
 

@@ -4,7 +4,7 @@
 
 Goal (DESIGN.md): both together < 5 s at 50,000 customers / ~540k sessions / ~90k calls on 2 cores,
 < 60 s at 500,000. Inputs are built with seeded numpy (the default) or, with --source simulation,
-by services.simulation.generate (as of the end of its history). Prints numbers; asserts nothing.
+by sources.simulation.generate (as of the end of its history). Prints numbers; asserts nothing.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.contract import CALL_REASONS, CHANNELS, SEGMENTS, SUBJECTS, US_STATES  # noqa: E402
-from services.health import score_health  # noqa: E402
-from services.triggers import evaluate_triggers  # noqa: E402
+from domain.contract import CALL_REASONS, CHANNELS, SEGMENTS, SUBJECTS, US_STATES  # noqa: E402
+from domain.customers.health import score_health  # noqa: E402
+from domain.customers.triggers import evaluate_triggers  # noqa: E402
 
 AT = datetime(2024, 7, 1, 12, 0)
 DAY = np.timedelta64(1, "D")
@@ -83,8 +83,8 @@ def numpy_frames(customers: int, days: int = 180, seed: int = 42) -> dict[str, p
 
 
 def simulation_frames(customers: int, days: int = 180, seed: int = 42) -> tuple[dict[str, pd.DataFrame], datetime]:
-    """The project's generator (services.simulation), scored as of the end of its history."""
-    from services.simulation import generate
+    """The project's generator (sources.simulation), scored as of the end of its history."""
+    from sources.simulation import generate
     mp = generate(customers=customers, days=days, seed=seed)
     return mp.frames, mp.end
 

@@ -30,10 +30,10 @@ from config import Settings  # noqa: E402
 from models.base import get_engine  # noqa: E402
 from models.frames import bulk_append  # noqa: E402
 from models.schema import upgrade  # noqa: E402
-from services.adapters.csv_dir import CsvDirAdapter  # noqa: E402
-from services.adapters.rails import RailsAdapter  # noqa: E402
-from services.contract import INGEST_ORDER, RECORDS  # noqa: E402
-from services import ingestion  # noqa: E402
+from sources.csv_dir import CsvDirAdapter  # noqa: E402
+from sources.rails import RailsAdapter  # noqa: E402
+from domain.contract import INGEST_ORDER, RECORDS  # noqa: E402
+from ingestion import pipeline as ingestion  # noqa: E402
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
 from tests.support.dataset import HAVE_GENERATOR, contract_frames, more_rows, typed_frame  # noqa: E402
 from tests.support.rails_db import load_rails_db, rails_metadata  # noqa: E402
@@ -70,7 +70,7 @@ class StageClock:
 def prepare_source_data(folder: Path, customers: int, days: int, seed: int) -> dict[str, pd.DataFrame]:
     """Write the contract CSVs into `folder` and return the same data as typed frames."""
     if HAVE_GENERATOR:
-        from services.demo import write_demo_csv
+        from bootstrap.demo import write_demo_csv
         write_demo_csv(str(folder), customers=customers, days=days, seed=seed)
         return {r: typed_frame(r, pd.read_csv(folder / f"{r}.csv", dtype=str, keep_default_na=False, na_values=[""]))
                 for r in RECORDS if (folder / f"{r}.csv").exists()}
@@ -216,7 +216,7 @@ def main() -> None:
         started = time.perf_counter()
         frames = prepare_source_data(tmp / "csv", args.customers, args.days, args.seed)
         print(f"data: {args.customers:,} customers, {args.days} days, generator="
-              f"{'services.simulation' if HAVE_GENERATOR else 'tests.support.dataset (fallback)'}; "
+              f"{'sources.simulation' if HAVE_GENERATOR else 'tests.support.dataset (fallback)'}; "
               + ", ".join(f"{r} {len(f):,}" for r, f in frames.items())
               + f"  ({time.perf_counter() - started:.1f} s, not counted)")
         adapters, source_urls = {}, {"csv": None, "rails": None}

@@ -218,7 +218,7 @@ def _ensure_jobs(settings) -> None:
     from sqlalchemy import func, select
     from models.base import get_engine
     from models.derived import HealthScore, OverviewSnapshot
-    from services.jobs.runner import run_job
+    from jobs.runner import run_job
     with get_engine(settings.db_url).connect() as conn:
         have_scores = conn.execute(select(func.count()).select_from(HealthScore)).scalar()
         have_overview = conn.execute(select(func.count()).select_from(OverviewSnapshot)).scalar()

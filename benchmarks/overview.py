@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=5)
     args = parser.parse_args()
     settings = prepared_settings(args.customers, args.days, jobs=("score", "supply", "overview"))
-    from services.jobs.runner import run_job
+    from jobs.runner import run_job
     job = time_calls(lambda: run_job("overview", settings), n=5, warmup=1)
 
     client = logged_in_client(settings)

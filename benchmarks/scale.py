@@ -1,5 +1,5 @@
 """Scale 10: 500,000 customers x 180 days (~30,000 sessions a day) on PostgreSQL. Every job in
-services.jobs.JOBS with its time and peak memory, the pages' usable time in headless Chromium, and
+jobs/table.py with its time and peak memory, the pages' usable time in headless Chromium, and
 the p95 of the main callbacks and API routes, against the app served by gunicorn as in production.
 
     .venv/bin/python benchmarks/scale.py [--scale 10] [--days 180] [--database-url URL]
@@ -99,9 +99,8 @@ def refresh_derived_schema(url: str) -> list[str]:
 # jobs ----------------------------------------------------------------------------------------------
 
 def job_order() -> list[str]:
-    from services.jobs import JOBS
-    from workers.schedule import SCHEDULE
-    return [j for j in SCHEDULE if j in JOBS] + [j for j in JOBS if j not in SCHEDULE]
+    from jobs.table import JOBS
+    return list(JOBS)
 
 
 def build_delta(settings: Settings, hours: float = 1.0) -> Path:
@@ -112,7 +111,7 @@ def build_delta(settings: Settings, hours: float = 1.0) -> Path:
     from models.base import get_engine
     from models.frames import read_frame
     from models.source import SOURCE_TABLES
-    from services.contract import RECORDS
+    from domain.contract import RECORDS
     sys.path.insert(0, str(ROOT))
     from tests.support.dataset import more_rows
     folder = settings.var_dir / "delta"
@@ -148,7 +147,7 @@ def peak_rss_mb() -> int:
 
 def one_job(name: str, settings: Settings) -> dict:
     """Run one job in this process; its wall and CPU time, this process's peak RSS, and the outcome."""
-    from services.jobs.runner import run_job
+    from jobs.runner import run_job
     import psutil
     base_rss = psutil.Process().memory_info().rss
     wall, cpu = time.perf_counter(), time.process_time()

@@ -30,8 +30,8 @@ def main() -> None:
     args = parser.parse_args()
     settings = prepared_settings(args.customers, args.days)
     from models.base import get_engine
-    from services import tutor_queries
-    from services.jobs.runner import run_job
+    from read import tutors as tutor_queries
+    from jobs.runner import run_job
     engine = get_engine(settings.db_url)
     summaries = []
     job = time_calls(lambda: summaries.append(run_job("first-session", settings)), n=3, warmup=1)

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, no_update
 
 from auth import accounts, audit
-from services import queries
+from read import status as queries
 from web_context import current_email, current_role, current_settings
 
 

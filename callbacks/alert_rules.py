@@ -10,9 +10,9 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from auth import audit
 from layouts.alert_detail import when
 from models.base import get_engine
-from services import alert_queries as aq
-from services import alert_rules as rules
-from services.jobs.context import utcnow
+from read import alerts as aq
+from writes import rules
+from infra.clock import utcnow
 from web_context import current_email, current_role, current_settings
 
 METHOD_COLORS = {"robust_zscore": "#dc3545", "sigma": "#fd7e14", "week_over_week": "#6f42c1", "consecutive_drops": "#0d6efd"}

@@ -11,11 +11,11 @@ from callbacks import alert_rules  # noqa: F401  (silences and detector-rule cal
 from layouts.alert_detail import detail_view, number, when
 from layouts.components import error_state
 from models.base import get_engine
-from services import alert_queries as aq
-from services.alert_store import act
-from services.alerts import TRANSITIONS, TransitionError
-from services.jobs.context import utcnow
-from services.jobs.notify import resend
+from read import alerts as aq
+from writes.alerts import act
+from domain.alerting.lifecycle import TRANSITIONS, TransitionError
+from infra.clock import utcnow
+from writes.alerts import resend
 from web_context import current_email, current_settings
 
 ACTIONS = ("acknowledge", "resolve", "snooze", "dismiss", "reopen")

@@ -1,4 +1,4 @@
-"""Churn page callbacks: read what the churn jobs stored (services.churn_queries) and draw it; "Retrain now"
+"""Churn page callbacks: read what the churn jobs stored (read.churn) and draw it; "Retrain now"
 runs the training job as a background callback with progress."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html, no_update
 
 from layouts.components import empty_state
-from services import churn_queries, queries
+from read import churn as churn_queries
+from read import status as queries
 from web_context import current_settings
 
 GRID_ROWS = 500
@@ -189,7 +190,7 @@ def _calibration(bins: list[dict]) -> go.Figure:
 
 
 def _features(top: list[dict]) -> go.Figure:
-    from services.churn.features import BY_NAME
+    from domain.churn.features import BY_NAME
     top = top[:12][::-1]
     fig = go.Figure(go.Bar(x=[t["mean_abs_contribution"] for t in top],
                            y=[BY_NAME[t["feature"]].label if t["feature"] in BY_NAME else t["feature"] for t in top],
@@ -271,9 +272,9 @@ def detail(customer_id, _version):
                     {"display": "none"})],
           progress=[Output("churn-retrain-progress", "value"), Output("churn-retrain-progress", "label")])
 def retrain(set_progress, _n):
-    from services.churn import NotEnoughHistory
-    from services.jobs.churn import train_now
-    from services.jobs.runner import JobBusy
+    from domain.churn import NotEnoughHistory
+    from jobs.churn import train_now
+    from jobs.runner import JobBusy
 
     def report(step: str, fraction: float) -> None:
         set_progress((int(np.clip(100 * fraction, 0, 100)), step))

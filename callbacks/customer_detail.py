@@ -9,9 +9,10 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from auth import audit
 from layouts.components import empty_state, section
 from layouts.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
-from services import customer_queries as cq
-from services.health_config import TIER_LABELS, component_docs
-from services.queries import engine_for
+from read import customers as cq
+from writes import contacts
+from domain.customers.health_config import TIER_LABELS, component_docs
+from read.status import engine_for
 from web_context import current_email, current_settings
 
 TIER_COLORS = {"critical": "danger", "at-risk": "warning", "healthy": "success", "thriving": "primary"}
@@ -172,11 +173,7 @@ def contacts_table(contacts: pd.DataFrame):
 
 
 def _config():
-    from services.jobs.health import health_config
-    try:
-        return health_config(current_settings())
-    except ValueError:
-        return None
+    return cq.health_config(current_settings().health_weights)
 
 
 def not_found(customer_id) -> html.Div:
@@ -212,7 +209,7 @@ def draw(customer_id, _saved, _version):
 def log_contact(_n, customer_id, channel, outcome, note, saved):
     engine, user = engine_for(current_settings()), current_email()
     try:
-        contact_id = cq.add_contact(engine, customer_id, user, channel, outcome, note)
+        contact_id = contacts.add_contact(engine, customer_id, user, channel, outcome, note)
     except ValueError as exc:
         return dbc.Alert(str(exc), color="warning", className="py-2 mb-0", id="customer-contact-error"), no_update, no_update
     audit.record(engine, "customer.contact", user_email=user, entity="customer", entity_id=customer_id,

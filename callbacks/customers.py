@@ -4,9 +4,10 @@ from __future__ import annotations
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, no_update
 
 from auth import audit
-from services import customer_queries as cq
-from services.jobs.context import utcnow
-from services.queries import engine_for, topic_version
+from read import customers as cq
+from infra.clock import utcnow
+from read.status import engine_for
+from infra.versions import topic_version
 from web_context import current_email, current_settings
 
 QUICK = [("customers-tier", "tier"), ("customers-segment", "segment"), ("customers-subject", "primary_subject"),

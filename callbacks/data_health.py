@@ -5,8 +5,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
 from layouts.components import fmt_age
-from services import queries
-from services.ingestion import quarantine_summary
+from read import status as queries
+from ingestion.pipeline import quarantine_summary
 from web_context import current_settings
 
 

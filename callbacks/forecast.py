@@ -1,5 +1,5 @@
 """Forecast & supply callbacks: subject list, forecast chart, heatmap, accuracy, alerts, regions, and "Retrain now"
-as a background callback with progress. Numbers come from services.forecast_queries; nothing is fitted here."""
+as a background callback with progress. Numbers come from read.forecast; nothing is fitted here."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from layouts.components import empty_state
-from services import forecast_queries as fq
-from services import queries
+from read import forecast as fq
+from read import status as queries
 from web_context import current_email, current_role, current_settings
 
 BAND, MODEL, BASE, ACTUAL, SUPPLY = "rgba(13,110,253,0.15)", "#0d6efd", "#6c757d", "#212529", "#198754"
@@ -186,8 +186,8 @@ def audit_retrain(n):
                     {"display": "none"})],
           progress=[Output("forecast-retrain-progress", "value"), Output("forecast-retrain-progress", "label")])
 def retrain(set_progress, _n):
-    from services.jobs.forecast import retrain_now
-    from services.jobs.runner import JobBusy
+    from jobs.forecast import retrain_now
+    from jobs.runner import JobBusy
 
     def report(fraction: float, text: str) -> None:
         set_progress((int(np.clip(100 * fraction, 0, 100)), text))

@@ -7,8 +7,8 @@ from dash import Input, Output, callback, dcc, html
 
 from layouts.components import empty_state
 from layouts.overview import CARD_ORDER
-from services import queries
-from services.marketplace import __doc__ as DEFINITIONS
+from read import status as queries
+from domain.marketplace import __doc__ as DEFINITIONS
 from web_context import current_settings
 
 STATUS_COLOR = {"green": "success", "yellow": "warning", "red": "danger", "grey": "secondary"}

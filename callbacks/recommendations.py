@@ -11,9 +11,10 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from layouts.components import empty_state
 from layouts.recommendations import RULE_LABELS
-from services import forecast_queries as fq
-from services import queries
-from services.jobs.context import utcnow
+from read import forecast as fq
+from writes import recommendations
+from read import status as queries
+from infra.clock import utcnow
 from web_context import current_email, current_role, current_settings
 
 PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary", 5: "light"}
@@ -127,8 +128,8 @@ def decide(_implement, _dismiss, reasons, reason_ids, changed):
     action = "implement" if trigger["type"] == "recs-implement" else "dismiss"
     reason = next((v for v, i in zip(reasons, reason_ids) if i["index"] == rec_id), None)
     try:
-        fq.decide_recommendation(_engine(), rec_id, action, current_email(), reason, via="recommendations page")
-    except (fq.DecisionConflict, LookupError, ValueError) as exc:
+        recommendations.decide_recommendation(_engine(), rec_id, action, current_email(), reason, via="recommendations page")
+    except (recommendations.DecisionConflict, LookupError, ValueError) as exc:
         return dbc.Alert(str(exc), color="warning", className="py-2", id="recs-error", duration=8000), (changed or 0) + 1
     done = "implemented" if action == "implement" else "dismissed"
     return (dbc.Alert(f"Recommendation {rec_id} {done}.", color="success", className="py-2", id="recs-done",

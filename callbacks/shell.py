@@ -4,14 +4,16 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
+from infra.clock import utcnow
+from infra.versions import data_version
 from layouts.components import fmt_age
-from services import queries
+from read import status as queries
 from web_context import current_settings
 
 
 @callback(Output("shell-data-version", "data"), Input("shell-tick", "n_intervals"), State("shell-data-version", "data"))
 def tick(_n, known):
-    version = queries.data_version(queries.engine_for(current_settings()))
+    version = data_version(queries.engine_for(current_settings()))
     return version if version != known else no_update
 
 
@@ -22,7 +24,7 @@ def freshness(_version, _n):
     try:
         fresh = queries.source_summary(queries.source_freshness(queries.engine_for(settings), settings.stale_after_s))
     except Exception as exc:
-        from services.cache import store_unreachable
+        from read.cache import store_unreachable
         if not store_unreachable(exc):
             raise
         return "Database unreachable", dbc.Alert(
@@ -34,7 +36,7 @@ def freshness(_version, _n):
         return "No data yet", dbc.Alert(["No source has been polled yet. ",
                                          html.A("See data health", href="/data-health")], color="info", className="py-2")
     newest = fresh["last_success_at"].max()
-    stamp = f"Updated {fmt_age((queries.utcnow() - newest).total_seconds())} ago" if newest == newest else "Never updated"
+    stamp = f"Updated {fmt_age((utcnow() - newest).total_seconds())} ago" if newest == newest else "Never updated"
     stale = fresh[fresh["stale"]]
     if stale.empty:
         return stamp, None

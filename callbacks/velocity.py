@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html, no_update
 
-from services.queries import engine_for
-from services.velocity_queries import check_benchmark, velocity_page
+from read.status import engine_for
+from read.velocity import check_benchmark, velocity_page
 from web_context import current_settings
 
 BENCH = dict(line_dash="dash", line_color="#dc3545", line_width=1.5)

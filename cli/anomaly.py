@@ -30,7 +30,7 @@ def detect(csv_path, time_col, value_col, metric, config_json, at, as_json) -> N
     """
     import pandas as pd
 
-    from services.anomaly import DetectorConfig, detect_series, series_from_frame
+    from domain.anomaly import DetectorConfig, detect_series, series_from_frame
 
     when = parse_at(at)
     try:

@@ -16,8 +16,8 @@ def generator_limit(s, engine, result) -> dict:
     from sqlalchemy import select
 
     from models.ops import SourceState
-    from services.adapters.synthetic import ANCHOR_FILE, SyntheticAdapter
-    from services.churn.limit import against_limit
+    from sources.synthetic import ANCHOR_FILE, SyntheticAdapter
+    from domain.churn.limit import against_limit
     with engine.connect() as conn:
         sources = {r for (r,) in conn.execute(select(SourceState.source).distinct())}
     if "synthetic" not in sources or not (s.var_dir / ANCHOR_FILE).exists():
@@ -112,9 +112,9 @@ def evaluate_churn(at, predictions_out, as_json) -> None:
     as the limit when the store holds the synthetic source. Nothing is written to the store.
     """
     from models.base import get_engine
-    from services.churn import ChurnConfig, History, NotEnoughHistory, train_churn
-    from services.jobs.churn import load_frames
-    from services.jobs.context import utcnow
+    from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
+    from jobs.churn import load_frames
+    from infra.clock import utcnow
     s = settings()
     when = parse_at(at) or utcnow()
     engine = get_engine(s.db_url)

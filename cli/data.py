@@ -30,7 +30,7 @@ def _safe_url(url: str) -> str:
 @json_option
 def demo(customers, days, seed, out_dir, if_empty, as_json) -> None:
     """Generate the synthetic marketplace into the store, or as contract CSVs with --out."""
-    from services.demo import load_demo, write_demo_csv
+    from bootstrap.demo import load_demo, write_demo_csv
     s = settings()
     customers = customers or s.demo_customers
     days = days or s.demo_days
@@ -67,8 +67,8 @@ def _print_demo(result: dict) -> None:
 def ingest(sources, calls_api, calls_token, once, interval, as_json) -> None:
     """Pull sources into the store; prints {record: {inserted, updated, unchanged, quarantined}}."""
     import time
-    from services.adapters import get_adapter
-    from services.ingestion import ingest_sources
+    from sources import get_adapter
+    from ingestion.pipeline import ingest_sources
     s = settings()
     uris = list(sources) or s.source_uris()
     try:

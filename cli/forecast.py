@@ -35,7 +35,7 @@ def read_series(path: str, time_col: str, value_col: str, agg: str = "sum") -> t
         raise click.ClickException(f"the series is coarser than hourly (median step {step}); backtest needs hourly or finer data")
     good = good.assign(ts=good["ts"].dt.floor("h"))
     hourly = good.groupby("ts")["y"].agg(agg).reset_index()
-    from services.forecasting import regular_hourly
+    from domain.forecasting import regular_hourly
     series = regular_hourly(hourly)
     report.update({"start": series["ts"].iloc[0].isoformat(), "end": series["ts"].iloc[-1].isoformat(),
                    "hours": len(series), "missing_hours": int(series["y"].isna().sum()),
@@ -76,8 +76,8 @@ def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, h
     Prints MAPE (weighted: sum|error| / sum|actual|, so zero hours are fine), sMAPE, MASE and the
     95 % interval coverage for the model and for "same hour last week".
     """
-    from services.forecasting import DemandForecaster, NotEnoughHistory
-    from services.forecasting import backtest as run_backtest
+    from domain.forecasting import DemandForecaster, NotEnoughHistory
+    from domain.forecasting import backtest as run_backtest
     country = None if holidays.lower() in ("", "none") else holidays.upper()
     series, report = read_series(csv_path, time_col, value_col, agg)
     if report["rows_skipped"]:

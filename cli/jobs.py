@@ -12,16 +12,15 @@ from cli.common import at_option, emit, json_option, parse_at, settings
 @json_option
 def run_jobs(names, at, as_json) -> None:
     """Run scheduled jobs now (all, in schedule order, when no NAME is given)."""
-    from services.jobs import JOBS
-    from services.jobs.runner import run_job
-    from workers.schedule import SCHEDULE
+    from jobs.table import JOBS
+    from jobs.runner import run_job
     unknown = [n for n in names if n not in JOBS]
     if unknown:
         raise click.BadParameter(f"unknown job(s) {', '.join(unknown)}; known: {', '.join(JOBS)}")
     when = parse_at(at)
     s = settings()
     results = {}
-    for name in names or [n for n in SCHEDULE if n in JOBS]:
+    for name in names or list(JOBS):
         if when is not None and name == "ingest":
             continue  # polling sources "as of the past" means nothing
         results[name] = run_job(name, s, at=when)

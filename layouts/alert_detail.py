@@ -68,7 +68,7 @@ def _link(link: str):
 
 
 def detail_view(alert: dict | None) -> html.Div:
-    """The detail panel for one alert as returned by services.alert_queries.alert_detail."""
+    """The detail panel for one alert as returned by read.alerts.alert_detail."""
     if alert is None:
         return empty_state("Select an alert", "Click a row to see its context, suggested steps and history.",
                            id="alerts-detail-empty")

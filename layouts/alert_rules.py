@@ -44,7 +44,7 @@ RULE_FIELDS = [
 
 def rule_fields() -> list[tuple[str, str, str, str]]:
     """RULE_FIELDS that the installed detector knows (a renamed setting drops out instead of breaking the page)."""
-    from services.anomaly import DetectorConfig
+    from domain.anomaly import DetectorConfig
     config = DetectorConfig()
     return [f for f in RULE_FIELDS if hasattr(getattr(config, f[0], None), f[1])]
 
@@ -96,10 +96,10 @@ def silences_tab() -> html.Div:
 
 def rules_tab() -> html.Div:
     try:
-        import services.anomaly  # noqa: F401  (the detector; the tab explains itself if it is missing)
+        import domain.anomaly  # noqa: F401  (the detector; the tab explains itself if it is missing)
     except ImportError:
         return html.Div(empty_state("The anomaly detector is not installed.",
-                                    "Detector rules can be tuned once services/anomaly is deployed."), className="pt-3")
+                                    "Detector rules can be tuned once domain/anomaly is deployed."), className="pt-3")
     settings_form = [_field(*f) for f in rule_fields()]
     return html.Div(dbc.Row([
         dbc.Col(section("Rule", [

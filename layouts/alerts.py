@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from layouts.alert_rules import rules_tab, silences_tab
 from layouts.components import grid, page_header, section
-from services.alerts import SEVERITIES, TYPES
+from domain.alerting.lifecycle import SEVERITIES, TYPES
 
 SEVERITY_CLASSES = {"text-danger fw-semibold": "params.value === 'critical'",
                     "text-warning fw-semibold": "params.value === 'warning'", "text-info": "params.value === 'info'"}

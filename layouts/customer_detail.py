@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.components import section
-from services.customer_queries import CONTACT_CHANNELS, CONTACT_OUTCOMES, NOTE_MAX
+from writes.contacts import CONTACT_CHANNELS, CONTACT_OUTCOMES, NOTE_MAX
 
 CHANNEL_LABELS = {"phone": "Phone", "email": "Email", "sms": "SMS", "in_app": "In-app message"}
 OUTCOME_LABELS = {"reached": "Reached", "voicemail": "Left a voicemail", "no_answer": "No answer",

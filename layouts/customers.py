@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.components import page_header
-from services.health_config import COMPONENT_LABELS, COMPONENTS, TIER_LABELS, TIERS, component_docs, score_doc
+from domain.customers.health_config import COMPONENT_LABELS, COMPONENTS, TIER_LABELS, TIERS, component_docs, score_doc
 
 BLOCK = 100
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
@@ -107,15 +107,13 @@ def layout(**_query) -> html.Div:
 
 
 def _health_version() -> int:
-    from services.queries import engine_for, topic_version
+    from read.status import engine_for
+    from infra.versions import topic_version
     from web_context import current_settings
     return topic_version(engine_for(current_settings()), "health")
 
 
 def _config():
-    from services.jobs.health import health_config
+    from read.customers import health_config
     from web_context import current_settings
-    try:
-        return health_config(current_settings())
-    except ValueError:  # the job reports a bad HEALTH_WEIGHTS; the page explains the defaults
-        return None
+    return health_config(current_settings().health_weights)

@@ -42,8 +42,8 @@ def _box(id: str, height: int) -> html.Div:
 
 
 def layout(subject: str | None = None, **_query) -> html.Div:
-    from services import forecast_queries as fq
-    from services.queries import engine_for
+    from read import forecast as fq
+    from read.status import engine_for
     from web_context import current_settings
     # the list is filled here (one cached read) so the chart's callback starts with the page, not after a round trip
     names, subject = fq.subject_choice(engine_for(current_settings()), subject or None)

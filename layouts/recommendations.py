@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.components import page_header, section
-from services.recommendations import __doc__ as RULES_DOC
+from domain.recommendations import __doc__ as RULES_DOC
 
 FILTERS = [{"label": "Pending", "value": "pending"}, {"label": "Decided", "value": "decided"},
            {"label": "Expired", "value": "expired"}, {"label": "All", "value": "all"}]
@@ -15,7 +15,7 @@ RULE_LABELS = {"recruit.raise_budget": "Raise recruiting budget", "recruit.cut_s
 
 
 def rules_text() -> list:
-    """The rules and the ROI definition, from services/recommendations.py's docstring."""
+    """The rules and the ROI definition, from domain/recommendations.py's docstring."""
     body = RULES_DOC.split("Rules (thresholds", 1)[1]
     return [html.Pre("Rules (thresholds" + body, className="small text-muted mb-0", style={"whiteSpace": "pre-wrap"})]
 

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.components import grid, page_header, section
-from services.tutor_queries import (DEFAULT_PERIOD, LOW_SUCCESS, PERIOD_LABELS, PERIODS, TOP_MIN_RATED,
+from read.tutors import (DEFAULT_PERIOD, LOW_SUCCESS, PERIOD_LABELS, PERIODS, TOP_MIN_RATED,
                                     TOP_SUCCESS)
 
 PCT = {"function": "params.value == null ? '' : Math.round(params.value * 100) + ' %'"}

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.components import page_header, section
-from services.velocity_queries import BENCHMARK_RANGE
+from read.velocity import BENCHMARK_RANGE
 
 CHARTS = [
     ("cohorts", "Sessions per week by signup cohort",

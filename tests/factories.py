@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from services.contract import RECORDS
+from domain.contract import RECORDS
 
 T0 = datetime(2024, 6, 1, 12, 0)  # a Saturday noon, the default "now" of fixtures
 _ids = itertools.count(1)

@@ -5,6 +5,7 @@ from celery import Celery
 from celery.signals import setup_logging as celery_setup_logging
 
 from config import get_settings
+from jobs.table import beat_schedule
 
 
 def make_celery(settings=None) -> Celery:
@@ -12,7 +13,6 @@ def make_celery(settings=None) -> Celery:
     broker = settings.redis_url or "memory://"
     app = Celery("dashboard", broker=broker, backend=settings.redis_url or "cache+memory://",
                  include=["workers.tasks"])
-    from workers.schedule import beat_schedule
     app.conf.update(
         task_acks_late=True,              # a worker killed mid-task leaves it to be redone
         task_reject_on_worker_lost=True,
@@ -34,7 +34,7 @@ def make_celery(settings=None) -> Celery:
 @celery_setup_logging.connect
 def _logging(**_kwargs) -> None:
     """Worker and beat log like the app: LOG_FORMAT=json for one JSON object per line, secrets scrubbed."""
-    from services.logs import setup_logging
+    from infra.logs import setup_logging
     setup_logging(get_settings())
 
 

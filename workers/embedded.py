@@ -1,4 +1,4 @@
-"""In-process scheduler for embedded mode: runs workers/schedule.py's jobs in daemon threads.
+"""In-process scheduler for embedded mode: runs jobs/table.py's jobs in daemon threads.
 
 Two lanes, so that a long job (weekly model training, hourly forecasts) never holds up the
 frequent ones (ingest every 15 s, overview, alert delivery): jobs due at most every
@@ -12,18 +12,16 @@ import threading
 import time
 
 from config import Settings
-from services.jobs import JOBS
-from services.jobs.runner import JobBusy, run_job
-from workers.schedule import SCHEDULE
+from jobs.runner import JobBusy, run_job
+from jobs.table import JOB_TABLE, FAST_LANE_MAX_S
 
 log = logging.getLogger(__name__)
-FAST_LANE_MAX_S = 300
 
 
 class EmbeddedScheduler:
     def __init__(self, settings: Settings, schedule: dict[str, int] | None = None, tick_s: float = 1.0):
         self.settings = settings
-        self.schedule = {n: s for n, s in (schedule or SCHEDULE).items() if n in JOBS}
+        self.schedule = schedule or {spec.name: spec.every_s for spec in JOB_TABLE}
         self.tick_s = tick_s
         self._next: dict[str, float] = {n: 0.0 for n in self.schedule}
         self._stop = threading.Event()

@@ -1,15 +1,18 @@
-"""Celery tasks: one thin wrapper per job in services.jobs.JOBS, named <domain>.<verb>."""
+"""Celery tasks: one thin wrapper per job in jobs/table.py, named <domain>.<verb>."""
 from __future__ import annotations
 
 from cli.common import parse_at
 from config import get_settings
-from services.jobs import job_specs
-from services.jobs.runner import JobBusy, run_job
+from jobs.table import JOB_TABLE, JobSpec
+from jobs.runner import JobBusy, run_job
 from workers.celery_app import celery
 
 
-def _make_task(name: str, task_name: str):
-    @celery.task(name=task_name, bind=True, max_retries=5, soft_time_limit=1500, time_limit=1800)
+def _make_task(spec: JobSpec):
+    name = spec.name
+
+    @celery.task(name=spec.task_name, bind=True, max_retries=5,
+                 soft_time_limit=int(spec.time_limit_s * 0.9), time_limit=spec.time_limit_s)
     def task(self, at: str | None = None):
         try:
             return run_job(name, get_settings(), at=parse_at(at))
@@ -20,7 +23,7 @@ def _make_task(name: str, task_name: str):
     return task
 
 
-TASKS = {spec.name: _make_task(spec.name, spec.task_name) for spec in job_specs()}
+TASKS = {spec.name: _make_task(spec) for spec in JOB_TABLE}
 
 
 def register_background_callbacks() -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from models.base import get_engine
 from models.derived import Alert, Silence
 from models.schema import upgrade
-from services.alert_store import sync_alerts
-from services.alerts import AlertSpec
+from writes.alerts import sync_alerts
+from domain.alerting.lifecycle import AlertSpec
 from tests.conftest import make_settings
 from tests.e2e.conftest import logged_in_app
 
@@ -119,7 +119,7 @@ def test_a_bad_silence_is_refused_with_a_message_and_a_good_one_is_listed(dash_d
 
 @pytest.fixture
 def with_metric(seeded):
-    from services.jobs.context import utcnow
+    from infra.clock import utcnow
     from tests.integration.test_alert_rules import seed_metric
     seed_metric(get_engine(seeded.db_url), "sessions.booked", days=60, spikes=[(24 * 3, 70), (24 * 12, 40)],
                 at=utcnow().replace(minute=0, second=0, microsecond=0))  # the page previews up to now

@@ -7,8 +7,8 @@ from dash.testing.wait import until
 
 from auth import accounts
 from models.schema import upgrade
-from services.demo import load_demo
-from services.jobs.runner import run_job
+from bootstrap.demo import load_demo
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.e2e.conftest import USER_EMAIL, USER_PASSWORD
 

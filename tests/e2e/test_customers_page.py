@@ -18,8 +18,8 @@ from sqlalchemy import select
 from models.base import get_engine
 from models.derived import ContactLog, HealthScore
 from models.schema import upgrade
-from services.jobs.context import utcnow
-from services.jobs.runner import run_job
+from infra.clock import utcnow
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.e2e.conftest import logged_in_app
 from tests.factories import call, customer, frame, session, tutor

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.jobs.context import utcnow
-from services.jobs.runner import run_job
+from infra.clock import utcnow
+from jobs.runner import run_job
 from tests.factories import booking, customer, frame, session, tutor
 from tests.support.store import load_frames
 

@@ -19,7 +19,7 @@ from models.derived import ForecastAccuracy, ForecastRun
 from models.frames import insert_frame
 from models.ops import AuditLog
 from models.schema import upgrade
-from services.jobs.runner import run_job
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.e2e.conftest import login, start
 from tests.support.forecast import AT, source_frames, write_forecast

@@ -9,7 +9,7 @@ from dash.testing.wait import until
 
 from auth import accounts
 from models.schema import upgrade
-from services.jobs.runner import run_job
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.e2e.conftest import USER_EMAIL, USER_PASSWORD
 from tests.factories import customer, frame, session, tutor

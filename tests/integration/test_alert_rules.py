@@ -10,11 +10,11 @@ from sqlalchemy import insert
 
 from models.base import get_engine
 from models.source import MetricPoint
-from services import alert_queries as aq
-from services import alert_rules as rules
+from read import alerts as aq
+from writes import rules
 
-pytest.importorskip("services.anomaly")
-from services.anomaly import DetectorConfig  # noqa: E402
+pytest.importorskip("domain.anomaly")
+from domain.anomaly import DetectorConfig  # noqa: E402
 
 AT = datetime(2026, 11, 2, 12, 0)
 

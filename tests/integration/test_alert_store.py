@@ -8,8 +8,8 @@ from sqlalchemy import insert, select
 
 from models.base import get_engine
 from models.derived import Alert, Silence
-from services.alert_store import act, history, sync_alerts
-from services.alerts import AlertSpec, TransitionError
+from writes.alerts import act, history, sync_alerts
+from domain.alerting.lifecycle import AlertSpec, TransitionError
 
 T0 = datetime(2026, 11, 2, 9, 0)
 
@@ -87,7 +87,7 @@ def test_bad_specs_are_refused():
 
 
 def test_banner_counts_keep_customer_triggers_apart(any_settings):
-    from services.queries import open_alert_counts
+    from read.status import open_alert_counts
     engine = get_engine(any_settings.db_url)
     sync_alerts(engine, "trigger.calls_14d", [spec("c1")], at=T0)                       # critical: banner
     sync_alerts(engine, "trigger.inactive_21d", [spec(c, rule="trigger.inactive_21d", severity="warning")

@@ -10,9 +10,9 @@ from app import create_app
 from auth import accounts
 from models.base import get_engine
 from models.ops import AuditLog
-from services.alert_store import sync_alerts
-from services.alerts import AlertSpec
-from services.jobs.context import utcnow
+from writes.alerts import sync_alerts
+from domain.alerting.lifecycle import AlertSpec
+from infra.clock import utcnow
 
 NOW = utcnow().replace(microsecond=0)
 

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from models.base import get_engine
 from models.derived import Alert, Anomaly
-from services.anomaly import config_for, detect_series
-from services.anomaly.events import fmt
-from services.jobs.anomaly import RESOLVE_AFTER, RULE, rules_in_force
-from services.jobs.runner import run_job
+from domain.anomaly import config_for, detect_series
+from domain.anomaly.events import fmt
+from jobs.anomaly import RESOLVE_AFTER, RULE, rules_in_force
+from jobs.runner import run_job
 from tests.support.store import load_frames
 
 END = datetime(2026, 5, 20, 12, 0)
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def marketplace():
-    from services.simulation import generate
+    from sources.simulation import generate
     return generate(customers=1500, days=60, seed=7, end=END)
 
 

@@ -9,8 +9,8 @@ from openapi_spec_validator import validate
 from app import create_app
 from auth import accounts
 from models.base import get_engine
-from services.jobs.context import utcnow
-from services.jobs.runner import run_job
+from infra.clock import utcnow
+from jobs.runner import run_job
 from tests.factories import booking, customer, frame, tutor
 from tests.support.store import load_frames
 

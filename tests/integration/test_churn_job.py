@@ -15,9 +15,9 @@ from auth import accounts
 from models.base import get_engine
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, ContactLog, HealthScore
 from models.schema import upgrade
-from services.churn.features import FEATURE_NAMES
-from services.demo import load_demo
-from services.jobs.runner import run_job
+from domain.churn.features import FEATURE_NAMES
+from bootstrap.demo import load_demo
+from jobs.runner import run_job
 from tests.conftest import make_settings
 
 CUSTOMERS, DAYS, SEED = 1500, 180, 11
@@ -128,7 +128,7 @@ def test_api_churn_pages_filters_and_validates(store):
 
 
 def test_contacts_are_joined_to_later_outcomes(store):
-    from services import churn_queries
+    from read import churn as churn_queries
     settings, _ = store
     engine = get_engine(settings.db_url)
     with engine.connect() as conn:

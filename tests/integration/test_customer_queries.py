@@ -13,10 +13,11 @@ from sqlalchemy import func, insert, select
 
 from models.base import get_engine
 from models.derived import Alert, HealthScore, HealthScoreHistory
-from services import customer_queries as cq
-from services.customer_queries import QueryError, QuickFilters
-from services.health import tier_for
-from services.jobs.runner import run_job
+from read import customers as cq
+from writes import contacts
+from read.customers import QueryError, QuickFilters
+from domain.customers.health import tier_for
+from jobs.runner import run_job
 from tests.factories import call, customer, frame, session, tutor
 from tests.support.store import load_frames
 
@@ -207,17 +208,17 @@ def test_contact_log_validates_and_records(scored):
                             ({"note": "x" * 2001}, "keep it to 2,000"), ({"customer_id": "nobody"}, "no customer nobody")):
         args = {"customer_id": "c1", "channel": "phone", "outcome": "reached", "note": "ok", **kwargs}
         with pytest.raises(ValueError, match=message):
-            cq.add_contact(scored, user_email="cs@example.com", **args)
-    first = cq.add_contact(scored, "c1", "cs@example.com", "Phone", "voicemail", "  left a message  ",
+            contacts.add_contact(scored, user_email="cs@example.com", **args)
+    first = contacts.add_contact(scored, "c1", "cs@example.com", "Phone", "voicemail", "  left a message  ",
                            at=AT + timedelta(minutes=1))
-    second = cq.add_contact(scored, "c1", "cs@example.com", "email", "reached", "x" * 2000, at=AT + timedelta(hours=1))
+    second = contacts.add_contact(scored, "c1", "cs@example.com", "email", "reached", "x" * 2000, at=AT + timedelta(hours=1))
     contacts = cq.customer_detail(scored, "c1")["contacts"]
     assert list(contacts["id"]) == [second, first]
     assert list(contacts["channel"]) == ["email", "phone"] and contacts["note"].iloc[1] == "left a message"
 
 
 def test_velocity_page_data_and_benchmark_validation(scored):
-    from services.velocity_queries import check_benchmark, velocity_page
+    from read.velocity import check_benchmark, velocity_page
     data = velocity_page(scored, 2.0)
     assert data["customers"] == 2 and data["at"] == AT
     for key in ("cohorts", "nth", "tiers", "retention", "histogram", "trend"):

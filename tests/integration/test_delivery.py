@@ -10,9 +10,9 @@ from sqlalchemy import insert, select
 from auth import accounts
 from models.base import get_engine
 from models.derived import AlertDelivery
-from services.alert_store import sync_alerts
-from services.alerts import AlertSpec
-from services.jobs.runner import run_job
+from writes.alerts import sync_alerts
+from domain.alerting.lifecycle import AlertSpec
+from jobs.runner import run_job
 from tests.support.smtp import SmtpServer, WebhookServer
 
 T0 = datetime(2026, 11, 2, 9, 10)

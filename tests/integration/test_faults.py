@@ -27,9 +27,9 @@ from models.derived import HealthScore
 from models.ops import JobRun, SourceState
 from models.schema import upgrade
 from models.source import SOURCE_TABLES
-from services import cache
-from services.contract import RECORDS
-from services.jobs.runner import run_job
+from read import cache
+from domain.contract import RECORDS
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.support.calls_server import CallsServer
 from tests.support.dataset import contract_frames, more_rows

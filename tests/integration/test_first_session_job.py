@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from models.base import get_engine
 from models.derived import Alert, TutorPerformance
 from models.ops import DataVersion
-from services.first_session import DIMENSIONS, PERFORMANCE_PERIODS, first_sessions
-from services.jobs.first_session import EXTRA_PERIODS, KEEP_DAYS, load_first_session_inputs, stored_windows
-from services.jobs.runner import run_job
+from domain.first_session import DIMENSIONS, PERFORMANCE_PERIODS, first_sessions
+from jobs.first_session import EXTRA_PERIODS, KEEP_DAYS, load_first_session_inputs, stored_windows
+from jobs.runner import run_job
 from tests.factories import customer, frame, session, tutor
 from tests.support.store import load_frames
 
@@ -197,7 +197,7 @@ def test_loader_gives_the_service_s_first_sessions(any_settings):
 
 @pytest.mark.slow
 def test_synthetic_marketplace_planted_decline_raises_exactly_its_alert(settings):
-    from services.simulation import generate
+    from sources.simulation import generate
     mp = generate(customers=2000, days=60, seed=3, end=AT)
     planted = [i["tutor_id"] for i in mp.incidents if i["kind"] == "tutor_decline"]
     assert len(planted) == 1

@@ -13,7 +13,7 @@ from app import create_app
 from auth import accounts
 from models.base import get_engine
 from models.ops import AuditLog
-from services.jobs.runner import run_job
+from jobs.runner import run_job
 from tests.support.forecast import AT, FAR, NEAR, source_frames, write_forecast
 from tests.support.store import load_frames
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from models.derived import Alert, DemandForecast, ForecastAccuracy, ForecastModel, ForecastRun, Recommendation, SupplyDemand
 from models.schema import upgrade
-from services import forecast_queries as fq
-from services.jobs.runner import run_job
+from read import forecast as fq
+from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.support.store import load_frames
 
@@ -27,7 +27,7 @@ def market(tmp_path_factory):
 
     Models are trained 8 days before the end (train-forecast) and refreshed at the end (forecast: 10-day
     retrain age here, so the stored models are used); supply and recommend run at the end."""
-    from services.simulation import generate
+    from sources.simulation import generate
     tmp = tmp_path_factory.mktemp("forecast_jobs")
     settings = make_settings(tmp, forecast_retrain_days=10)
     upgrade(settings.db_url)
@@ -112,9 +112,9 @@ def test_forecasts_stored_refreshed_and_scored_a_week_later(market):
 
 
 def test_demand_counted_in_the_database_equals_hourly_demand(market):
-    from services.contract import SUBJECTS
-    from services.forecasting import hourly_demand
-    from services.jobs.forecast import hourly_counts, load_bookings
+    from domain.contract import SUBJECTS
+    from domain.forecasting import hourly_demand
+    from jobs.forecast import hourly_counts, load_bookings
     settings, _, _ = market
     engine, start = engine_of(settings), END - timedelta(days=90)
     counted = hourly_counts(engine, start, END, list(SUBJECTS))
@@ -157,7 +157,7 @@ def test_reruns_make_no_duplicates(market):
 
 def test_hourly_runs_over_three_days_stay_within_the_daily_volume(tmp_path):
     """A fresh copy of the store after the first week of runs: recommend every 3 hours for 3 days."""
-    from services.simulation import generate
+    from sources.simulation import generate
     settings = make_settings(tmp_path, forecast_retrain_days=10, forecast_subjects="spanish,algebra,math,sat_prep")
     upgrade(settings.db_url)
     mp = generate(customers=2000, days=100, seed=7, end=END)

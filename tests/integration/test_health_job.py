@@ -13,10 +13,11 @@ from config import Settings
 from models.base import get_engine
 from models.derived import Alert, AlertEvent, HealthScore, HealthScoreHistory
 from models.ops import DataVersion
-from services.health import score_health
-from services.jobs.health import health_config, trigger_specs
-from services.jobs.runner import run_job
-from services.triggers import TRIGGERS, evaluate_triggers
+from domain.customers.health import score_health
+from domain.customers.health_config import parse_health_config
+from jobs.health import trigger_specs
+from jobs.runner import run_job
+from domain.customers.triggers import TRIGGERS, evaluate_triggers
 from tests.factories import call, customer, frame, session, tutor
 from tests.support.store import load_frames
 
@@ -138,14 +139,14 @@ def test_churn_probability_written_by_the_churn_job_is_kept(store):
 
 def test_weights_and_thresholds_come_from_settings(tmp_path):
     only_calls = '{"first_session": 0, "velocity": 0, "calls": 1, "goal": 0, "tutor_consistency": 0}'
-    assert health_config(Settings(health_weights=only_calls)).weights["calls"] == 1
-    cfg = health_config(Settings(health_weights='{"tier_bounds": [30, 60, 90], "velocity_points": [[0, 0], [3, 100]]}'))
+    assert parse_health_config(only_calls).weights["calls"] == 1
+    cfg = parse_health_config('{"tier_bounds": [30, 60, 90], "velocity_points": [[0, 0], [3, 100]]}')
     assert cfg.tier_bounds == (30, 60, 90) and cfg.velocity_target == 3
     for bad, message in (("{not json", "not valid JSON"), ('{"speed": 1}', "unknown key"),
                          ('{"weights": {"calls": 1}}', "exactly the components"), ('{"weights": 5}', "HEALTH_WEIGHTS"),
                          ('{"tier_bounds": [90, 10, 5]}', "tier_bounds")):
         with pytest.raises(ValueError, match=message):
-            health_config(Settings(health_weights=bad))
+            parse_health_config(bad)
 
 
 def test_weights_change_what_the_job_stores(settings):
@@ -170,7 +171,7 @@ def test_trigger_specs_carry_the_why_value_and_steps():
 
 @pytest.mark.slow
 def test_planted_trigger_customers_of_the_synthetic_marketplace_fire(any_settings):
-    from services.simulation import generate
+    from sources.simulation import generate
     mp = generate(customers=1000, days=60, seed=3)
     load_frames(any_settings, {r: mp.frames[r] for r in ("customers", "tutors", "sessions", "bookings",
                                                          "inbound_calls")})

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from models.base import get_engine
 from models.ops import QuarantinedRow, SourceState
 from models.source import Customer, InboundCall, TutorSession
-from services.adapters import get_adapter
-from services.ingestion import ingest_sources, quarantine_summary
+from sources import get_adapter
+from ingestion.pipeline import ingest_sources, quarantine_summary
 
 CUSTOMER_COLS = ["customer_id", "signup_date", "acquisition_channel", "segment", "region", "goal",
                  "goal_status", "goal_completed_at", "status", "churned_at", "updated_at"]
@@ -99,7 +99,7 @@ def test_updated_rows_are_updated_and_watermark_advances(any_settings, tmp_path)
 
 
 def test_missing_folder_is_a_recorded_source_failure(settings, tmp_path):
-    from services.adapters.csv_dir import CsvDirAdapter
+    from sources.csv_dir import CsvDirAdapter
 
     class MissingExport(CsvDirAdapter):
         records = ("customers",)  # what the export should have held
@@ -134,7 +134,7 @@ def test_availability_snapshot_replaces_a_tutors_hours(any_settings):
 
 
 def test_a_refused_token_is_not_retried(settings):
-    from services.adapters.base import TokenRefused
+    from sources.base import TokenRefused
     calls = []
 
     class Refusing:

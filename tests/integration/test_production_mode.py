@@ -22,7 +22,7 @@ from models.derived import HealthScore, HealthScoreHistory
 from models.ops import JobRun
 from models.schema import upgrade
 from models.source import Customer, TutorSession
-from services import cache
+from read import cache
 from tests.conftest import create_pg_database, drop_pg_database, make_settings
 from tests.support.services import CeleryProcess, wait_for
 
@@ -48,7 +48,7 @@ def free_redis_db(host_url: str = "redis://127.0.0.1:6379") -> str:
 @pytest.fixture(scope="module")
 def prod(pg_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prod")
-    from services.demo import write_demo_csv
+    from bootstrap.demo import write_demo_csv
     write_demo_csv(str(tmp / "export"), customers=300, days=45, seed=5)
     plain = create_pg_database(pg_server, prefix="dash_prod")
     url = plain.replace("postgres@", f"postgres:{PG_PASSWORD}@")  # trust auth ignores it; logs must not show it
@@ -108,7 +108,7 @@ def test_configuration_alone_picks_celery_and_redis(prod):
     assert health["cache"] == {"kind": "redis", "ok": True}
     # the read cache really lands in Redis, with the configured TTL (15 minutes by default)
     import redis
-    from services import tutor_queries
+    from read import tutors as tutor_queries
     engine = get_engine(prod["url"])
     before = set(redis.Redis.from_url(prod["redis_url"]).keys("dash:read:*"))
     tutor_queries.tutor_grid(engine, tutor_queries.DEFAULT_PERIOD)
@@ -178,8 +178,8 @@ def test_two_workers_share_a_job_without_running_it_twice_at_once(prod):
     for proc in prod["procs"]:
         proc.stop()
     if count(url, Customer) == 0:
-        from services.ingestion import ingest_sources
-        from services.jobs.ingest import configured_adapters
+        from ingestion.pipeline import ingest_sources
+        from jobs.ingest import configured_adapters
         ingest_sources(prod["settings"], configured_adapters(prod["settings"]))
     held = {**env, "JOB_TEST_HOLD_S": "health:3"}
     workers = [CeleryProcess.worker(held, tmp / f"shared{i}.log", name=f"shared{i}", pool="prefork", concurrency=2)
@@ -261,7 +261,7 @@ def test_no_secret_reaches_a_log(prod, caplog):
         client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"})
         client.get("/api/v1/tutors", query_string={"limit": "x"}, headers={"Authorization": f"Bearer {token}"})
         client.get("/api/v1/tutors", headers={"Authorization": "Bearer wrong-token-value-123"})
-        from services.logs import scrub
+        from infra.logs import scrub
         logged = "\n".join(scrub(r.getMessage()) for r in caplog.records)
     logs = [p.log_text() for p in prod["procs"]] + [logged]
     assert any(logs)

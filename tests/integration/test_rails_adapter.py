@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from models.base import get_engine
 from models.ops import SourceState
 from models.source import SOURCE_TABLES, Campaign, Customer, TutorSession
-from services.adapters import get_adapter
-from services.adapters.base import ContractViolation, SourceUnavailable
-from services.adapters.rails import RailsAdapter
-from services.contract import RECORDS
-from services.ingestion import ingest_sources
+from sources import get_adapter
+from sources.base import ContractViolation, SourceUnavailable
+from sources.rails import RailsAdapter
+from domain.contract import RECORDS
+from ingestion.pipeline import ingest_sources
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.support.dataset import contract_frames
 from tests.support.rails_db import RAILS_TABLES, load_rails_db, rails_engine

@@ -14,10 +14,11 @@ from models.base import get_engine
 from models.derived import Alert, ForecastAccuracy, Recommendation, SupplyDemand
 from models.frames import read_frame
 from models.ops import AuditLog
-from services import forecast_queries as fq
-from services.forecasting import hourly_demand
-from services.jobs.forecast import hourly_counts, load_bookings
-from services.jobs.runner import run_job
+from read import forecast as fq
+from writes import recommendations
+from domain.forecasting import hourly_demand
+from jobs.forecast import hourly_counts, load_bookings
+from jobs.runner import run_job
 from tests.factories import booking, customer, frame, tutor
 from tests.support.forecast import AT, FAR, NEAR, source_frames, write_forecast
 from tests.support.store import load_frames
@@ -94,14 +95,14 @@ def test_recommendations_by_hand_no_duplicates_decisions_and_cooldown(store):
     assert run_job("recommend", settings, at=AT + timedelta(hours=1))["created"] == []  # still pending: no repeat
 
     when = AT + timedelta(hours=1, minutes=30)
-    fq.decide_recommendation(engine, int(spanish["id"]), "implement", "recruiter@example.com", at=when)
-    fq.decide_recommendation(engine, int(math["id"]), "dismiss", "recruiter@example.com", "budget already cut", at=when)
-    with pytest.raises(fq.DecisionConflict, match="already dismissed"):
-        fq.decide_recommendation(engine, int(math["id"]), "implement", "other@example.com", at=when)
+    recommendations.decide_recommendation(engine, int(spanish["id"]), "implement", "recruiter@example.com", at=when)
+    recommendations.decide_recommendation(engine, int(math["id"]), "dismiss", "recruiter@example.com", "budget already cut", at=when)
+    with pytest.raises(recommendations.DecisionConflict, match="already dismissed"):
+        recommendations.decide_recommendation(engine, int(math["id"]), "implement", "other@example.com", at=when)
     with pytest.raises(LookupError):
-        fq.decide_recommendation(engine, 999, "implement", "recruiter@example.com", at=when)
+        recommendations.decide_recommendation(engine, 999, "implement", "recruiter@example.com", at=when)
     with pytest.raises(ValueError):
-        fq.decide_recommendation(engine, int(math["id"]), "archive", "recruiter@example.com", at=when)
+        recommendations.decide_recommendation(engine, int(math["id"]), "archive", "recruiter@example.com", at=when)
     assert fq.acceptance.uncached(engine) == {"pending": 0, "implemented": 1, "dismissed": 1, "expired": 0,
                                               "decided": 2, "rate": 0.5}
     with engine.connect() as conn:
@@ -122,8 +123,8 @@ def test_pending_recommendations_expire(store):
     settings, engine = store
     run_job("recommend", settings, at=AT)
     df, _ = fq.list_recommendations.uncached(engine, ("pending",))
-    with pytest.raises(fq.DecisionConflict, match="expired"):  # deciding too late expires it on the spot
-        fq.decide_recommendation(engine, int(df["id"].iloc[0]), "implement", "r@example.com",
+    with pytest.raises(recommendations.DecisionConflict, match="expired"):  # deciding too late expires it on the spot
+        recommendations.decide_recommendation(engine, int(df["id"].iloc[0]), "implement", "r@example.com",
                                  at=AT + timedelta(hours=settings.recommendation_ttl_h))
     later = run_job("recommend", settings, at=AT + timedelta(hours=settings.recommendation_ttl_h))
     assert later["expired"] == 1
@@ -173,7 +174,7 @@ def test_baseline_becomes_the_forecast_of_record_when_the_model_cannot_beat_it(a
 def test_old_forecast_rows_are_thinned_to_one_run_a_day(settings):
     """Rows of every run for 8 days; older, the day's first run only; none past forecast_keep_days."""
     from models.derived import DemandForecast, ForecastRun
-    from services.jobs.forecast import thin
+    from jobs.forecast import thin
     at = {name: AT - delta for name, delta in {
         "recent": timedelta(days=3), "first_of_day": timedelta(days=20, hours=6),
         "later_same_day": timedelta(days=20), "ancient": timedelta(days=100)}.items()}

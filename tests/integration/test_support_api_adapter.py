@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from models.base import get_engine
 from models.ops import QuarantinedRow, SourceState
 from models.source import InboundCall
-from services.adapters import get_adapter
-from services.adapters.base import ContractViolation, SourceUnavailable
-from services.adapters.csv_dir import CsvDirAdapter
-from services.adapters.support_api import SupportApiAdapter
-from services.ingestion import ingest_sources
+from sources import get_adapter
+from sources.base import ContractViolation, SourceUnavailable
+from sources.csv_dir import CsvDirAdapter
+from sources.support_api import SupportApiAdapter
+from ingestion.pipeline import ingest_sources
 from tests.support.calls_server import CallsServer
 
 TOKEN = "s3cret-token"

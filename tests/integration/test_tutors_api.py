@@ -9,7 +9,7 @@ import pytest
 from app import create_app
 from auth import accounts
 from models.base import get_engine
-from services.jobs.runner import run_job
+from jobs.runner import run_job
 from tests.factories import customer, frame, session, tutor
 from tests.support.store import load_frames
 

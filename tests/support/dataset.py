@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from services.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
+from domain.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
 
 try:  # another engineer's generator; preferred when present
-    from services.simulation import generate as _generate
+    from sources.simulation import generate as _generate
 except ImportError:  # pragma: no cover - depends on the tree
     _generate = None
 

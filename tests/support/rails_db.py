@@ -12,7 +12,7 @@ from sqlalchemy import (BigInteger, Column, Date, DateTime, Float, Integer, Meta
 from sqlalchemy.engine import Engine
 
 from models.frames import bulk_append
-from services.contract import RECORDS
+from domain.contract import RECORDS
 
 RAILS_TABLES = ("customers", "tutors", "tutor_availability", "sessions", "bookings", "campaigns")
 TYPES = {"str": Text, "datetime": DateTime, "date": Date, "int": Integer, "float": Float}

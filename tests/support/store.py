@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from services.contract import RECORDS
-from services.ingestion import ingest_sources
+from domain.contract import RECORDS
+from ingestion.pipeline import ingest_sources
 
 
 class FramesAdapter:

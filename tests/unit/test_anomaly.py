@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.anomaly import DetectorConfig, detect_series, detect_streams, preview_rule, to_grid
-from services.anomaly.baseline import expectation
+from domain.anomaly import DetectorConfig, detect_series, detect_streams, preview_rule, to_grid
+from domain.anomaly.baseline import expectation
 
 NOISE = 3.0
 
@@ -345,7 +345,7 @@ def test_one_reading_of_a_log_scale_metric_does_not_alert_two_in_a_row_do():
 
 
 def test_us_holiday_eves_are_holidays_but_an_incident_under_way_before_one_is_kept():
-    from services.anomaly.calendar import holiday_days
+    from domain.anomaly.calendar import holiday_days
     days = holiday_days("US", 2026, 2026)
     from datetime import date
     assert days[date(2026, 11, 25)] == "Thanksgiving Eve"

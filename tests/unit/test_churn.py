@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from services.churn import (FEATURE_NAMES, ChurnConfig, ChurnModel, History, NotEnoughHistory, choose_threshold,
+from domain.churn import (FEATURE_NAMES, ChurnConfig, ChurnModel, History, NotEnoughHistory, choose_threshold,
                             labels, plan_snapshots, snapshot_features, train_churn)
-from services.churn.explain import explain, from_json, to_json
-from services.churn.insights import funnel, intervention_effect
-from services.churn.metrics import calibration, evaluate, expected_calibration_error, precision_at_recall
-from services.churn.model import _logit
+from domain.churn.explain import explain, from_json, to_json
+from domain.churn.insights import funnel, intervention_effect
+from domain.churn.metrics import calibration, evaluate, expected_calibration_error, precision_at_recall
+from domain.churn.model import _logit
 from tests.factories import T0, booking, call, customer, frame, session
 
 T = T0  # 2024-06-01 12:00
@@ -109,7 +109,7 @@ def test_hand_computed_features():
 
 @pytest.fixture(scope="module")
 def market():
-    from services.simulation import generate
+    from sources.simulation import generate
     return generate(customers=700, days=150, seed=5, end=datetime(2026, 6, 1))
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.first_session import (
+from domain.first_session import (
     first_session_stats, first_sessions, performance_table, period_windows, region_alerts, subject_alerts,
     tutor_declines, tutor_first_sessions,
 )

@@ -1,4 +1,4 @@
-"""services.forecasting: metrics, baselines, demand series, backtest folds, the ensemble forecaster."""
+"""domain.forecasting: metrics, baselines, demand series, backtest folds, the ensemble forecaster."""
 import math
 from datetime import datetime
 
@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.forecasting import (
+from domain.forecasting import (
     DemandForecaster, NotEnoughHistory, accuracy, backtest, cutoff_times, hourly_demand, regular_hourly,
     seasonal_median, seasonal_naive,
 )
-from services.forecasting.baselines import seasonal_trimmed_mean
-from services.forecasting.model import clip_outliers, weight_grid
+from domain.forecasting.baselines import seasonal_trimmed_mean
+from domain.forecasting.model import clip_outliers, weight_grid
 
 
 def weekly_series(days: int, seed: int = 0, level: float = 20.0, start: str = "2024-02-05") -> pd.DataFrame:

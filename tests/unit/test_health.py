@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.health import COMPONENT_DOCS, HEALTH_COLUMNS, HealthConfig, score_health, tier_for
-from services.health_config import COMPONENTS, DEFAULT_WEIGHTS, SCORE_DOC
-from services.triggers import TRIGGERS, evaluate_triggers
+from domain.customers.health import COMPONENT_DOCS, HEALTH_COLUMNS, HealthConfig, score_health, tier_for
+from domain.customers.health_config import COMPONENTS, DEFAULT_WEIGHTS, SCORE_DOC
+from domain.customers.triggers import TRIGGERS, evaluate_triggers
 from tests.factories import (
     T0, booking, bookings_df, call, calls_df, customer, customers_df, session, sessions_df,
 )

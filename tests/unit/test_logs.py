@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
-from services.logs import JsonFormatter, scrub
+from infra.logs import JsonFormatter, scrub
 
 
 def test_scrub_masks_passwords_tokens_and_url_credentials():

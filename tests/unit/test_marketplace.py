@@ -6,7 +6,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from services.marketplace import OverviewInputs, overview_metrics, status_for, trend
+from domain.marketplace import OverviewInputs, overview_metrics, status_for, trend
 
 AT = datetime(2026, 11, 25, 14, 30)  # a Wednesday
 

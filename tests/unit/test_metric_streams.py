@@ -3,8 +3,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.metric_streams import STREAM_RULES, derive_streams
-from services.anomaly import DetectorConfig, config_for
+from domain.alerting.streams import STREAM_RULES, derive_streams
+from domain.anomaly import DetectorConfig, config_for
 
 T = pd.Timestamp
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 import pytest
 
-from services.notify import (
+from domain.alerting.notify import (
     ALERT_COLUMNS, Delivery, covered, next_attempt_at, parse_recipients, plan_deliveries, recipients_for,
     users_by_role,
 )

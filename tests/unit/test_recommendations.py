@@ -1,13 +1,13 @@
-"""services.recommendations: each rule at its boundary, the ROI arithmetic by hand, coverage on a hand-made
+"""domain.recommendations: each rule at its boundary, the ROI arithmetic by hand, coverage on a hand-made
 marketplace into the rules, and the dedup/cap selection."""
 from datetime import datetime, timedelta
 
 import pandas as pd
 import pytest
 
-from services.recommendations import (BALANCE_COLUMNS, RuleConfig, campaign_budget, recommend, roi, select_new,
+from domain.recommendations import (BALANCE_COLUMNS, RuleConfig, campaign_budget, recommend, roi, select_new,
                                       subject_balance)
-from services.supply import available_hours, coverage
+from domain.supply import available_hours, coverage
 
 AT = datetime(2024, 1, 1, 0, 0)  # Monday midnight
 CFG = RuleConfig()

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
-from services.simulation import Marketplace, generate
-from services.simulation.rhythms import state_offsets
+from domain.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
+from sources.simulation import Marketplace, generate
+from sources.simulation.rhythms import state_offsets
 
 END = datetime(2025, 3, 10, 15)
 N, DAYS = 2000, 90

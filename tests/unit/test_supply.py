@@ -1,4 +1,4 @@
-"""services.supply on a tiny hand-computed marketplace.
+"""domain.supply on a tiny hand-computed marketplace.
 
 Monday 2024-01-01, hours 10..13:
 - T1 active, math;physics, CA, free Mon 10-12 (10, 11), booked at 11 for physics.
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.supply import available_hours, coverage, shortages, surpluses, utilization
+from domain.supply import available_hours, coverage, shortages, surpluses, utilization
 
 MON = datetime(2024, 1, 1)  # a Monday
 

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from config import Settings
-from services.adapters import Adapter, get_adapter
-from services.adapters.synthetic import SyntheticAdapter, anchor_time
-from services.contract import RECORDS
+from sources import Adapter, get_adapter
+from sources.synthetic import SyntheticAdapter, anchor_time
+from domain.contract import RECORDS
 
 ANCHOR = datetime(2025, 3, 10, 15)
 
@@ -76,7 +76,7 @@ def test_live_fetch_adds_and_replaces_rows(tmp_path):
 def test_app_regenerates_the_marketplace_the_demo_loaded(tmp_path):
     """`demo --customers N` then the app on other DEMO_* settings: the adapter keeps the demo's size and seed."""
     from tests.conftest import make_settings
-    from services.adapters.synthetic import SyntheticAdapter
+    from sources.synthetic import SyntheticAdapter
     settings = make_settings(tmp_path, demo_customers=5000, demo_days=180, demo_seed=42)
     loaded = SyntheticAdapter.create(settings, customers=300, days=30, seed=7, live=False)
     later = SyntheticAdapter.create(settings)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.triggers import TRIGGER_COLUMNS, TRIGGERS, evaluate_triggers
+from domain.customers.triggers import TRIGGER_COLUMNS, TRIGGERS, evaluate_triggers
 from tests.factories import T0, call, calls_df, customer, customers_df, session, sessions_df
 
 AT = T0  # 2024-06-01 12:00

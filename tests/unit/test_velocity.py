@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from services.health import score_health
-from services.velocity import (
+from domain.customers.health import score_health
+from domain.customers.velocity import (
     cohort_table, frequency_histogram, retention_curves, time_to_nth_session, velocity, velocity_tiers,
     velocity_trend,
 )

@@ -1,0 +1,75 @@
+"""The overview job: load the windows the cards need, compute them (domain.marketplace), store a snapshot."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
+
+from models.derived import Alert, HealthScore, HealthScoreHistory, OverviewSnapshot, SupplyDemand
+from models.frames import read_frame
+from models.source import Booking, Tutor, TutorAvailability, TutorSession
+from jobs.context import JobContext
+from infra.versions import bump_version
+from domain.marketplace import OverviewInputs, overview_metrics
+
+KEEP_SNAPSHOTS = 500
+
+
+def load_inputs(ctx: JobContext) -> OverviewInputs:
+    at, engine = ctx.at, ctx.engine
+    with engine.connect() as conn:
+        sessions = read_frame(conn, select(TutorSession.start_time, TutorSession.end_time, TutorSession.rating,
+                                           TutorSession.status)
+                              .where(TutorSession.start_time > at - timedelta(days=15), TutorSession.start_time <= at),
+                              parse_dates=["start_time", "end_time"])
+        bookings = read_frame(conn, select(Booking.scheduled_time, Booking.status)
+                              .where(Booking.scheduled_time >= at - timedelta(days=29),
+                                     Booking.scheduled_time < at + timedelta(days=1)), parse_dates=["scheduled_time"])
+        tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.status))
+        availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.start_hour,
+                                               TutorAvailability.end_hour))
+        tiers = dict(conn.execute(select(HealthScore.tier, func.count()).group_by(HealthScore.tier)).all())
+        history = read_frame(conn, select(HealthScoreHistory.day, func.count().label("at_risk"))
+                             .where(HealthScoreHistory.tier.in_(["critical", "at-risk"]),
+                                    HealthScoreHistory.day >= (at - timedelta(days=8)).date())
+                             .group_by(HealthScoreHistory.day))
+        open_critical = conn.execute(select(func.count()).select_from(Alert)
+                                     .where(Alert.status == "active", Alert.severity == "critical")).scalar()
+        latest = conn.execute(select(func.max(SupplyDemand.computed_at))).scalar()
+        coverage = None
+        if latest is not None:
+            coverage = read_frame(conn, select(SupplyDemand.subject, func.min(SupplyDemand.coverage).label("coverage"))
+                                  .where(SupplyDemand.region == "ALL", SupplyDemand.ts >= at,
+                                         SupplyDemand.ts < at + timedelta(hours=24), SupplyDemand.coverage.is_not(None))
+                                  .group_by(SupplyDemand.subject))
+    scored = sum(tiers.values())
+    return OverviewInputs(
+        sessions=sessions, bookings=bookings, tutors=tutors, availability=availability, at=at,
+        risk_now=(tiers.get("critical", 0) + tiers.get("at-risk", 0)) if scored else None,
+        risk_history=history, customers_scored=scored or None, open_critical=int(open_critical or 0),
+        coverage_24h=coverage, daily_target=ctx.settings.sessions_daily_target or None)
+
+
+def run(ctx: JobContext) -> dict:
+    inputs = load_inputs(ctx)
+    thresholds = json.loads(ctx.settings.kpi_thresholds) if ctx.settings.kpi_thresholds else None
+    cards = overview_metrics(inputs, thresholds)
+    payload = json.dumps({"at": ctx.at.isoformat(), "cards": cards}, default=_json_default)
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(OverviewSnapshot).values(computed_at=ctx.at, payload=payload))
+        cutoff = conn.execute(select(OverviewSnapshot.id).order_by(OverviewSnapshot.id.desc())
+                              .offset(KEEP_SNAPSHOTS).limit(1)).scalar()
+        if cutoff:
+            conn.execute(delete(OverviewSnapshot).where(OverviewSnapshot.id <= cutoff))
+        bump_version(conn, "overview")
+    return {"cards": {k: v["value"] for k, v in cards.items()}}
+
+
+def _json_default(value):
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

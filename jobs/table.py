@@ -1,0 +1,76 @@
+"""The one table of jobs: name, function, Celery task, schedule, lane and time limit.
+
+Read by Celery beat (workers/celery_app.py), the Celery tasks (workers/tasks.py), the embedded
+scheduler (workers/embedded.py), `manage.py run-jobs` and the one door pages and the API use to
+start work (jobs/door.py). Targets are "module:function" strings so that importing the table stays
+cheap: a job module is imported only when its job runs.
+
+A job function takes a JobContext and returns a JSON-able summary dict. Order matters for
+`run-jobs` with no names: ingestion first, then what builds on it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FAST_LANE_MAX_S = 300  # jobs due at least this often share the fast lane; longer ones never hold them up
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    target: str  # "module:function"
+    task_name: str  # Celery task, <domain>.<verb>
+    every_s: int  # seconds between scheduled runs
+    time_limit_s: int  # hard limit of one run on a worker (the soft limit is 90 % of it)
+    why: str = ""
+
+    @property
+    def lane(self) -> str:
+        return "fast" if self.every_s <= FAST_LANE_MAX_S else "slow"
+
+
+def _setting(name: str) -> int:
+    """An interval from Settings (environment or its default), read once at import."""
+    from config import get_settings  # config reads the environment; keep importing the table free of it
+    return int(getattr(get_settings(), name))
+
+
+JOB_TABLE: tuple[JobSpec, ...] = (
+    JobSpec("ingest", "jobs.ingest:run", "ingest.poll", 15, 600,
+            "a source change reaches open pages within ~20 s"),
+    JobSpec("score", "jobs.health:run", "health.score", _setting("score_interval_s"), 900,
+            "health scores, history and trigger alerts (default every 900 s)"),
+    JobSpec("overview", "jobs.overview:run", "overview.refresh", 15, 120, "overview cards"),
+    JobSpec("first-session", "jobs.first_session:run", "first_session.refresh", 3600, 900,
+            "first-session statistics and tutor/subject/region alerts"),
+    JobSpec("detect", "jobs.anomaly:run", "anomaly.detect", 300, 240,
+            "anomaly detection on every metric stream; one alert per incident"),
+    JobSpec("train-forecast", "jobs.forecast:train", "forecast.train", 604800, 1800,
+            "weekly refit of every subject's demand model (before forecast, so a fresh start fits once)"),
+    JobSpec("forecast", "jobs.forecast:run", "forecast.refresh", 3600, 600,
+            "hourly 168 h demand forecast per subject with the stored models; scores past runs"),
+    JobSpec("supply", "jobs.supply:run", "supply.refresh", 3600, 600,
+            "after forecast: coverage by subject and region, shortage/capacity/surplus alerts"),
+    JobSpec("recommend", "jobs.recommend:run", "recommendations.refresh", 3600, 600,
+            "recruiting recommendations (at most recommendation_daily_cap a day)"),
+    JobSpec("notify", "jobs.notify:run", "alerts.notify", 60, 120,
+            "alert email/Slack: criticals within a minute, digests hourly; retries with backoff"),
+    JobSpec("train-churn", "jobs.churn:train", "churn.train", 604800, 3600,
+            "weekly refit of the churn model (also scores at once)"),
+    JobSpec("churn", "jobs.churn:predict", "churn.predict", 86400, 900,
+            "daily churn risk, explanations and history with the active model"),
+)
+
+JOBS: dict[str, JobSpec] = {spec.name: spec for spec in JOB_TABLE}
+
+
+def job(name: str) -> JobSpec:
+    """The spec of job `name`; KeyError with the known names otherwise."""
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name!r}; known: {', '.join(JOBS)}")
+    return JOBS[name]
+
+
+def beat_schedule() -> dict:
+    """Celery beat entries, one per job."""
+    return {spec.name: {"task": spec.task_name, "schedule": float(spec.every_s)} for spec in JOB_TABLE}

@@ -1,0 +1,209 @@
+"""Read side of alerts for the alert center and the API: lists with filters, one alert with its
+history and deliveries, silences, deliveries, metric rules and metric series (stored metric_points and
+the streams derived from sessions and bookings) for rule previews."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Engine
+
+from models.derived import Alert, AlertDelivery, MetricRule, Silence
+from models.frames import read_frame
+from models.source import Booking, MetricPoint, TutorSession
+from writes.alerts import history
+from domain.alerting.lifecycle import OPEN_STATES, SEVERITIES, STATES, TYPES
+
+LIST_COLUMNS = ["id", "severity", "status", "type", "rule", "title", "entity_id", "current_value", "expected_value",
+                "detected_at", "updated_at", "last_seen_at", "snoozed_until"]
+DETAIL_COLUMNS = LIST_COLUMNS + ["message", "investigation", "link", "details", "auto_resolve", "dedup_key"]
+DELIVERY_COLUMNS = ["id", "channel", "kind", "status", "subject", "recipients", "alert_ids", "attempts", "last_error",
+                    "created_at", "next_attempt_at", "sent_at"]
+STATUS_CHOICES = ("open", "all") + STATES
+
+
+def statuses_for(choice: str | None) -> tuple[str, ...]:
+    """"open" (active, acknowledged, snoozed), "all", or one state; ValueError for anything else."""
+    choice = (choice or "open").strip().lower()
+    if choice == "open":
+        return OPEN_STATES
+    if choice == "all":
+        return STATES
+    if choice in STATES:
+        return (choice,)
+    raise ValueError(f"status must be one of {', '.join(STATUS_CHOICES)}")
+
+
+def check_values(values, allowed: tuple[str, ...], name: str) -> tuple[str, ...]:
+    values = tuple(v.strip().lower() for v in (values or ()) if v and v.strip())
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        raise ValueError(f"{name} {', '.join(bad)} unknown; use {', '.join(allowed)}")
+    return values
+
+
+def list_alerts(engine: Engine, statuses: tuple[str, ...] = OPEN_STATES, types=(), severities=(),
+                since: datetime | None = None, until: datetime | None = None, limit: int = 500,
+                offset: int = 0) -> tuple[pd.DataFrame, int]:
+    """Alerts matching the filters, newest first (columns LIST_COLUMNS), and how many match in all.
+
+    since/until bound detected_at (until exclusive)."""
+    types = check_values(types, TYPES, "type")
+    severities = check_values(severities, SEVERITIES, "severity")
+    conds = [Alert.status.in_(statuses)]
+    if types:
+        conds.append(Alert.type.in_(types))
+    if severities:
+        conds.append(Alert.severity.in_(severities))
+    if since is not None:
+        conds.append(Alert.detected_at >= since)
+    if until is not None:
+        conds.append(Alert.detected_at < until)
+    with engine.connect() as conn:
+        total = conn.execute(select(func.count()).select_from(Alert).where(*conds)).scalar() or 0
+    stmt = (select(*[getattr(Alert, c) for c in LIST_COLUMNS]).where(*conds)
+            .order_by(Alert.detected_at.desc(), Alert.id.desc()).limit(limit).offset(offset))
+    df = read_frame(engine, stmt, parse_dates=["detected_at", "updated_at", "last_seen_at", "snoozed_until"])
+    return df, int(total)
+
+
+def alert_detail(engine: Engine, alert_id: int) -> dict | None:
+    """One alert with its state history and the messages that carried it; None when it does not exist."""
+    with engine.connect() as conn:
+        row = conn.execute(select(*[getattr(Alert, c) for c in DETAIL_COLUMNS]).where(Alert.id == alert_id)).first()
+    if row is None:
+        return None
+    alert = dict(row._mapping)
+    alert["investigation"] = [s for s in (alert["investigation"] or "").splitlines() if s.strip()]
+    try:
+        alert["details"] = json.loads(alert["details"]) if alert["details"] else {}
+    except ValueError:
+        alert["details"] = {"raw": alert["details"]}
+    alert["history"] = history(engine, alert_id)
+    alert["deliveries"] = deliveries_for(engine, alert_id)
+    return alert
+
+
+def deliveries_for(engine: Engine, alert_id: int) -> list[dict]:
+    like = [AlertDelivery.alert_ids == str(alert_id), AlertDelivery.alert_ids.like(f"{alert_id},%"),
+            AlertDelivery.alert_ids.like(f"%,{alert_id}"), AlertDelivery.alert_ids.like(f"%,{alert_id},%")]
+    with engine.connect() as conn:
+        rows = conn.execute(select(AlertDelivery.channel, AlertDelivery.kind, AlertDelivery.status, AlertDelivery.attempts,
+                                   AlertDelivery.sent_at, AlertDelivery.last_error, AlertDelivery.recipients)
+                            .where(or_(*like)).order_by(AlertDelivery.id)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def list_deliveries(engine: Engine, limit: int = 300) -> pd.DataFrame:
+    """The newest deliveries (columns DELIVERY_COLUMNS): what went out, what failed and why."""
+    stmt = select(*[getattr(AlertDelivery, c) for c in DELIVERY_COLUMNS]).order_by(AlertDelivery.id.desc()).limit(limit)
+    return read_frame(engine, stmt, parse_dates=["created_at", "next_attempt_at", "sent_at"])
+
+
+def known_rules(engine: Engine) -> list[str]:
+    """Rules that have raised alerts, for the silence form."""
+    with engine.connect() as conn:
+        return sorted(r for r in conn.execute(select(Alert.rule).distinct()).scalars() if r)
+
+
+def list_silences(engine: Engine, at: datetime, include_ended: bool = False) -> pd.DataFrame:
+    stmt = select(Silence.id, Silence.rule, Silence.metric, Silence.starts_at, Silence.ends_at, Silence.reason,
+                  Silence.created_by).order_by(Silence.ends_at.desc())
+    if not include_ended:
+        stmt = stmt.where(Silence.ends_at > at)
+    return read_frame(engine, stmt, parse_dates=["starts_at", "ends_at"])
+
+
+def metric_names(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(MetricPoint.metric).distinct()).scalars())
+
+
+def metric_series(engine: Engine, metric: str, since: datetime, until: datetime) -> pd.Series:
+    """One metric_points stream as a time-indexed Series (values float, index naive UTC)."""
+    stmt = (select(MetricPoint.ts, MetricPoint.value).where(MetricPoint.metric == metric, MetricPoint.ts >= since,
+                                                            MetricPoint.ts <= until).order_by(MetricPoint.ts))
+    df = read_frame(engine, stmt, parse_dates=["ts"])
+    return pd.Series(df["value"].astype(float).to_numpy(), index=pd.DatetimeIndex(df["ts"]), name=metric)
+
+
+def derived_stream_names(engine: Engine) -> list[str]:
+    """The streams domain.alerting.streams derives from sessions and bookings, overall and per subject."""
+    from domain.alerting.streams import STREAM_RULES
+    bases = sorted(k.rstrip("*") for k in STREAM_RULES)
+    with engine.connect() as conn:
+        subjects = sorted(s for s in conn.execute(select(Booking.subject).distinct()).scalars() if s)
+    return bases + [f"{b}.{s}" for b in bases for s in subjects]
+
+
+def stream_inputs(conn, start: datetime, until: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sessions and bookings columns derive_streams needs, for [start, until): what the rule
+    preview and the detect job both read, so a preview judges exactly the data the job will."""
+    sessions = read_frame(conn, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
+                                       TutorSession.status)
+                          .where(TutorSession.start_time >= start, TutorSession.start_time < until),
+                          parse_dates=["start_time"])
+    bookings = read_frame(conn, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
+                          .where(or_(Booking.created_at.between(start, until), Booking.scheduled_time.between(start, until))),
+                          parse_dates=["created_at", "scheduled_time"])
+    return sessions, bookings
+
+
+def derived_series(engine: Engine, metric: str, since: datetime, until: datetime, window_hours: int = 6) -> pd.Series:
+    """One derived stream (see derived_stream_names) computed from the sessions and bookings of [since, until]."""
+    from domain.alerting.streams import STREAM_RULES, derive_streams
+    base = next((b for b in sorted((k.rstrip("*") for k in STREAM_RULES), key=len, reverse=True)
+                 if metric == b or metric.startswith(b + ".")), None)
+    if base is None:
+        return pd.Series(dtype=float, name=metric)
+    subject = metric[len(base) + 1:] or None
+    sessions, bookings = stream_inputs(engine, since - timedelta(hours=window_hours), until)
+    points = derive_streams(sessions, bookings, since, until, subjects=[subject] if subject else [])
+    points = points[points["metric"] == metric]
+    return pd.Series(points["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(points["ts"]), name=metric)
+
+
+def detector_rules(engine: Engine) -> dict[str, dict]:
+    """metric or glob -> detector overrides in force: the marketplace's (anomaly.MARKETPLACE_RULES: US
+    holidays), the derived streams' own (metric_streams.STREAM_RULES), with the operators' metric_rules
+    on top (a stored key replaces a built-in one). The detect job runs exactly these."""
+    from domain.anomaly.config import MARKETPLACE_RULES
+    try:
+        from domain.alerting.streams import STREAM_RULES
+    except ImportError:
+        STREAM_RULES = {}
+    return {**MARKETPLACE_RULES, **STREAM_RULES, **{k: v["settings"] for k, v in metric_rules(engine).items()}}
+
+
+def metric_rules(engine: Engine) -> dict[str, dict]:
+    """metric (or glob) -> stored detector overrides, with who saved them when."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(MetricRule.metric, MetricRule.settings, MetricRule.updated_at,
+                                   MetricRule.updated_by)).all()
+    return {r.metric: {"settings": json.loads(r.settings or "{}"), "updated_at": r.updated_at, "updated_by": r.updated_by}
+            for r in rows}
+
+
+def to_json_rows(df: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as JSON-able dicts: datetimes ISO, NaN/NaT None."""
+    out = []
+    for rec in df.astype(object).where(df.notna(), None).to_dict("records"):
+        out.append({k: jsonable(v) for k, v in rec.items()})
+    return out
+
+
+def jsonable(value):
+    """Datetimes as ISO strings and numpy scalars as Python values, inside dicts and lists too."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -1,0 +1,141 @@
+"""Read side shared by pages and the API: small, indexed queries that return DataFrames or dicts.
+
+Heavy numbers are computed by jobs into derived tables; these functions only read.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from config import Settings
+from models.base import get_engine
+from models.ops import DataVersion, JobRun, SourceState
+from read.cache import cached_read
+from infra.clock import utcnow
+
+
+def engine_for(settings: Settings) -> Engine:
+    return get_engine(settings.db_url)
+
+
+def source_freshness(engine: Engine, stale_after_s: int, now: datetime | None = None) -> pd.DataFrame:
+    """Per source: last successful poll, newest watermark, lag, failures, rows, stale flag."""
+    now = now or utcnow()
+    table = SourceState.__table__
+    with engine.connect() as conn:
+        rows = conn.execute(select(table)).all()
+    df = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+    if df.empty:
+        return df.assign(lag_s=pd.Series(dtype=float), poll_age_s=pd.Series(dtype=float), stale=pd.Series(dtype=bool))
+    for c in ("watermark", "last_attempt_at", "last_success_at"):
+        df[c] = pd.to_datetime(df[c])
+    df["lag_s"] = (now - df["watermark"]).dt.total_seconds()
+    df["poll_age_s"] = (now - df["last_success_at"]).dt.total_seconds()
+    df["stale"] = df["last_success_at"].isna() | (df["poll_age_s"] > stale_after_s) | (df["consecutive_failures"] > 0)
+    return df.sort_values(["source", "record"]).reset_index(drop=True)
+
+
+def source_summary(freshness: pd.DataFrame) -> pd.DataFrame:
+    """One row per source: last successful poll, worst failure count, stale if any record is stale."""
+    if freshness.empty:
+        return pd.DataFrame(columns=["source", "last_success_at", "newest_data", "consecutive_failures", "last_error", "stale", "rows_total"])
+    return (freshness.groupby("source", as_index=False)
+            .agg(last_success_at=("last_success_at", "min"), newest_data=("watermark", "max"),
+                 consecutive_failures=("consecutive_failures", "max"),
+                 last_error=("last_error", lambda s: next((e for e in s if e), None)),
+                 stale=("stale", "any"), rows_total=("rows_total", "sum")))
+
+
+def last_job_runs(engine: Engine) -> pd.DataFrame:
+    """The newest run of every job."""
+    with engine.connect() as conn:
+        newest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+        rows = conn.execute(select(JobRun.job, JobRun.started_at, JobRun.finished_at, JobRun.status,
+                                   JobRun.duration_s, JobRun.detail)
+                            .join(newest, newest.c.id == JobRun.id).order_by(JobRun.job)).all()
+    return pd.DataFrame(rows, columns=["job", "started_at", "finished_at", "status", "duration_s", "detail"])
+
+
+def health_status(settings: Settings) -> dict:
+    """For /api/v1/health: database reachability, cache/broker, per-source freshness."""
+    status = {"status": "ok", "mode": "embedded" if settings.embedded else "production", "time": utcnow().isoformat()}
+    try:
+        engine = engine_for(settings)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        status["database"] = {"ok": True, "dialect": engine.dialect.name}
+        fresh = source_summary(source_freshness(engine, settings.stale_after_s))
+        status["sources"] = [
+            {"source": r.source, "last_success_at": _iso(r.last_success_at), "newest_data": _iso(r.newest_data),
+             "stale": bool(r.stale), "consecutive_failures": int(r.consecutive_failures), "last_error": r.last_error}
+            for r in fresh.itertuples()]
+        if any(s["stale"] for s in status["sources"]):
+            status["status"] = "degraded"
+        status["worker"] = worker_heartbeat(engine)
+        if not status["worker"]["ok"]:
+            status["status"] = "degraded"
+    except Exception as exc:  # the health check reports, it never raises
+        status["database"] = {"ok": False, "error": type(exc).__name__}
+        status["status"] = "down"
+    from read import cache
+    status["cache"] = cache.status()
+    if not status["cache"]["ok"] and status["status"] == "ok":
+        status["status"] = "degraded"
+    return status
+
+
+def worker_heartbeat(engine: Engine, max_age_s: int = 300) -> dict:
+    """When a scheduled job last finished (Celery worker or the embedded scheduler)."""
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(JobRun.finished_at))).scalar()
+    if last is None:
+        return {"ok": False, "last_job_finished_at": None}
+    age = (utcnow() - pd.Timestamp(last).to_pydatetime()).total_seconds()
+    return {"ok": age <= max_age_s, "last_job_finished_at": _iso(last), "age_s": round(age, 1)}
+
+
+def _iso(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).isoformat()
+
+
+@cached_read
+def open_alert_counts(engine: Engine) -> dict[str, int]:
+    """Open (active) alerts for the banner: by severity, with non-critical per-customer triggers
+    counted apart under "customer_triggers" (thousands of them are a worklist, not a banner)."""
+    from models.derived import Alert
+    with engine.connect() as conn:
+        rows = conn.execute(select(Alert.severity, Alert.type, func.count()).where(Alert.status == "active")
+                            .group_by(Alert.severity, Alert.type)).all()
+    counts: dict[str, int] = {}
+    for severity, kind, n in rows:
+        key = "customer_triggers" if kind == "customer_risk" and severity != "critical" else severity
+        counts[key] = counts.get(key, 0) + int(n)
+    return counts
+
+
+@cached_read(topic="overview")
+def overview_snapshot(engine: Engine) -> dict | None:
+    """The newest overview cards written by the overview job, or None when it has not run."""
+    import json
+    from models.derived import OverviewSnapshot
+    with engine.connect() as conn:
+        row = conn.execute(select(OverviewSnapshot.computed_at, OverviewSnapshot.payload)
+                           .order_by(OverviewSnapshot.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    data = json.loads(row.payload)
+    data["computed_at"] = pd.Timestamp(row.computed_at).isoformat()
+    return data
+
+
+def audit_log(engine: Engine, limit: int = 500) -> list[dict]:
+    from models.ops import AuditLog
+    with engine.connect() as conn:
+        rows = conn.execute(select(AuditLog.at, AuditLog.user_email, AuditLog.action, AuditLog.entity,
+                                   AuditLog.entity_id, AuditLog.detail).order_by(AuditLog.id.desc()).limit(limit)).all()
+    return [{**dict(r._mapping), "at": str(r.at)[:19]} for r in rows]
