@@ -48,19 +48,6 @@ def create_server(settings: Settings) -> Flask:
     return server
 
 
-def background_manager(settings: Settings):
-    """DiskcacheManager in embedded mode, CeleryManager when REDIS_URL is set: configuration alone decides."""
-    if settings.embedded:
-        import diskcache
-        from dash import DiskcacheManager
-        return DiskcacheManager(diskcache.Cache(str(settings.var_dir / "callback-cache")))
-    from dash import CeleryManager
-    from workers.celery_app import celery, make_celery
-    # workers.celery_app.celery reads the environment at import; settings given to create_app (tests,
-    # scripts) may name another Redis, and background jobs must go where those settings say
-    return CeleryManager(celery if celery.conf.broker_url == settings.redis_url else make_celery(settings))
-
-
 _CALLBACK_LIST: list = []
 _CALLBACK_MAP: dict = {}
 
@@ -101,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
                update_title=None, suppress_callback_exceptions=True, compress=True,
-               background_callback_manager=background_manager(settings), on_error=_callback_error)
+               on_error=_callback_error)
     for module, path, name, icon, order, *options in PAGES:
         layout_module = importlib.import_module(f"layouts.{module}")
         where = {"path_template": path} if "<" in path else {"path": path}

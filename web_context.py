@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, has_app_context
 from flask_login import current_user
 
+from auth import permissions
 from config import Settings, get_settings
 
 
@@ -25,3 +26,8 @@ def current_role() -> str | None:
         return current_user.role if current_user.is_authenticated else None
     except Exception:
         return None
+
+
+def can(action: str) -> bool:
+    """Whether the signed-in user's role may do `action` (auth/permissions.py)."""
+    return permissions.can(current_role(), action)

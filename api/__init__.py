@@ -4,11 +4,8 @@ Route modules register on `bp`; each is imported once here. openapi.json is buil
 """
 from __future__ import annotations
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from api import alerts, auth, core, customers, metrics, tutors  # noqa: E402,F401  (attach before_request and routes)
-from api import churn  # noqa: E402,F401
-from api import params  # noqa: E402,F401  (ParamError -> 400)
-from api import forecast  # noqa: E402,F401  (forecast, recommendations)
+from api.blueprint import bp  # noqa: F401  (app.py registers it)
+from api import alerts, auth, core, customers, metrics, tutors  # noqa: F401  (attach before_request and routes)
+from api import churn  # noqa: F401
+from api import params  # noqa: F401  (ParamError -> 400)
+from api import forecast  # noqa: F401  (forecast, recommendations)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, jsonify, request
 
-from api import bp
+from api.blueprint import bp
 from api.spec import api_doc
 from auth import audit
 from models.base import get_engine
@@ -13,6 +13,7 @@ from read import alerts as aq
 from writes.alerts import act
 from domain.alerting.lifecycle import SEVERITIES, TYPES, TransitionError
 from infra.clock import utcnow
+from infra.jsonable import jsonable
 
 MAX_LIMIT = 500
 MAX_SNOOZE_MINUTES = 60 * 24 * 30
@@ -92,7 +93,7 @@ def alert_get(alert_id: int):
     alert = aq.alert_detail(_engine(), alert_id)
     if alert is None:
         return _bad(f"no alert {alert_id}", 404)
-    return jsonify(aq.jsonable(alert))
+    return jsonify(jsonable(alert))
 
 
 def _snooze_until(body: dict, at: datetime) -> datetime:
@@ -143,7 +144,7 @@ def alert_act(alert_id: int):
         return _bad(str(exc), 409)
     audit.record(engine, f"alert.{ACTIONS[verb]}", user_email=user, entity="alert", entity_id=alert_id,
                  detail={"via": "api", "status": new, "comment": comment, "until": until})
-    return jsonify(id=alert_id, status=new, snoozed_until=aq.jsonable(until))
+    return jsonify(id=alert_id, status=new, snoozed_until=jsonable(until))
 
 
 for _verb in ACTIONS:  # one documented route per action: /alerts/<id>/ack, /resolve, /snooze, /dismiss, /reopen

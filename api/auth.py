@@ -7,7 +7,7 @@ from flask import current_app, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from api import bp
+from api.blueprint import bp
 from auth.accounts import account_for_token
 from models.base import get_engine
 

@@ -5,7 +5,7 @@ import math
 
 from flask import current_app, jsonify, request
 
-from api import bp
+from api.blueprint import bp
 from api.spec import api_doc
 from read import churn as churn_queries
 from read import status as queries

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from api import bp
+from api.blueprint import bp
 from api.spec import openapi_document
 from read import status as queries
 

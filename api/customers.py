@@ -6,7 +6,7 @@ import math
 
 from flask import current_app, jsonify, request
 
-from api import bp
+from api.blueprint import bp
 from api.params import ParamError, choice_param, float_param, page_params, text_param
 from api.spec import api_doc
 from read import customers as cq

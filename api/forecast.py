@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from api import bp
+from api.blueprint import bp
 from api.params import ParamError, choice_param, page_params, text_param
 from api.spec import api_doc
 from read import forecast as fq
-from writes import recommendations
+from writes import recommendations as decisions
 from read import status as queries
 from domain.contract import SUBJECTS
+from infra.jsonable import frame_rows, jsonable
+from loaders.forecasts import latest_run
 
 MAX_LIMIT = 500
 ROW_FIELDS = ["ts", "yhat", "yhat_lower", "yhat_upper", "baseline", "forecast", "source", "available_hours",
@@ -37,7 +39,7 @@ def _only(allowed: set[str]) -> None:
              {"name": "subject", "description": f"required; one of {', '.join(SUBJECTS)} (or any subject forecast)"}])
 def forecast():
     engine = _engine()
-    run = fq.latest_run(engine)
+    run = latest_run(engine)
     known = sorted(set(SUBJECTS) | set(fq.run_subjects(run)))
     _only({"subject"})
     subject = text_param("subject")
@@ -56,7 +58,7 @@ def forecast():
                     "baseline_mape": float((history["baseline_mape"] * history["runs"]).sum() / history["runs"].sum()),
                     "interval_coverage": float(history["coverage"].mean())}
     rows = view["forecast"].reindex(columns=ROW_FIELDS)
-    return jsonify(fq.jsonable({"subject": subject, "run": view["run"], "rows": rows.to_dict(orient="records"),
+    return jsonify(jsonable({"subject": subject, "run": view["run"], "rows": rows.to_dict(orient="records"),
                                 "accuracy": accuracy, "mape_definition": "weighted MAPE = sum|actual - forecast| / "
                                                                          "sum(actual)"}))
 
@@ -75,8 +77,8 @@ def recommendations():
     limit, offset = page_params(100, MAX_LIMIT)
     engine = _engine()
     df, total = fq.list_recommendations(engine, statuses, limit, offset, text_param("subject"))
-    return jsonify(total=total, limit=limit, offset=offset, acceptance=fq.jsonable(fq.acceptance(engine)),
-                   recommendations=fq.frame_rows(df[REC_FIELDS]))
+    return jsonify(total=total, limit=limit, offset=offset, acceptance=jsonable(fq.acceptance(engine)),
+                   recommendations=frame_rows(df[REC_FIELDS]))
 
 
 @api_doc("Implement or dismiss a pending recommendation (409 when it is decided or expired; 403 unless admin, ops "
@@ -93,14 +95,14 @@ def recommendation_decide(rec_id: int):
     if getattr(g.api_user, "role", None) not in fq.DECIDE_ROLES:
         return _bad(f"only {', '.join(fq.DECIDE_ROLES)} users may decide recommendations", 403)
     try:
-        result = recommendations.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
+        result = decisions.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
     except LookupError:
         return _bad(f"no recommendation {rec_id}", 404)
-    except recommendations.DecisionConflict as exc:
+    except decisions.DecisionConflict as exc:
         return _bad(str(exc), 409)
     except ValueError as exc:
         return _bad(str(exc))
-    return jsonify(fq.jsonable(result))
+    return jsonify(jsonable(result))
 
 
 for _verb in fq.DECISIONS:  # /recommendations/<id>/implement and /dismiss

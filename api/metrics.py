@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import current_app, jsonify
 
-from api import bp
+from api.blueprint import bp
 from api.spec import api_doc
 from read import status as queries
+from read.cache import store_down_since
 
 
 @bp.get("/metrics")
@@ -14,7 +15,6 @@ def metrics():
     snapshot = queries.overview_snapshot(queries.engine_for(current_app.extensions["settings"]))
     if snapshot is None:
         return jsonify(computed_at=None, cards={}, message="not computed yet: run the overview job")
-    from read.cache import store_down_since
     if store_down_since() is not None:  # the last snapshot read, kept by the cache while the database is down
         return jsonify({**snapshot, "stale": True, "stale_reason": "database unreachable: last data read"})
     return jsonify(snapshot)

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask import jsonify, request
 
-from api import bp
+from api.blueprint import bp
 
 log = logging.getLogger("api.params")
 MAX_PARAM_LENGTH = 200

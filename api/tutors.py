@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, jsonify, request
 
-from api import bp
+from api.blueprint import bp
 from api.spec import api_doc
 from read import status as queries
 from read import tutors as tutor_queries

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from auth import accounts, audit
 from models.base import get_engine
 from infra.clock import utcnow
+from read.cache import store_unreachable
 
 login_manager = LoginManager()
 bp = Blueprint("auth", __name__)
@@ -45,7 +46,6 @@ _recent: dict[str, tuple[float, accounts.Account]] = {}  # user id -> (monotonic
 def _load(user_id: str):
     """The session's account; while the store is unreachable, the account as loaded within the
     cache TTL, so signed-in users keep reading the last data (nobody new can sign in meanwhile)."""
-    from read.cache import store_unreachable
     try:
         account = accounts.load_account(engine(), user_id)
     except Exception as exc:
@@ -129,7 +129,6 @@ def login():
     try:
         return _sign_in(email, password, ip)
     except Exception as exc:
-        from read.cache import store_unreachable
         if not store_unreachable(exc):
             raise
         return _page("The database is unreachable; signing in is not possible right now. Try again in a minute.",

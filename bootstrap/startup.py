@@ -5,11 +5,12 @@ import secrets
 
 from config import Settings
 from models.schema import upgrade
+from auth import accounts
+from workers.embedded import EmbeddedScheduler
 
 
 def demo_admin(settings: Settings) -> tuple[str, str] | None:
     """Create the demo admin when there is no user yet; its password is kept under var/ and printed at start."""
-    from auth import accounts
     engine = upgrade(settings.db_url)
     path = settings.var_dir / "demo-admin-password"
     email = settings.demo_admin_email
@@ -27,7 +28,6 @@ def demo_admin(settings: Settings) -> tuple[str, str] | None:
 def prepare_embedded(settings: Settings) -> None:
     creds = demo_admin(settings)
     if settings.embedded and settings.embedded_scheduler:
-        from workers.embedded import EmbeddedScheduler
         EmbeddedScheduler(settings).start()
     url = f"http://{settings.host}:{settings.port}/"
     print("\n" + "=" * 64)

@@ -11,9 +11,11 @@ from auth import audit
 from layouts.alert_detail import when
 from models.base import get_engine
 from read import alerts as aq
+from read import rule_preview
 from writes import rules
 from infra.clock import utcnow
 from web_context import current_email, current_role, current_settings
+from loaders.streams import metric_rules
 
 METHOD_COLORS = {"robust_zscore": "#dc3545", "sigma": "#fd7e14", "week_over_week": "#6f42c1", "consecutive_drops": "#0d6efd"}
 
@@ -95,7 +97,7 @@ def rule_metrics(tab, _message):
     if tab != "alerts-tab-rules":
         return no_update
     engine = _engine()
-    return sorted(set(aq.metric_names(engine)) | set(aq.derived_stream_names(engine)) | set(aq.metric_rules(engine)))
+    return sorted(set(aq.metric_names(engine)) | set(aq.derived_stream_names(engine)) | set(metric_rules(engine)))
 
 
 @callback(Output({"type": "alerts-rule-field", "section": ALL, "key": ALL}, "value"), Input("alerts-rule-metric", "value"),
@@ -118,7 +120,7 @@ def saved_note(metric, _message):
     if not metric:
         return None
     engine = _engine()
-    stored = aq.metric_rules(engine).get(metric)
+    stored = metric_rules(engine).get(metric)
     if not stored:
         return "No own rule: the defaults (and any matching pattern rule) apply."
     try:
@@ -173,9 +175,9 @@ def preview_or_save(_preview, _save, metric, values):
             audit.record(engine, "metric_rule.save", user_email=current_email(), entity="metric_rule", entity_id=metric,
                          detail={"settings": overrides})
             return no_update, no_update, _msg(f"Rule for {metric} saved.", "success", id="alerts-rule-saved-ok")
-        series = rules.load_series(engine, metric, 30, at)
-        draft = rules.preview(series, base.with_overrides(overrides), 30, at, metric)
-        before = rules.preview(series, saved, 30, at, metric)
+        series = rule_preview.load_series(engine, metric, 30, at)
+        draft = rule_preview.preview(series, base.with_overrides(overrides), 30, at, metric)
+        before = rule_preview.preview(series, saved, 30, at, metric)
     except rules.RuleError as exc:
         return no_update, no_update, _msg(str(exc), id="alerts-rule-error")
     window = series[series.index >= at - timedelta(days=30)]

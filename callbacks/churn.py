@@ -10,10 +10,12 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html, no_update
 
+from callbacks.job_button import follow_job
 from layouts.components import empty_state
 from read import churn as churn_queries
 from read import status as queries
 from web_context import current_settings
+from domain.churn.features import BY_NAME
 
 GRID_ROWS = 500
 RED, GREEN, BLUE, GREY = "#dc3545", "#198754", "#0d6efd", "#6c757d"
@@ -190,7 +192,6 @@ def _calibration(bins: list[dict]) -> go.Figure:
 
 
 def _features(top: list[dict]) -> go.Figure:
-    from domain.churn.features import BY_NAME
     top = top[:12][::-1]
     fig = go.Figure(go.Bar(x=[t["mean_abs_contribution"] for t in top],
                            y=[BY_NAME[t["feature"]].label if t["feature"] in BY_NAME else t["feature"] for t in top],
@@ -265,27 +266,12 @@ def detail(customer_id, _version):
     ])
 
 
-@callback(Output("churn-retrain-status", "children"), Input("churn-retrain", "n_clicks"),
-          background=True, prevent_initial_call=True,
-          running=[(Output("churn-retrain", "disabled"), True, False),
-                   (Output("churn-retrain-progress", "style"), {"display": "flex", "width": "220px", "height": "20px"},
-                    {"display": "none"})],
-          progress=[Output("churn-retrain-progress", "value"), Output("churn-retrain-progress", "label")])
-def retrain(set_progress, _n):
-    from domain.churn import NotEnoughHistory
-    from jobs.churn import train_now
-    from jobs.runner import JobBusy
-
-    def report(step: str, fraction: float) -> None:
-        set_progress((int(np.clip(100 * fraction, 0, 100)), step))
-    try:
-        summary = train_now(current_settings(), report)
-    except JobBusy:
-        return "Training is already running elsewhere; the page updates when it finishes."
-    except NotEnoughHistory as exc:
-        return f"Not trained: {exc}"
+def _trained_text(summary: dict) -> str:
     if "skipped" in summary:
         return f"Not trained: {summary['skipped']}"
     hold = summary["holdout"]
     return (f"Model v{summary['version']} ({summary['kind']}) trained: holdout AUC {hold['auc']:.3f}, precision "
             f"{_pct(hold['precision'])} at recall {_pct(hold['recall'])}; {summary['scored']:,} customers rescored.")
+
+
+follow_job("churn", "train-churn", "churn.retrain", _trained_text)

@@ -6,7 +6,7 @@ from dash import Input, Output, callback, html
 
 from layouts.components import fmt_age
 from read import status as queries
-from ingestion.pipeline import quarantine_summary
+from read.status import quarantine_summary
 from web_context import current_settings
 
 

@@ -8,10 +8,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from callbacks.job_button import follow_job
 from layouts.components import empty_state
 from read import forecast as fq
 from read import status as queries
-from web_context import current_email, current_role, current_settings
+from web_context import current_settings
 
 BAND, MODEL, BASE, ACTUAL, SUPPLY = "rgba(13,110,253,0.15)", "#0d6efd", "#6c757d", "#212529", "#198754"
 # coverage clipped to 0..2: red below 0.8, amber 0.8-1, light green 1-1.3, green above
@@ -170,32 +171,11 @@ def heatmap(_version):
     return dcc.Graph(id="forecast-heatmap", figure=fig, config={"displaylogo": False, "responsive": True})
 
 
-@callback(Output("forecast-retrain-audit", "data"), Input("forecast-retrain", "n_clicks"), prevent_initial_call=True)
-def audit_retrain(n):
-    """The retrain itself runs in a background process without the request; who asked is logged here."""
-    from auth import audit
-    audit.record(_engine(), "forecast.retrain", user_email=current_email(), entity="forecast",
-                 detail={"via": "forecast page", "role": current_role()})
-    return n
-
-
-@callback(Output("forecast-retrain-status", "children"), Input("forecast-retrain", "n_clicks"),
-          background=True, prevent_initial_call=True,
-          running=[(Output("forecast-retrain", "disabled"), True, False),
-                   (Output("forecast-retrain-progress", "style"), {"display": "flex", "width": "240px", "height": "20px"},
-                    {"display": "none"})],
-          progress=[Output("forecast-retrain-progress", "value"), Output("forecast-retrain-progress", "label")])
-def retrain(set_progress, _n):
-    from jobs.forecast import retrain_now
-    from jobs.runner import JobBusy
-
-    def report(fraction: float, text: str) -> None:
-        set_progress((int(np.clip(100 * fraction, 0, 100)), text))
-    try:
-        result = retrain_now(current_settings(), report)
-    except JobBusy:
-        return "A retrain is already running elsewhere; the page updates when it finishes."
+def _retrained_text(result: dict) -> str:
     train = result["train"]
     lost = train["baseline_of_record"]
     return (f"Retrained {len(train['fitted'])} subjects in {train['timings']['models_s']:.0f} s (run #{train['run_id']})"
             + (f"; baseline of record for {', '.join(lost)}" if lost else "") + "; supply and recommendations updated.")
+
+
+follow_job("forecast", "retrain-forecast", "forecast.retrain", _retrained_text)

@@ -9,6 +9,7 @@ from infra.versions import data_version
 from layouts.components import fmt_age
 from read import status as queries
 from web_context import current_settings
+from read.cache import store_unreachable
 
 
 @callback(Output("shell-data-version", "data"), Input("shell-tick", "n_intervals"), State("shell-data-version", "data"))
@@ -24,7 +25,6 @@ def freshness(_version, _n):
     try:
         fresh = queries.source_summary(queries.source_freshness(queries.engine_for(settings), settings.stale_after_s))
     except Exception as exc:
-        from read.cache import store_unreachable
         if not store_unreachable(exc):
             raise
         return "Database unreachable", dbc.Alert(

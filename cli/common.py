@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from config import get_settings
+from infra.clock import parse_utc
 
 
 def settings():
@@ -16,16 +17,10 @@ def settings():
 
 def parse_at(value: str | None) -> datetime | None:
     """ISO time -> naive UTC datetime; a clear error for anything else."""
-    if not value:
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time, e.g. 2026-11-01T12:00:00Z")
-    if parsed.tzinfo is not None:
-        from datetime import timezone
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-    return parsed
+        return parse_utc(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def at_option(func):

@@ -12,7 +12,7 @@ from cli.common import at_option, emit, json_option, parse_at, settings
 @json_option
 def run_jobs(names, at, as_json) -> None:
     """Run scheduled jobs now (all, in schedule order, when no NAME is given)."""
-    from jobs.table import JOBS
+    from jobs.table import JOBS, scheduled_jobs
     from jobs.runner import run_job
     unknown = [n for n in names if n not in JOBS]
     if unknown:
@@ -20,7 +20,7 @@ def run_jobs(names, at, as_json) -> None:
     when = parse_at(at)
     s = settings()
     results = {}
-    for name in names or list(JOBS):
+    for name in names or list(scheduled_jobs()):
         if when is not None and name == "ingest":
             continue  # polling sources "as of the past" means nothing
         results[name] = run_job(name, s, at=when)

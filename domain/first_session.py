@@ -316,3 +316,14 @@ def tutor_first_sessions(first: pd.DataFrame, tutor_id: str, since: datetime | s
     """Drill-down: one tutor's first sessions (FIRST_COLUMNS) in ``[since, until)``, newest first."""
     rows = _in_window(first[first["tutor_id"] == tutor_id], since, until)
     return rows.sort_values(["start_time", "customer_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def stored_windows(at: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """Every ``[start, end)`` window one computation stores: PERFORMANCE_PERIODS and EXTRA_PERIODS."""
+    windows = period_windows(at)
+    out = {p: windows[p] for p in ("this_week", "last_week", "last_month", "last_quarter", "last_7d", "prev_7d")}
+    # "The period before" is that period as seen from its own start (period_windows is calendar-based).
+    for prior, period in (("prior_week", "last_week"), ("prior_month", "last_month"),
+                          ("prior_quarter", "last_quarter")):
+        out[prior] = period_windows(windows[period][0])[period]
+    return out

@@ -50,6 +50,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+from domain.supply import available_hours
 
 EPS = 1e-9
 RULES = ("recruit.raise_budget", "recruit.cut_spend", "subject.priority", "onboarding.pause")
@@ -119,7 +120,6 @@ def subject_balance(coverage: pd.DataFrame, min_open_demand: float = 0.25) -> pd
 def tutor_week_hours(tutors: pd.DataFrame, availability: pd.DataFrame, start: datetime) -> pd.Series:
     """subject -> mean weekly available hours per active tutor teaching it (tutor hours of a week as in
     domain.supply, every subject of a tutor counted in full), for what one more tutor adds."""
-    from domain.supply import available_hours
     empty = pd.DataFrame({"tutor_id": pd.Series(dtype=object), "subject": pd.Series(dtype=object),
                           "scheduled_time": pd.Series(dtype="datetime64[ns]"), "status": pd.Series(dtype=object)})
     week = available_hours(tutors, availability, empty, start, 168).groupby("subject")["available_hours"].sum()

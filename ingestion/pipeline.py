@@ -26,6 +26,7 @@ from domain.contract import INGEST_ORDER, RECORDS
 from infra.clock import utcnow
 from infra.retry import with_retries
 from ingestion.validation import typed_column, validate
+from infra.versions import bump_version
 
 log = logging.getLogger(__name__)
 EMPTY_COUNTS = {"inserted": 0, "updated": 0, "unchanged": 0, "quarantined": 0}
@@ -52,7 +53,6 @@ def ingest_sources(settings: Settings, adapters: list[Adapter], progress: bool =
             for k, v in c.items():
                 into[k] += v
     if any(c["inserted"] or c["updated"] or c["quarantined"] for c in totals.values()):
-        from infra.versions import bump_version
         with engine.begin() as conn:
             bump_version(conn, "source")
     return {"records": totals, "errors": errors}
@@ -221,15 +221,3 @@ def _progress_bar(enabled: bool, total: int, name: str):
     return tqdm(total=total, desc=f"ingest {name}", unit="record")
 
 
-def quarantine_summary(engine: Engine) -> pd.DataFrame:
-    """Quarantined rows counted by source, record and kind of reason, newest first, with one example each."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(QuarantinedRow.source, QuarantinedRow.record, QuarantinedRow.reason,
-                                   QuarantinedRow.row_key, QuarantinedRow.received_at)).all()
-    df = pd.DataFrame(rows, columns=["source", "record", "reason", "row_key", "received_at"])
-    if df.empty:
-        return pd.DataFrame(columns=["source", "record", "kind", "rows", "example", "last_seen"])
-    df["kind"] = df["reason"].str.replace(r"'[^']*'", "…", regex=True)
-    out = (df.sort_values("received_at").groupby(["source", "record", "kind"], as_index=False)
-           .agg(rows=("reason", "size"), example=("reason", "last"), last_seen=("received_at", "max")))
-    return out.sort_values("last_seen", ascending=False, kind="stable").reset_index(drop=True)

@@ -47,6 +47,8 @@ from domain.alerting.lifecycle import AlertSpec
 from domain.anomaly import detect_streams
 from domain.anomaly.events import fmt, fmt_time
 from jobs.context import JobContext
+from loaders.streams import detector_rules, stream_inputs
+from domain.alerting.streams import derive_streams
 
 RULE = "anomaly.detector"
 HISTORY = timedelta(weeks=8)
@@ -60,9 +62,8 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 def rules_in_force(engine: Engine) -> dict[str, dict]:
-    """metric or glob -> detector overrides: alert_queries.detector_rules (MARKETPLACE_RULES, STREAM_RULES,
+    """metric or glob -> detector overrides: loaders.streams.detector_rules (MARKETPLACE_RULES, STREAM_RULES,
     then the stored metric_rules), the same dict the rule preview uses."""
-    from read.alerts import detector_rules
     return detector_rules(engine)
 
 
@@ -83,9 +84,7 @@ def load_points(conn: Connection, at: datetime) -> tuple[pd.DataFrame, dict[str,
 
 def load_derived(conn: Connection, at: datetime, window_hours: int = 6) -> pd.DataFrame:
     """The metric_streams streams over the last DERIVED_HISTORY, from the columns they need."""
-    from domain.alerting.streams import derive_streams
     since = at - DERIVED_HISTORY
-    from read.alerts import stream_inputs
     sessions, bookings = stream_inputs(conn, since - timedelta(hours=window_hours), at)
     if sessions.empty and bookings.empty:
         return pd.DataFrame({"metric": [], "ts": pd.Series(dtype="datetime64[ns]"), "value": []})

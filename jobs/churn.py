@@ -22,12 +22,11 @@ It raises no alerts: at the operating point the model flags ~1 in 5 customers wi
 0.1-0.2 (see the model card), which is a work list for CS agents (the churn page and the API sort by
 risk), not something to email; the health job's triggers already alert on the concrete situations.
 
-``train_now(settings, progress)`` runs ``train-churn`` through the job runner (lock + job_runs) with a
-progress callback, for the page's "Retrain now" background callback.
+"Retrain now" on the churn page starts ``train-churn`` through workers/door.py; its progress goes to the
+run's job_runs row (infra/progress.py).
 """
 from __future__ import annotations
 
-import contextvars
 import io
 import json
 import time
@@ -40,20 +39,18 @@ from sqlalchemy import String, and_, bindparam, delete, func, or_, select, type_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from config import Settings
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, HealthScore
 from models.frames import replace_frame
 from models.source import Booking, Customer, InboundCall, TutorSession
 from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
 from domain.churn.explain import explain, to_json
 from domain.churn.features import FEATURE_NAMES, features_at
+from infra.progress import report
 from jobs.context import JobContext
-from jobs.runner import run_job
 from infra.versions import bump_version
 
 TOPIC = "churn"
 HISTORY_DAYS = 400
-_progress: contextvars.ContextVar = contextvars.ContextVar("churn_progress", default=None)
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -132,7 +129,8 @@ def active_record(engine: Engine) -> ChurnModelRecord | None:
 # --- jobs ---------------------------------------------------------------------------------------------------
 
 def train(ctx: JobContext) -> dict:
-    progress = _progress.get() or (lambda step, fraction: None)
+    def progress(step: str, fraction: float) -> None:  # domain.churn.training reports (step, fraction)
+        report(fraction, step)
     started = time.perf_counter()
     progress("loading history", 0.02)
     frames = load_frames(ctx.engine, ctx.at)
@@ -220,15 +218,6 @@ def fill_health_scores(conn: Connection, predictions: pd.DataFrame) -> int:
     for start in range(0, len(rows), 10_000):
         filled += conn.execute(stmt, rows[start:start + 10_000]).rowcount or 0
     return max(filled, 0)
-
-
-def train_now(settings: Settings, progress=None) -> dict:
-    """Run train-churn now through the job runner (lock, job_runs), reporting progress(step, fraction)."""
-    token = _progress.set(progress)
-    try:
-        return run_job("train-churn", settings)
-    finally:
-        _progress.reset(token)
 
 
 def _round(value, digits: int = 4):

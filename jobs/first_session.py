@@ -2,7 +2,7 @@
 
 Each run, as of ``ctx.at``:
 
-1. loads the candidate first sessions from the store (``load_first_session_inputs``: per customer
+1. loads the candidate first sessions from the store (``loaders.first_sessions.load_first_session_inputs``: per customer
    only the sessions at their earliest counted start, which is all ``first_sessions`` looks at);
 2. writes one computation into ``tutor_performance``: ``performance_table`` (this_week, last_week,
    last_month, last_quarter x tutor, subject, segment, region) plus the windows in ``EXTRA_PERIODS``
@@ -21,20 +21,21 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pandas as pd
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from config import Settings
 from models.derived import TutorPerformance
-from models.frames import insert_frame, read_frame
-from models.source import Customer, Tutor, TutorSession
+from models.frames import insert_frame
+from models.source import Tutor
 from writes.alerts import sync_alerts
 from domain.alerting.lifecycle import AlertSpec
-from domain.first_session import (COUNTED, DIMENSIONS, PERFORMANCE_COLUMNS, first_session_stats, first_sessions,
-                                    performance_table, period_windows, region_alerts, subject_alerts,
-                                    tutor_declines)
+from domain.first_session import (DIMENSIONS, PERFORMANCE_COLUMNS, first_session_stats, first_sessions, performance_table,
+                                    region_alerts, subject_alerts, tutor_declines)
 from jobs.context import JobContext
 from infra.versions import bump_version
+from domain.first_session import stored_windows
+from loaders.first_sessions import load_first_session_inputs
 
 TOPIC = "tutor_performance"
 # Stored next to PERFORMANCE_PERIODS. prior_* is the period before last_week/last_month/last_quarter.
@@ -48,60 +49,6 @@ RULES = {
     "subject": "subject.first_session_low",
     "region": "region.first_session_low",
 }
-
-
-def stored_windows(at: datetime) -> dict[str, tuple[datetime, datetime]]:
-    """Every ``[start, end)`` window one computation stores: PERFORMANCE_PERIODS and EXTRA_PERIODS."""
-    windows = period_windows(at)
-    out = {p: windows[p] for p in ("this_week", "last_week", "last_month", "last_quarter", "last_7d", "prev_7d")}
-    # "The period before" is that period as seen from its own start (period_windows is calendar-based).
-    for prior, period in (("prior_week", "last_week"), ("prior_month", "last_month"),
-                          ("prior_quarter", "last_quarter")):
-        out[prior] = period_windows(windows[period][0])[period]
-    return out
-
-
-def load_first_session_inputs(conn: Engine | Connection, until: datetime | None = None,
-                              since: datetime | None = None,
-                              tutor_id: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sessions and customers that determine first sessions starting in ``[since, until)``.
-
-    Only the sessions at each customer's earliest counted (completed/no_show) start before ``until``
-    are read, for customers whose earliest start is >= ``since``; ties at that start are all kept,
-    so ``first_sessions`` on the result equals ``first_sessions`` on the whole history restricted
-    to that window. With ``tutor_id``, only customers who ever had a counted session with that
-    tutor (a superset of the customers whose first session is theirs). Returns (sessions with
-    customer_id, session_id, tutor_id, subject, start_time, status, rating; customers with
-    customer_id, segment, region).
-    """
-    s = TutorSession.__table__
-    counted = s.c.status.in_(COUNTED)
-    scope = [counted] + ([s.c.start_time < until] if until is not None else [])
-    if tutor_id is not None:  # few customers: walk ix_sessions_customer_start for just them
-        customer = s.c.customer_id
-        earliest = select(customer.label("customer_id"), func.min(s.c.start_time).label("t0")).where(
-            *scope, customer.in_(select(s.c.customer_id).where(s.c.tutor_id == tutor_id, *scope)))
-    else:
-        # Every customer: one table scan with a hash/temp-tree group by. Wrapped in coalesce so that SQLite
-        # cannot walk an index instead (the customer or start_time index costs a table lookup per session
-        # for `status`: 4-8x slower at 540k sessions). PostgreSQL plans this the same either way.
-        customer = func.coalesce(s.c.customer_id, s.c.customer_id)
-        scope = [counted] + ([func.coalesce(s.c.start_time, s.c.start_time) < until] if until is not None else [])
-        earliest = select(customer.label("customer_id"), func.min(s.c.start_time).label("t0")).where(*scope)
-    earliest = earliest.group_by(customer)
-    if since is not None:
-        earliest = earliest.having(func.min(s.c.start_time) >= since)
-    e = earliest.subquery()
-    c = Customer.__table__
-    stmt = (select(s.c.customer_id, s.c.session_id, s.c.tutor_id, s.c.subject, s.c.start_time, s.c.status,
-                   s.c.rating, c.c.segment, c.c.region)
-            .select_from(s.join(e, and_(s.c.customer_id == e.c.customer_id, s.c.start_time == e.c.t0))
-                         .outerjoin(c, c.c.customer_id == s.c.customer_id))
-            .where(counted))
-    frame = read_frame(conn, stmt, parse_dates=["start_time"])
-    frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce")
-    customers = frame.loc[frame["segment"].notna() | frame["region"].notna(), ["customer_id", "segment", "region"]]
-    return frame.drop(columns=["segment", "region"]), customers.drop_duplicates("customer_id")
 
 
 def performance_rows(sessions: pd.DataFrame, customers: pd.DataFrame, first: pd.DataFrame,

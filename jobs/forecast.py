@@ -21,32 +21,31 @@
 6. thins old demand_forecasts rows (every run for 8 days, then each day's first run) and bumps the data
    version topic ``forecast``.
 
-``train-forecast`` (weekly) is the same with every model refitted. ``PROGRESS`` lets a caller (the page's
-"Retrain now" background callback) follow the fits: set it to a ``callable(fraction, text)`` around
-``run_job``.
+``train-forecast`` (weekly) is the same with every model refitted; ``retrain-forecast`` ("Retrain now" on the
+forecast page, through workers/door.py) runs it, then supply and recommend. Progress goes to the run's
+job_runs row (infra/progress.py).
 """
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import math
 import time
 from datetime import datetime, timedelta
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
-from models.bulk import bulk_insert, read_columns, text_times
+from models.bulk import bulk_insert
 from models.derived import DemandForecast, ForecastAccuracy, ForecastModel, ForecastRun
 from models.frames import insert_frame, read_frame
 from models.source import Booking
 from domain.contract import SUBJECTS
 from domain.forecasting import DemandForecaster, accuracy
 from domain.forecasting.series import NOT_DEMAND
+from infra.progress import report, scaled
 from jobs.context import JobContext
 from infra.versions import bump_version
 
@@ -54,14 +53,6 @@ log = logging.getLogger(__name__)
 TOPIC = "forecast"
 HORIZON_H = 168
 KEEP_ALL_DAYS = 8  # every run's rows until it has been scored (168 h) and a day to spare
-PROGRESS: contextvars.ContextVar[Callable[[float, str], None] | None] = contextvars.ContextVar(
-    "forecast_progress", default=None)
-
-
-def _report(fraction: float, text: str) -> None:
-    hook = PROGRESS.get()
-    if hook is not None:
-        hook(fraction, text)
 
 
 def clean(value):
@@ -84,20 +75,6 @@ def subjects_for(settings, booked: list[str]) -> list[str]:
     if settings.forecast_subjects.strip():
         return sorted({s.strip() for s in settings.forecast_subjects.split(",") if s.strip()})
     return sorted(set(SUBJECTS) | {str(s) for s in booked if s})
-
-
-TIME_COLUMNS = ("scheduled_time", "created_at", "updated_at")
-
-
-def load_bookings(engine: Engine, start: datetime, end: datetime, columns=("subject", "scheduled_time", "status")
-                  ) -> pd.DataFrame:
-    """Bookings scheduled in [start, end) with the given contract columns (bulk read: ~400k rows at 50k customers)."""
-    with engine.connect() as conn:
-        times = [c for c in columns if c in TIME_COLUMNS]
-        cols = [getattr(Booking, c) for c in columns if c not in TIME_COLUMNS] + text_times(
-            conn, [getattr(Booking, c) for c in times])
-        return read_columns(conn, select(*cols).where(Booking.scheduled_time >= start, Booking.scheduled_time < end),
-                            dates=times)[list(columns)]
 
 
 def held_per_hour(engine: Engine, start: datetime, end: datetime) -> pd.DataFrame:
@@ -264,7 +241,7 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
     subjects = subjects_for(settings, list(counts["subject"].unique()))
     demand = zero_filled(counts, history_start, at, subjects)
     timings["load_s"] = round(time.perf_counter() - started, 3)
-    _report(0.02, f"loaded {int(demand['y'].sum()):,} sessions of demand")
+    report(0.02, f"loaded {int(demand['y'].sum()):,} sessions of demand")
 
     started = time.perf_counter()
     scored = score_runs(engine, demand, at, since=history_start)  # first, so today's decision sees the scores
@@ -280,7 +257,7 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
         fitted = model is None
         try:
             if fitted:
-                _report(0.05 + 0.85 * i / len(subjects), f"fitting {subject} ({i + 1}/{len(subjects)})")
+                report(0.05 + 0.85 * i / len(subjects), f"fitting {subject} ({i + 1}/{len(subjects)})")
                 model = DemandForecaster(horizon_h=HORIZON_H, train_days=settings.forecast_train_days).fit(history)
                 prior = stored.get(subject)
                 if prior is None or prior["trained_at"] <= at:
@@ -302,7 +279,7 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
                            "fitted": fitted, "trained_at": trained_at, "validation": validation,
                            "live": live.get(subject)}
     timings["models_s"] = round(fit_s, 3)
-    _report(0.92, "writing the forecast")
+    report(0.92, "writing the forecast")
 
     started = time.perf_counter()
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -320,7 +297,7 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
         thinned = thin(conn, at, settings.forecast_keep_days)
         bump_version(conn, TOPIC)
     timings["write_s"] = round(time.perf_counter() - started, 3)
-    _report(1.0, "done")
+    report(1.0, "done")
     return {"at": at.isoformat(), "run_id": run_id, "subjects": len(detail), "fitted": sorted(m["subject"] for m in new_models),
             "refitted_without_storing": sorted(s for s, d in detail.items() if d["fitted"]
                                                and s not in {m["subject"] for m in new_models}),
@@ -338,20 +315,15 @@ def train(ctx: JobContext) -> dict:
     return forecast_all(ctx, force_train=True)
 
 
-def retrain_now(settings, progress: Callable[[float, str], None] | None = None) -> dict:
-    """"Retrain now" (the forecast page's background callback): train-forecast through the job runner (lock,
-    job_runs), then supply and recommend so coverage, alerts and recommendations follow the new models.
-    ``progress(fraction, text)`` follows the fits."""
-    from jobs.runner import run_job
-    report = progress or (lambda fraction, text: None)
-    token = PROGRESS.set(lambda fraction, text: report(0.9 * fraction, text))
-    try:
-        summary = run_job("train-forecast", settings)
-    finally:
-        PROGRESS.reset(token)
+def retrain(ctx: JobContext) -> dict:
+    """``retrain-forecast`` ("Retrain now" on the forecast page): train-forecast, then supply and recommend so
+    coverage, alerts and recommendations follow the new models; each is its own recorded run."""
+    from jobs.runner import run_job  # the runner imports the job table, which names this module
+    with scaled(0.0, 0.9):
+        summary = run_job("train-forecast", ctx.settings)
     report(0.92, "supply and alerts")
-    supply = run_job("supply", settings)
+    supply = run_job("supply", ctx.settings)
     report(0.97, "recommendations")
-    recommend = run_job("recommend", settings)
+    recommend = run_job("recommend", ctx.settings)
     report(1.0, "done")
     return {"train": summary, "supply": supply, "recommend": recommend}

@@ -39,7 +39,7 @@ from models.source import Booking, Customer, InboundCall, TutorSession
 from writes.alerts import sync_alerts
 from domain.alerting.lifecycle import AlertSpec
 from domain.customers.health import HEALTH_COLUMNS, score_prepared
-from domain.customers.health_config import COMPONENTS, HealthConfig, parse_health_config
+from domain.customers.health_config import parse_health_config
 from jobs.context import JobContext
 from infra.versions import bump_version
 from domain.customers.triggers import TRIGGERS, prepare, trigger_facts, triggers_from_facts

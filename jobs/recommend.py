@@ -27,11 +27,12 @@ from models.derived import Recommendation
 from models.frames import insert_frame, read_frame
 from models.source import Campaign
 from domain.first_session import first_session_stats, first_sessions
-from read.forecast import jsonable
+from infra.jsonable import jsonable
 from jobs.context import JobContext
-from jobs.first_session import load_first_session_inputs
+from loaders.first_sessions import load_first_session_inputs
 from infra.versions import bump_version
-from jobs.supply import coverage_frames, held_counts
+from jobs.supply import coverage_frames
+from loaders.bookings import held_counts
 from domain.recommendations import RuleConfig, recommend, select_new, subject_balance, tutor_week_hours
 
 TOPIC = "recommendations"

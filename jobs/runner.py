@@ -7,15 +7,16 @@ import json
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Iterator
 
 from sqlalchemy import insert, text, update
 
 from config import Settings
-from models.ops import DataVersion, JobRun
+from models.ops import JobRun
 from jobs.table import job
+from infra import progress
 from infra.clock import utcnow
 from jobs.context import JobContext
 
@@ -71,7 +72,8 @@ def run_job(name: str, settings: Settings, at: datetime | None = None) -> dict:
                 job=name, started_at=utcnow(), status="running")).inserted_primary_key[0]
             _close_abandoned(conn, name, run_id)
         try:
-            summary = func(ctx) or {}
+            with progress.reporting_to(_progress_writer(ctx, run_id)) if not progress.reporting() else nullcontext():
+                summary = func(ctx) or {}
         except Exception as exc:
             _finish(ctx, run_id, "failed", started, {"error": f"{type(exc).__name__}: {exc}"})
             log.exception("job %s failed", name)
@@ -96,6 +98,22 @@ def _close_abandoned(conn, name: str, run_id: int) -> None:
     closed = conn.execute(stmt.values(status="abandoned", finished_at=now, detail=detail)).rowcount
     if closed:
         log.warning("job %s: marked %d run(s) left running by a stopped worker as abandoned", name, closed)
+
+
+def _progress_writer(ctx: JobContext, run_id: int, every_s: float = 1.0):
+    """A progress hook writing {"progress", "step"} into the run's detail, at most once every `every_s`
+    (and always at 100 %), so a page polling job_runs can show it whichever process runs the job."""
+    last = [0.0]
+
+    def write(fraction: float, step: str) -> None:
+        now = time.monotonic()
+        if now - last[0] < every_s and fraction < 1.0:
+            return
+        last[0] = now
+        with ctx.engine.begin() as conn:
+            conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.status == "running").values(
+                detail=json.dumps({"progress": round(fraction, 3), "step": step})))
+    return write
 
 
 def _finish(ctx: JobContext, run_id: int, status: str, started: float, detail: dict) -> None:

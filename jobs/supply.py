@@ -2,7 +2,7 @@
 
 As of T = ctx.at floored to the hour (hourly, after the forecast job):
 
-1. demand: the latest forecast run's forecast of record (read.forecast.record_forecast) for
+1. demand: the latest forecast run's forecast of record (loaders.forecasts.record_forecast) for
    [T, T + 168 h); supply: domain.supply.available_hours from active tutors' weekly availability and the
    bookings already taken, by subject and by subject x tutor region; coverage = open tutor hours / open demand
    (domain.supply.coverage, DATA_CONTRACT "Supply/demand coverage"). Regional demand is the subject's
@@ -34,19 +34,19 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from models.derived import Alert, SupplyDemand
 from models.bulk import bulk_insert
 from models.frames import read_frame
-from models.source import Booking, Tutor, TutorAvailability
-from read import forecast as fq
+from models.source import Tutor, TutorAvailability
 from writes.alerts import sync_alerts
 from domain.alerting.lifecycle import OPEN_STATES, AlertSpec
 from domain.forecasting.series import NOT_DEMAND
 from jobs.context import JobContext
-from jobs.forecast import load_bookings
+from loaders.bookings import held_counts, load_bookings
+from loaders.forecasts import latest_run, record_forecast
 from infra.versions import bump_version
 from domain.supply import SHORTAGE, SURPLUS, available_hours, coverage, shortages, surpluses
 
@@ -64,17 +64,6 @@ def bookings_as_of(bookings: pd.DataFrame, at: datetime) -> pd.DataFrame:
     changed_later = b["status"].isin(NOT_DEMAND) & (b["updated_at"] > at)
     b.loc[future & (~b["status"].isin(NOT_DEMAND) | changed_later), "status"] = "scheduled"
     return b
-
-
-def held_counts(engine: Engine, start: datetime, end: datetime, by: tuple[str, ...] = ("subject",)) -> pd.DataFrame:
-    """DataFrame[*by, n]: bookings held or to be held (status not cancelled/rescheduled, as hourly_demand
-    counts demand) scheduled in [start, end), counted in the database."""
-    cols = [getattr(Booking, c) for c in by]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*cols, func.count()).where(
-            Booking.scheduled_time >= start, Booking.scheduled_time < end, Booking.status.not_in(NOT_DEMAND))
-            .group_by(*cols)).all()
-    return pd.DataFrame(rows, columns=[*by, "n"]).astype({"n": "int64"})
 
 
 def load_inputs(engine: Engine, at: datetime) -> dict[str, pd.DataFrame]:
@@ -107,8 +96,8 @@ def coverage_frames(engine: Engine, at: datetime) -> tuple[pd.DataFrame, pd.Data
     Coverage frames have domain.supply.coverage's columns; the forecast is the run's forecast of record."""
     start = pd.Timestamp(at).floor("h").to_pydatetime()
     inputs = load_inputs(engine, at)
-    run = fq.latest_run(engine, at)
-    fc = fq.record_forecast(engine, run) if run else pd.DataFrame(columns=["subject", "ts", "forecast"])
+    run = latest_run(engine, at)
+    fc = record_forecast(engine, run) if run else pd.DataFrame(columns=["subject", "ts", "forecast"])
     fc = fc[(fc["ts"] >= start) & (fc["ts"] < start + timedelta(hours=HORIZON_H))]
     fc = fc[["subject", "ts"]].assign(yhat=fc["forecast"].astype(float))
     t, av, upcoming = inputs["tutors"], inputs["availability"], inputs["bookings"]

@@ -2,7 +2,7 @@
 
 Read by Celery beat (workers/celery_app.py), the Celery tasks (workers/tasks.py), the embedded
 scheduler (workers/embedded.py), `manage.py run-jobs` and the one door pages and the API use to
-start work (jobs/door.py). Targets are "module:function" strings so that importing the table stays
+start work (workers/door.py). Targets are "module:function" strings so that importing the table stays
 cheap: a job module is imported only when its job runs.
 
 A job function takes a JobContext and returns a JSON-able summary dict. Order matters for
@@ -20,9 +20,13 @@ class JobSpec:
     name: str
     target: str  # "module:function"
     task_name: str  # Celery task, <domain>.<verb>
-    every_s: int  # seconds between scheduled runs
+    every_s: int  # seconds between scheduled runs; 0: only when someone starts it
     time_limit_s: int  # hard limit of one run on a worker (the soft limit is 90 % of it)
     why: str = ""
+
+    @property
+    def scheduled(self) -> bool:
+        return self.every_s > 0
 
     @property
     def lane(self) -> str:
@@ -59,6 +63,9 @@ JOB_TABLE: tuple[JobSpec, ...] = (
             "weekly refit of the churn model (also scores at once)"),
     JobSpec("churn", "jobs.churn:predict", "churn.predict", 86400, 900,
             "daily churn risk, explanations and history with the active model"),
+    # started by people (through jobs/door.py), never on a schedule
+    JobSpec("retrain-forecast", "jobs.forecast:retrain", "forecast.retrain", 0, 2400,
+            "Retrain now on the forecast page: train-forecast, then supply and recommend"),
 )
 
 JOBS: dict[str, JobSpec] = {spec.name: spec for spec in JOB_TABLE}
@@ -73,4 +80,9 @@ def job(name: str) -> JobSpec:
 
 def beat_schedule() -> dict:
     """Celery beat entries, one per job."""
-    return {spec.name: {"task": spec.task_name, "schedule": float(spec.every_s)} for spec in JOB_TABLE}
+    return {spec.name: {"task": spec.task_name, "schedule": float(spec.every_s)} for spec in JOB_TABLE if spec.scheduled}
+
+
+def scheduled_jobs() -> dict[str, int]:
+    """name -> seconds between runs, in table order, for the embedded scheduler and `run-jobs`."""
+    return {spec.name: spec.every_s for spec in JOB_TABLE if spec.scheduled}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import empty_state, grid, section
+from layouts.components import grid, section
+from domain.anomaly import DetectorConfig
 
 SILENCE_COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 80},
@@ -44,7 +45,6 @@ RULE_FIELDS = [
 
 def rule_fields() -> list[tuple[str, str, str, str]]:
     """RULE_FIELDS that the installed detector knows (a renamed setting drops out instead of breaking the page)."""
-    from domain.anomaly import DetectorConfig
     config = DetectorConfig()
     return [f for f in RULE_FIELDS if hasattr(getattr(config, f[0], None), f[1])]
 
@@ -95,11 +95,6 @@ def silences_tab() -> html.Div:
 
 
 def rules_tab() -> html.Div:
-    try:
-        import domain.anomaly  # noqa: F401  (the detector; the tab explains itself if it is missing)
-    except ImportError:
-        return html.Div(empty_state("The anomaly detector is not installed.",
-                                    "Detector rules can be tuned once domain/anomaly is deployed."), className="pt-3")
     settings_form = [_field(*f) for f in rule_fields()]
     return html.Div(dbc.Row([
         dbc.Col(section("Rule", [

@@ -4,10 +4,9 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, page_header, section
-from web_context import current_role
+from layouts.components import grid, job_button, page_header, section
+from web_context import can
 
-RETRAIN_ROLES = ("admin", "ops")
 PCT = {"function": "params.value == null ? '' : (params.value * 100).toFixed(1) + ' %'"}
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
 RISK_COLUMNS = [
@@ -47,15 +46,7 @@ def _graph_box(id: str, height: int = 300) -> html.Div:
 
 
 def layout(customer: str | None = None, **_query) -> html.Div:
-    can_train = current_role() in RETRAIN_ROLES
-    retrain = html.Div([
-        dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Retrain now"], id="churn-retrain", size="sm",
-                   color="primary", outline=True, disabled=not can_train,
-                   title=None if can_train else "Admins and ops can retrain"),
-        dbc.Progress(id="churn-retrain-progress", value=0, striped=True, animated=True,
-                     style={"display": "none", "width": "220px", "height": "20px"}, className="ms-2"),
-        html.Small(id="churn-retrain-status", className="text-muted ms-2"),
-    ], className="d-flex align-items-center")
+    retrain = job_button("churn", can("churn.retrain"), "Refit the churn model now", "Admins and ops can retrain")
     content = html.Div([
         html.Div(id="churn-asof", className="text-muted small mb-2"),
         dbc.Row(id="churn-cards", className="g-3 mb-3"),

@@ -62,3 +62,16 @@ def fmt_age(seconds) -> str:
 
 def refresh_store() -> dcc.Store:
     return dcc.Store(id="shell-data-version")
+
+
+def job_button(prefix: str, allowed: bool, title: str, refused_title: str, label: str = "Retrain now") -> html.Div:
+    """A button that starts a job, its progress bar and status line (callbacks/job_button.follow_job)."""
+    return html.Div([
+        dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), label], id=f"{prefix}-retrain", size="sm",
+                   color="primary", outline=True, disabled=not allowed, title=title if allowed else refused_title),
+        dbc.Progress(id=f"{prefix}-retrain-progress", value=0, striped=True, animated=True,
+                     style={"display": "none", "width": "220px", "height": "20px"}, className="ms-2"),
+        html.Small(id=f"{prefix}-retrain-status", className="text-muted ms-2"),
+        dcc.Store(id=f"{prefix}-retrain-run"),
+        dcc.Interval(id=f"{prefix}-retrain-poll", interval=1000, disabled=True),
+    ], className="d-flex align-items-center")

@@ -9,6 +9,10 @@ from dash import dcc, html
 
 from layouts.components import page_header
 from domain.customers.health_config import COMPONENT_LABELS, COMPONENTS, TIER_LABELS, TIERS, component_docs, score_doc
+from infra.versions import topic_version
+from read.customers import health_config
+from read.status import engine_for
+from web_context import current_settings
 
 BLOCK = 100
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
@@ -107,13 +111,8 @@ def layout(**_query) -> html.Div:
 
 
 def _health_version() -> int:
-    from read.status import engine_for
-    from infra.versions import topic_version
-    from web_context import current_settings
     return topic_version(engine_for(current_settings()), "health")
 
 
 def _config():
-    from read.customers import health_config
-    from web_context import current_settings
     return health_config(current_settings().health_weights)

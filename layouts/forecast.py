@@ -6,10 +6,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, page_header, section
-from web_context import current_role
+from layouts.components import grid, job_button, page_header, section
+from web_context import can
+from read import forecast as fq
+from read.status import engine_for
+from web_context import current_settings
 
-RETRAIN_ROLES = ("admin", "ops", "recruiter")
 PCT = {"function": "params.value == null ? '' : Math.round(params.value * 100) + ' %'"}
 ONE = {"function": "params.value == null ? '' : params.value.toFixed(1)"}
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
@@ -42,22 +44,10 @@ def _box(id: str, height: int) -> html.Div:
 
 
 def layout(subject: str | None = None, **_query) -> html.Div:
-    from read import forecast as fq
-    from read.status import engine_for
-    from web_context import current_settings
     # the list is filled here (one cached read) so the chart's callback starts with the page, not after a round trip
     names, subject = fq.subject_choice(engine_for(current_settings()), subject or None)
-    can_train = current_role() in RETRAIN_ROLES
-    retrain = html.Div([
-        dbc.Button([html.I(className="bi bi-arrow-repeat me-1"), "Retrain now"], id="forecast-retrain", size="sm",
-                   color="primary", outline=True, disabled=not can_train,
-                   title="Refit every subject's model now (takes about a minute)" if can_train
-                   else "Admins, ops and recruiters can retrain"),
-        dbc.Progress(id="forecast-retrain-progress", value=0, striped=True, animated=True,
-                     style={"display": "none", "width": "240px", "height": "20px"}, className="ms-2"),
-        html.Small(id="forecast-retrain-status", className="text-muted ms-2"),
-        dcc.Store(id="forecast-retrain-audit"),
-    ], className="d-flex align-items-center")
+    retrain = job_button("forecast", can("forecast.retrain"), "Refit every subject's model now (takes about a minute)",
+                         "Admins, ops and recruiters can retrain")
     picker = dcc.Dropdown(id="forecast-subject", value=subject, clearable=False, placeholder="Subject",
                           options=[{"label": s, "value": s} for s in names], style={"minWidth": "220px"})
     return html.Div([

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from layouts.components import page_header, section
 from read.velocity import BENCHMARK_RANGE
+from web_context import current_settings
 
 CHARTS = [
     ("cohorts", "Sessions per week by signup cohort",
@@ -24,7 +25,6 @@ DEFINITIONS = (
 
 
 def layout(**_query) -> html.Div:
-    from web_context import current_settings
     lo, hi = BENCHMARK_RANGE
     benchmark = html.Div([
         dbc.Label("Benchmark (sessions/week)", html_for="velocity-benchmark", className="small text-muted mb-0 me-2"),

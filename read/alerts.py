@@ -10,11 +10,13 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
-from models.derived import Alert, AlertDelivery, MetricRule, Silence
+from models.derived import Alert, AlertDelivery, AlertEvent, Silence
 from models.frames import read_frame
-from models.source import Booking, MetricPoint, TutorSession
-from writes.alerts import history
+from models.source import Booking, MetricPoint
 from domain.alerting.lifecycle import OPEN_STATES, SEVERITIES, STATES, TYPES
+from infra.jsonable import jsonable
+from loaders.streams import stream_inputs
+from domain.alerting.streams import STREAM_RULES, derive_streams
 
 LIST_COLUMNS = ["id", "severity", "status", "type", "rule", "title", "entity_id", "current_value", "expected_value",
                 "detected_at", "updated_at", "last_seen_at", "snoozed_until"]
@@ -131,29 +133,14 @@ def metric_series(engine: Engine, metric: str, since: datetime, until: datetime)
 
 def derived_stream_names(engine: Engine) -> list[str]:
     """The streams domain.alerting.streams derives from sessions and bookings, overall and per subject."""
-    from domain.alerting.streams import STREAM_RULES
     bases = sorted(k.rstrip("*") for k in STREAM_RULES)
     with engine.connect() as conn:
         subjects = sorted(s for s in conn.execute(select(Booking.subject).distinct()).scalars() if s)
     return bases + [f"{b}.{s}" for b in bases for s in subjects]
 
 
-def stream_inputs(conn, start: datetime, until: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The sessions and bookings columns derive_streams needs, for [start, until): what the rule
-    preview and the detect job both read, so a preview judges exactly the data the job will."""
-    sessions = read_frame(conn, select(TutorSession.subject, TutorSession.start_time, TutorSession.rating,
-                                       TutorSession.status)
-                          .where(TutorSession.start_time >= start, TutorSession.start_time < until),
-                          parse_dates=["start_time"])
-    bookings = read_frame(conn, select(Booking.subject, Booking.created_at, Booking.scheduled_time, Booking.status)
-                          .where(or_(Booking.created_at.between(start, until), Booking.scheduled_time.between(start, until))),
-                          parse_dates=["created_at", "scheduled_time"])
-    return sessions, bookings
-
-
 def derived_series(engine: Engine, metric: str, since: datetime, until: datetime, window_hours: int = 6) -> pd.Series:
     """One derived stream (see derived_stream_names) computed from the sessions and bookings of [since, until]."""
-    from domain.alerting.streams import STREAM_RULES, derive_streams
     base = next((b for b in sorted((k.rstrip("*") for k in STREAM_RULES), key=len, reverse=True)
                  if metric == b or metric.startswith(b + ".")), None)
     if base is None:
@@ -165,27 +152,6 @@ def derived_series(engine: Engine, metric: str, since: datetime, until: datetime
     return pd.Series(points["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(points["ts"]), name=metric)
 
 
-def detector_rules(engine: Engine) -> dict[str, dict]:
-    """metric or glob -> detector overrides in force: the marketplace's (anomaly.MARKETPLACE_RULES: US
-    holidays), the derived streams' own (metric_streams.STREAM_RULES), with the operators' metric_rules
-    on top (a stored key replaces a built-in one). The detect job runs exactly these."""
-    from domain.anomaly.config import MARKETPLACE_RULES
-    try:
-        from domain.alerting.streams import STREAM_RULES
-    except ImportError:
-        STREAM_RULES = {}
-    return {**MARKETPLACE_RULES, **STREAM_RULES, **{k: v["settings"] for k, v in metric_rules(engine).items()}}
-
-
-def metric_rules(engine: Engine) -> dict[str, dict]:
-    """metric (or glob) -> stored detector overrides, with who saved them when."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(MetricRule.metric, MetricRule.settings, MetricRule.updated_at,
-                                   MetricRule.updated_by)).all()
-    return {r.metric: {"settings": json.loads(r.settings or "{}"), "updated_at": r.updated_at, "updated_by": r.updated_by}
-            for r in rows}
-
-
 def to_json_rows(df: pd.DataFrame) -> list[dict]:
     """DataFrame rows as JSON-able dicts: datetimes ISO, NaN/NaT None."""
     out = []
@@ -194,16 +160,7 @@ def to_json_rows(df: pd.DataFrame) -> list[dict]:
     return out
 
 
-def jsonable(value):
-    """Datetimes as ISO strings and numpy scalars as Python values, inside dicts and lists too."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+def history(engine: Engine, alert_id: int) -> list[dict]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)).all()
+    return [dict(r._mapping) for r in rows]

@@ -22,7 +22,6 @@ from models.source import Customer, InboundCall, TutorSession
 from domain.alerting.lifecycle import OPEN_STATES
 from read.cache import cached_read
 from domain.customers.health_config import COMPONENT_LABELS, COMPONENTS, TIERS, HealthConfig, parse_health_config
-from infra.clock import utcnow
 from domain.customers.triggers import TRIGGERS
 
 T = HealthScore.__table__

@@ -8,7 +8,7 @@ is (the model did not beat "same hour last week" on its scored runs; jobs/foreca
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,7 @@ from read.cache import cached_read
 from domain.forecasting import hourly_demand
 from domain.recommendations import DECISIONS
 from infra.clock import utcnow
+from loaders.forecasts import latest_run, record_forecast, run_by_id
 
 SHORTAGE, SURPLUS = 0.8, 1.3
 REC_STATUSES = ("pending", "implemented", "dismissed", "expired")
@@ -33,39 +34,6 @@ REC_COLUMNS = ["id", "rule", "subject", "campaign_id", "action", "reason", "expe
 
 
 # -- forecast runs ---------------------------------------------------------------------------------------
-def latest_run(engine: Engine, at: datetime | None = None) -> dict | None:
-    """The newest forecast run (generated at or before ``at``): id, generated_at, start (its first hour),
-    model, detail (dict)."""
-    stmt = select(ForecastRun.id).order_by(ForecastRun.generated_at.desc(), ForecastRun.id.desc()).limit(1)
-    if at is not None:
-        stmt = stmt.where(ForecastRun.generated_at <= at)
-    with engine.connect() as conn:
-        run_id = conn.execute(stmt).scalar()
-        return None if run_id is None else run_by_id(conn, run_id)
-
-
-def run_by_id(conn, run_id: int) -> dict:
-    row = conn.execute(select(ForecastRun.id, ForecastRun.generated_at, ForecastRun.model, ForecastRun.detail)
-                       .where(ForecastRun.id == run_id)).first()
-    detail = json.loads(row.detail or "{}")
-    start = pd.Timestamp(detail.get("start") or pd.Timestamp(row.generated_at).floor("h")).to_pydatetime()
-    return {"id": row.id, "generated_at": row.generated_at, "model": row.model, "detail": detail, "start": start}
-
-
-def record_forecast(engine: Engine, run: dict, subject: str | None = None) -> pd.DataFrame:
-    """A run's rows with the forecast of record: DataFrame[subject, ts, yhat, yhat_lower, yhat_upper, baseline,
-    forecast, source] where forecast = yhat, or baseline for subjects whose of_record is "baseline"."""
-    stmt = select(DemandForecast.subject, DemandForecast.ts, DemandForecast.yhat, DemandForecast.yhat_lower,
-                  DemandForecast.yhat_upper, DemandForecast.baseline).where(DemandForecast.run_id == run["id"])
-    if subject is not None:
-        stmt = stmt.where(DemandForecast.subject == subject)
-    with engine.connect() as conn:
-        df = read_frame(conn, stmt.order_by(DemandForecast.subject, DemandForecast.ts), parse_dates=["ts"])
-    subjects = run["detail"].get("subjects", {})
-    baseline = df["subject"].map(lambda s: subjects.get(s, {}).get("of_record") == "baseline").astype(bool)
-    df["forecast"] = np.where(baseline, df["baseline"].fillna(df["yhat"]), df["yhat"])
-    df["source"] = np.where(baseline, "baseline", "model")
-    return df
 
 
 def run_subjects(run: dict | None) -> list[str]:
@@ -271,22 +239,3 @@ def acceptance_history(engine: Engine, days: int = 90) -> pd.DataFrame:
     return out[cols].reset_index(drop=True)
 
 
-def jsonable(value):
-    """Timestamps -> ISO strings, NaN -> None, numpy -> Python (recursively), for the API."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return None if pd.isna(value) else value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if value is pd.NaT:
-        return None
-    return value
-
-
-def frame_rows(df: pd.DataFrame) -> list[dict]:
-    return [jsonable(r) for r in df.to_dict(orient="records")]

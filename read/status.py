@@ -4,7 +4,7 @@ Heavy numbers are computed by jobs into derived tables; these functions only rea
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import func, select, text
@@ -12,9 +12,13 @@ from sqlalchemy.engine import Engine
 
 from config import Settings
 from models.base import get_engine
-from models.ops import DataVersion, JobRun, SourceState
+from models.ops import JobRun, QuarantinedRow, SourceState
 from read.cache import cached_read
 from infra.clock import utcnow
+from models.derived import Alert
+from models.derived import OverviewSnapshot
+from models.ops import AuditLog
+from read import cache
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -80,7 +84,6 @@ def health_status(settings: Settings) -> dict:
     except Exception as exc:  # the health check reports, it never raises
         status["database"] = {"ok": False, "error": type(exc).__name__}
         status["status"] = "down"
-    from read import cache
     status["cache"] = cache.status()
     if not status["cache"]["ok"] and status["status"] == "ok":
         status["status"] = "degraded"
@@ -107,7 +110,6 @@ def _iso(value) -> str | None:
 def open_alert_counts(engine: Engine) -> dict[str, int]:
     """Open (active) alerts for the banner: by severity, with non-critical per-customer triggers
     counted apart under "customer_triggers" (thousands of them are a worklist, not a banner)."""
-    from models.derived import Alert
     with engine.connect() as conn:
         rows = conn.execute(select(Alert.severity, Alert.type, func.count()).where(Alert.status == "active")
                             .group_by(Alert.severity, Alert.type)).all()
@@ -122,7 +124,6 @@ def open_alert_counts(engine: Engine) -> dict[str, int]:
 def overview_snapshot(engine: Engine) -> dict | None:
     """The newest overview cards written by the overview job, or None when it has not run."""
     import json
-    from models.derived import OverviewSnapshot
     with engine.connect() as conn:
         row = conn.execute(select(OverviewSnapshot.computed_at, OverviewSnapshot.payload)
                            .order_by(OverviewSnapshot.id.desc()).limit(1)).first()
@@ -134,8 +135,21 @@ def overview_snapshot(engine: Engine) -> dict | None:
 
 
 def audit_log(engine: Engine, limit: int = 500) -> list[dict]:
-    from models.ops import AuditLog
     with engine.connect() as conn:
         rows = conn.execute(select(AuditLog.at, AuditLog.user_email, AuditLog.action, AuditLog.entity,
                                    AuditLog.entity_id, AuditLog.detail).order_by(AuditLog.id.desc()).limit(limit)).all()
     return [{**dict(r._mapping), "at": str(r.at)[:19]} for r in rows]
+
+
+def quarantine_summary(engine: Engine) -> pd.DataFrame:
+    """Quarantined rows counted by source, record and kind of reason, newest first, with one example each."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(QuarantinedRow.source, QuarantinedRow.record, QuarantinedRow.reason,
+                                   QuarantinedRow.row_key, QuarantinedRow.received_at)).all()
+    df = pd.DataFrame(rows, columns=["source", "record", "reason", "row_key", "received_at"])
+    if df.empty:
+        return pd.DataFrame(columns=["source", "record", "kind", "rows", "example", "last_seen"])
+    df["kind"] = df["reason"].str.replace(r"'[^']*'", "…", regex=True)
+    out = (df.sort_values("received_at").groupby(["source", "record", "kind"], as_index=False)
+           .agg(rows=("reason", "size"), example=("reason", "last"), last_seen=("received_at", "max")))
+    return out.sort_values("last_seen", ascending=False, kind="stable").reset_index(drop=True)

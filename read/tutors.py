@@ -30,7 +30,8 @@ from read.cache import cached_read
 from domain.first_session import (DIMENSIONS, STATS_COLUMNS, UNKNOWN, first_session_stats, first_sessions,
                                     tutor_first_sessions)
 from infra.clock import utcnow
-from jobs.first_session import load_first_session_inputs, stored_windows
+from domain.first_session import stored_windows
+from loaders.first_sessions import load_first_session_inputs
 
 PERIODS = ("this_week", "last_week", "last_month", "last_quarter")
 PERIOD_LABELS = {"this_week": "This week", "last_week": "Last week", "last_month": "Last month",

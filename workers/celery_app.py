@@ -40,3 +40,14 @@ def _logging(**_kwargs) -> None:
 
 celery = make_celery()
 app = celery
+_by_broker: dict[str, Celery] = {}
+
+
+def celery_for(settings) -> Celery:
+    """The Celery app for `settings`' Redis: this module's when it matches (it reads the environment at
+    import), else one made for those settings (tests and scripts may name another Redis)."""
+    if celery.conf.broker_url == settings.redis_url:
+        return celery
+    if settings.redis_url not in _by_broker:
+        _by_broker[settings.redis_url] = make_celery(settings)
+    return _by_broker[settings.redis_url]

@@ -13,7 +13,7 @@ import time
 
 from config import Settings
 from jobs.runner import JobBusy, run_job
-from jobs.table import JOB_TABLE, FAST_LANE_MAX_S
+from jobs.table import FAST_LANE_MAX_S, scheduled_jobs
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class EmbeddedScheduler:
     def __init__(self, settings: Settings, schedule: dict[str, int] | None = None, tick_s: float = 1.0):
         self.settings = settings
-        self.schedule = schedule or {spec.name: spec.every_s for spec in JOB_TABLE}
+        self.schedule = schedule or scheduled_jobs()
         self.tick_s = tick_s
         self._next: dict[str, float] = {n: 0.0 for n in self.schedule}
         self._stop = threading.Event()

@@ -1,8 +1,8 @@
 """Celery tasks: one thin wrapper per job in jobs/table.py, named <domain>.<verb>."""
 from __future__ import annotations
 
-from cli.common import parse_at
 from config import get_settings
+from infra.clock import parse_utc
 from jobs.table import JOB_TABLE, JobSpec
 from jobs.runner import JobBusy, run_job
 from workers.celery_app import celery
@@ -15,7 +15,7 @@ def _make_task(spec: JobSpec):
                  soft_time_limit=int(spec.time_limit_s * 0.9), time_limit=spec.time_limit_s)
     def task(self, at: str | None = None):
         try:
-            return run_job(name, get_settings(), at=parse_at(at))
+            return run_job(name, get_settings(), at=parse_utc(at))
         except JobBusy:
             return {"skipped": "already running elsewhere"}
         except Exception as exc:
@@ -24,20 +24,3 @@ def _make_task(spec: JobSpec):
 
 
 TASKS = {spec.name: _make_task(spec) for spec in JOB_TABLE}
-
-
-def register_background_callbacks() -> None:
-    """The pages' background callbacks ("Retrain now") run on workers as tasks named
-    background_callback_<hash>. A worker knows them only by importing the callback modules and putting
-    a CeleryManager on this Celery app, as the web process does in app.background_manager."""
-    import importlib
-
-    from dash import CeleryManager
-
-    from app import CALLBACK_MODULES
-    for module in CALLBACK_MODULES:
-        importlib.import_module(f"callbacks.{module}")
-    CeleryManager(celery)
-
-
-register_background_callbacks()

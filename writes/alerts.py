@@ -13,6 +13,7 @@ from models.bulk import staged
 from models.derived import Alert, AlertDelivery, AlertEvent, Silence
 from domain.alerting.lifecycle import OPEN_STATES, AlertSpec, TransitionError, is_silenced, next_state
 from infra.clock import utcnow
+from infra.versions import bump_version
 
 
 def _silences(conn, at: datetime) -> list[dict]:
@@ -37,7 +38,6 @@ def sync_alerts(engine: Engine, rule: str, specs: list[AlertSpec], at: datetime 
     counts = {"raised": 0, "refreshed": 0, "resolved": 0, "silenced": 0, "woken": 0}
     by_key = {s.dedup_key: s for s in specs}
     rule_match = Alert.rule.startswith(rule) if rule_prefix else Alert.rule == rule
-    from infra.versions import bump_version
     with engine.begin() as conn:
         silences = _silences(conn, at)
         open_by_key = _open_alerts(conn, rule_match)
@@ -143,7 +143,6 @@ def act(engine: Engine, alert_id: int, action: str, user_email: str | None, comm
     at = at or utcnow()
     if action == "snooze" and (until is None or until <= at):
         raise TransitionError("Snooze needs a time in the future.")
-    from infra.versions import bump_version
     with engine.begin() as conn:
         row = conn.execute(select(Alert.status).where(Alert.id == alert_id)).first()
         if row is None:
@@ -154,12 +153,6 @@ def act(engine: Engine, alert_id: int, action: str, user_email: str | None, comm
         _event(conn, alert_id, at, user_email, row.status, new, (comment or "").strip()[:2000] or None)
         bump_version(conn, "alerts")
     return new
-
-
-def history(engine: Engine, alert_id: int) -> list[dict]:
-    with engine.connect() as conn:
-        rows = conn.execute(select(AlertEvent).where(AlertEvent.alert_id == alert_id).order_by(AlertEvent.id)).all()
-    return [dict(r._mapping) for r in rows]
 
 
 def resend(engine: Engine, delivery_id: int, at: datetime | None = None) -> None:

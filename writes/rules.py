@@ -9,16 +9,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
 from models.derived import MetricRule, Silence
-from read.alerts import derived_series, metric_series
+from domain.alerting.lifecycle import RuleError
 from infra.clock import utcnow
+from loaders.streams import detector_rules, metric_rules
+from domain.anomaly import DetectorConfig
+from domain.anomaly import config_for
 
 EDIT_ROLES = ("admin", "ops")  # who may silence alerts and change detector rules
 MAX_SILENCE = timedelta(days=90)
-PREVIEW_HISTORY_DAYS = 70  # before the preview window: 4 weeks of seasonal baseline + 8 weeks of week-over-week history
-
-
-class RuleError(ValueError):
-    """Refused input, with a message fit to show the user."""
 
 
 def can_edit(role: str | None) -> bool:
@@ -61,8 +59,6 @@ def end_silence(engine: Engine, silence_id: int, at: datetime | None = None) -> 
 def rule_configs(engine: Engine, metric: str):
     """(base, saved, stored): the config from glob rules and defaults only, the config in force for the
     metric (base plus its own rule), and the metric's own stored overrides."""
-    from read.alerts import detector_rules, metric_rules
-    from domain.anomaly import config_for
     rules = detector_rules(engine)
     own = metric_rules(engine).get(metric, {}).get("settings", {})
     rules.pop(metric, None)
@@ -109,7 +105,6 @@ def overrides_from(values: dict[tuple[str, str], object], base) -> dict:
 def save_metric_rule(engine: Engine, metric: str, overrides: dict, user_email: str | None,
                      at: datetime | None = None) -> None:
     """Store a metric's detector overrides in metric_rules (one row per metric or glob)."""
-    from domain.anomaly import DetectorConfig
     at = at or utcnow()
     metric = (metric or "").strip()
     if not metric or len(metric) > 128:
@@ -125,20 +120,3 @@ def save_metric_rule(engine: Engine, metric: str, overrides: dict, user_email: s
             conn.execute(insert(MetricRule).values(metric=metric, **values))
 
 
-def load_series(engine: Engine, metric: str, days: int, at: datetime):
-    """The metric's points over the preview window plus the history its baselines need: from
-    metric_points, or derived from sessions and bookings for the domain.alerting.streams streams."""
-    since = at - timedelta(days=days + PREVIEW_HISTORY_DAYS)
-    series = metric_series(engine, metric, since, at)
-    if series.empty:
-        series = derived_series(engine, metric, since, at)
-    if series.empty:
-        raise RuleError(f"No data for {metric} in the last {days + PREVIEW_HISTORY_DAYS} days.")
-    return series
-
-
-def preview(series, config, days: int = 30, at: datetime | None = None, metric: str = "series") -> dict:
-    """How often `config` would have fired on `series` over the last `days` days up to `at`
-    (domain.anomaly.preview_rule's dict)."""
-    from domain.anomaly import preview_rule
-    return preview_rule(series, config, days=days, at=at or utcnow(), metric=metric)

@@ -75,3 +75,7 @@ def is_silenced(rule: str, entity_id: str | None, at: datetime, silences: list[d
             continue
         return True
     return False
+
+
+class RuleError(ValueError):
+    """A silence or detector rule refused, with a message fit to show the user."""

@@ -14,6 +14,7 @@ from sources.simulation import metrics, verify
 from sources.simulation.history import Run, simulate
 from sources.simulation.live import Live
 from sources.simulation.rhythms import DAY
+from domain.contract import SUBJECTS
 
 
 def _seconds(when: datetime) -> int:
@@ -141,5 +142,4 @@ def _incidents(run: Run, frames: dict, end: datetime) -> list[dict]:
 
 
 def _subject(i: int) -> str:
-    from domain.contract import SUBJECTS
     return SUBJECTS[i]

@@ -11,10 +11,12 @@ from sqlalchemy import insert
 from models.base import get_engine
 from models.source import MetricPoint
 from read import alerts as aq
+from read import rule_preview
 from writes import rules
 
 pytest.importorskip("domain.anomaly")
 from domain.anomaly import DetectorConfig  # noqa: E402
+from loaders.streams import metric_rules
 
 AT = datetime(2026, 11, 2, 12, 0)
 
@@ -82,7 +84,7 @@ def test_saved_rules_round_trip_on_top_of_pattern_rules(any_settings):
     rules.save_metric_rule(engine, "sessions.booked", {"robust_zscore": {"threshold": 5.5}}, "lead@x.com", at=AT)
     _base, saved, own = rules.rule_configs(engine, "sessions.booked")
     assert saved.robust_zscore.threshold == 5.5 and own == {"robust_zscore": {"threshold": 5.5}}
-    assert aq.metric_rules(engine)["sessions.booked"]["updated_by"] == "lead@x.com"
+    assert metric_rules(engine)["sessions.booked"]["updated_by"] == "lead@x.com"
     with pytest.raises(rules.RuleError, match="unknown"):
         rules.save_metric_rule(engine, "sessions.booked", {"robust_zscor": {}}, "ops@x.com")
 
@@ -90,18 +92,18 @@ def test_saved_rules_round_trip_on_top_of_pattern_rules(any_settings):
 def test_preview_counts_what_a_threshold_would_have_fired_over_30_days(settings):
     engine = get_engine(settings.db_url)
     seed_metric(engine, spikes=[(24 * 3, 60), (24 * 10, 35), (24 * 50, 80)])  # the last one is outside the 30 days
-    series = rules.load_series(engine, "sessions.booked", 30, AT)
+    series = rule_preview.load_series(engine, "sessions.booked", 30, AT)
     assert series.index.min() >= AT - timedelta(days=100) and series.index.max() == AT
-    default = rules.preview(series, DetectorConfig(), 30, AT, "sessions.booked")
-    loose = rules.preview(series, DetectorConfig.from_dict({"robust_zscore": {"threshold": 3, "routine_days": 0}}),
+    default = rule_preview.preview(series, DetectorConfig(), 30, AT, "sessions.booked")
+    loose = rule_preview.preview(series, DetectorConfig.from_dict({"robust_zscore": {"threshold": 3, "routine_days": 0}}),
                           30, AT, "sessions.booked")
-    strict = rules.preview(series, DetectorConfig.from_dict({"robust_zscore": {"threshold": 40}}), 30, AT, "sessions.booked")
+    strict = rule_preview.preview(series, DetectorConfig.from_dict({"robust_zscore": {"threshold": 40}}), 30, AT, "sessions.booked")
     assert default["days"] == 30 and default["by_method"]["robust_zscore"]["count"] >= 1
     assert loose["total"] >= default["total"] >= strict["total"]
     assert strict["by_method"]["robust_zscore"]["count"] == 0
     assert all(pd.Timestamp(e["end"]) >= AT - timedelta(days=30) for e in default["events"])
     with pytest.raises(rules.RuleError, match="No data for nothing.here"):
-        rules.load_series(engine, "nothing.here", 30, AT)
+        rule_preview.load_series(engine, "nothing.here", 30, AT)
 
 
 def test_streams_derived_from_bookings_are_listed_and_previewed_with_their_built_in_rules(settings):
@@ -122,7 +124,7 @@ def test_streams_derived_from_bookings_are_listed_and_previewed_with_their_built
     assert {"bookings.rate", "bookings.rate.math", "sessions.no_show_rate.math"} <= set(names)
     base, saved, own = rules.rule_configs(engine, "bookings.rate.math")
     assert own == {} and saved.week_over_week.agg == "sum"  # metric_streams.STREAM_RULES applies
-    series = rules.load_series(engine, "bookings.rate.math", 30, AT)
+    series = rule_preview.load_series(engine, "bookings.rate.math", 30, AT)
     assert series.index.max() == AT - timedelta(hours=1) and series.sum() == pytest.approx(len(rows), rel=0.35)
-    result = rules.preview(series, saved, 30, AT, "bookings.rate.math")
+    result = rule_preview.preview(series, saved, 30, AT, "bookings.rate.math")
     assert any(pd.Timestamp(e["peak_ts"]) == AT - timedelta(days=4, hours=6) for e in result["events"])

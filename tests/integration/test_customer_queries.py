@@ -212,9 +212,9 @@ def test_contact_log_validates_and_records(scored):
     first = contacts.add_contact(scored, "c1", "cs@example.com", "Phone", "voicemail", "  left a message  ",
                            at=AT + timedelta(minutes=1))
     second = contacts.add_contact(scored, "c1", "cs@example.com", "email", "reached", "x" * 2000, at=AT + timedelta(hours=1))
-    contacts = cq.customer_detail(scored, "c1")["contacts"]
-    assert list(contacts["id"]) == [second, first]
-    assert list(contacts["channel"]) == ["email", "phone"] and contacts["note"].iloc[1] == "left a message"
+    logged = cq.customer_detail(scored, "c1")["contacts"]
+    assert list(logged["id"]) == [second, first]
+    assert list(logged["channel"]) == ["email", "phone"] and logged["note"].iloc[1] == "left a message"
 
 
 def test_velocity_page_data_and_benchmark_validation(scored):

@@ -12,7 +12,9 @@ from models.base import get_engine
 from models.derived import Alert, TutorPerformance
 from models.ops import DataVersion
 from domain.first_session import DIMENSIONS, PERFORMANCE_PERIODS, first_sessions
-from jobs.first_session import EXTRA_PERIODS, KEEP_DAYS, load_first_session_inputs, stored_windows
+from domain.first_session import stored_windows
+from jobs.first_session import EXTRA_PERIODS, KEEP_DAYS
+from loaders.first_sessions import load_first_session_inputs
 from jobs.runner import run_job
 from tests.factories import customer, frame, session, tutor
 from tests.support.store import load_frames

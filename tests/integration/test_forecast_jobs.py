@@ -16,6 +16,8 @@ from read import forecast as fq
 from jobs.runner import run_job
 from tests.conftest import make_settings
 from tests.support.store import load_frames
+from infra.jsonable import jsonable
+from loaders.forecasts import latest_run
 
 END = datetime(2026, 5, 20, 12, 0)  # a Wednesday noon
 pytestmark = pytest.mark.slow
@@ -75,7 +77,7 @@ def test_a_recommendation_for_the_shortage_subject_with_its_roi(market):
     assert rec.status == "pending" and rec.priority == 1 and rec.roi is not None
     assert rec.expires_at == END + timedelta(hours=settings.recommendation_ttl_h)
     assert "recruiting budget 15%" in rec.action or "Resume" in rec.action
-    details = fq.jsonable(__import__("json").loads(rec.details))
+    details = jsonable(__import__("json").loads(rec.details))
     r = details["roi"]
     # ROI = (sessions served x revenue per session - extra spend) / extra spend, as stored
     assert rec.roi == pytest.approx((r["sessions"] * 45.0 - r["spend_week"]) / r["spend_week"], abs=1e-4)
@@ -106,7 +108,7 @@ def test_forecasts_stored_refreshed_and_scored_a_week_later(market):
     assert scores["coverage"].between(0, 1).all()
     view = fq.accuracy_history.uncached(engine, "spanish", days=3650)
     assert len(view) == 1 and view["runs"].iloc[0] == 1
-    run = fq.latest_run(engine)
+    run = latest_run(engine)
     assert set(fq.run_subjects(run)) == set(m.subject for m in models)
     assert all(d["live"]["runs"] == 1 for d in run["detail"]["subjects"].values())  # judged on the scored run
 
@@ -114,7 +116,8 @@ def test_forecasts_stored_refreshed_and_scored_a_week_later(market):
 def test_demand_counted_in_the_database_equals_hourly_demand(market):
     from domain.contract import SUBJECTS
     from domain.forecasting import hourly_demand
-    from jobs.forecast import hourly_counts, load_bookings
+    from jobs.forecast import hourly_counts
+    from loaders.bookings import load_bookings
     settings, _, _ = market
     engine, start = engine_of(settings), END - timedelta(days=90)
     counted = hourly_counts(engine, start, END, list(SUBJECTS))

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from config import Settings
 from models.base import get_engine
 from models.derived import Alert, AlertEvent, HealthScore, HealthScoreHistory
 from models.ops import DataVersion

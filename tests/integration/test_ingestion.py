@@ -8,7 +8,8 @@ from models.base import get_engine
 from models.ops import QuarantinedRow, SourceState
 from models.source import Customer, InboundCall, TutorSession
 from sources import get_adapter
-from ingestion.pipeline import ingest_sources, quarantine_summary
+from ingestion.pipeline import ingest_sources
+from read.status import quarantine_summary
 
 CUSTOMER_COLS = ["customer_id", "signup_date", "acquisition_channel", "segment", "region", "goal",
                  "goal_status", "goal_completed_at", "status", "churned_at", "updated_at"]

@@ -97,10 +97,10 @@ def login(app):
 
 
 def test_configuration_alone_picks_celery_and_redis(prod):
-    from dash import CeleryManager
     from app import create_app
+    from workers.celery_app import celery_for
     app = create_app(prod["settings"])
-    assert isinstance(app._background_manager, CeleryManager)
+    assert celery_for(prod["settings"]).conf.broker_url == prod["settings"].redis_url
     assert cache.status() == {"kind": "redis", "ok": True}
     health = app.server.test_client().get("/api/v1/health").get_json()
     assert health["mode"] == "production"
@@ -218,35 +218,43 @@ def test_two_workers_share_a_job_without_running_it_twice_at_once(prod):
     assert count(url, HealthScoreHistory) >= customers
 
 
-def test_background_callback_runs_on_the_celery_worker(prod):
-    """The churn page's "Retrain now" is a Dash background callback: with REDIS_URL set it goes through
-    CeleryManager to a real worker (which registers the pages' background callbacks when it starts),
-    and the page gets its answer by polling with the signed job handles, as the browser does."""
+def test_retrain_now_goes_through_the_door_to_the_celery_worker(prod):
+    """The churn page's "Retrain now": with REDIS_URL set, the click callback queues train-churn by its task
+    name on a real worker (the web process imports no job module) and the page follows the run by polling
+    job_runs, as the browser does."""
     env, tmp, url, celery = prod["env"], prod["tmp"], prod["url"], prod["celery"]
     worker = CeleryProcess.worker(env, tmp / "background.log", name="prodbg", pool="prefork", concurrency=1).start()
     prod["procs"].append(worker)
     worker.wait_ready(celery)
     from app import create_app
     client = login(create_app(prod["settings"]))
-    spec = next(d for d in client.get("/_dash-dependencies").get_json()
-                if d["output"] == "churn-retrain-status.children")
-    body = {"output": spec["output"], "outputs": {"id": "churn-retrain-status", "property": "children"},
-            "inputs": [{"id": "churn-retrain", "property": "n_clicks", "value": 1}], "state": [],
-            "changedPropIds": ["churn-retrain.n_clicks"]}
-    started = client.post("/_dash-update-component", json=body)
-    assert started.status_code == 200, started.get_data(as_text=True)[:300]
-    handles = started.get_json()
-    assert {"cacheKey", "job"} <= set(handles)
     before = {r.id for r in runs(url, "train-churn")}
+    click = {"output": "..churn-retrain-run.data...churn-retrain-poll.disabled..",
+             "outputs": [{"id": "churn-retrain-run", "property": "data"},
+                         {"id": "churn-retrain-poll", "property": "disabled"}],
+             "inputs": [{"id": "churn-retrain", "property": "n_clicks", "value": 1}], "state": [],
+             "changedPropIds": ["churn-retrain.n_clicks"]}
+    started = client.post("/_dash-update-component", json=click)
+    assert started.status_code == 200, started.get_data(as_text=True)[:300]
+    run = started.get_json()["response"]["churn-retrain-run"]["data"]
+    assert "since" in run, run
+    spec = next(d for d in client.get("/_dash-dependencies").get_json()
+                if d["output"].startswith("..churn-retrain-status.children"))
+    poll = {"output": spec["output"],
+            "outputs": [{"id": o.split(".")[0], "property": o.split(".", 1)[1]}
+                        for o in spec["output"].strip(".").split("...")],
+            "inputs": [{"id": "churn-retrain-run", "property": "data", "value": run},
+                       {"id": "churn-retrain-poll", "property": "n_intervals", "value": 1}],
+            "state": [{"id": "churn-retrain", "property": "disabled", "value": True}],
+            "changedPropIds": ["churn-retrain-poll.n_intervals"]}
 
     def answered():
-        poll = client.post("/_dash-update-component", json=body,
-                           query_string={"cacheKey": handles["cacheKey"], "job": handles["job"]})
-        data = poll.get_json(silent=True) or {}
-        return data if "response" in data else None
-    data = wait_for(answered, 180, interval=0.5, what="the background callback's answer from the worker")
-    assert "trained" in json.dumps(data["response"]).lower()  # "Not trained: ..." on 45 days of history
-    assert "background_callback_" in worker.log_text()
+        data = client.post("/_dash-update-component", json=poll).get_json(silent=True) or {}
+        text_ = str(data.get("response", {}).get("churn-retrain-status", {}).get("children", ""))
+        return text_ if "trained" in text_.lower() or "not done" in text_.lower() else None
+    status = wait_for(answered, 180, interval=0.5, what="the worker's train-churn run, followed through job_runs")
+    assert "trained" in status.lower(), status  # "Not trained: ..." on 45 days of history
+    assert "churn.train" in worker.log_text()
     assert [r for r in runs(url, "train-churn") if r.id not in before]  # it ran through the job runner
 
 

@@ -17,11 +17,13 @@ from models.ops import AuditLog
 from read import forecast as fq
 from writes import recommendations
 from domain.forecasting import hourly_demand
-from jobs.forecast import hourly_counts, load_bookings
+from jobs.forecast import hourly_counts
+from loaders.bookings import load_bookings
 from jobs.runner import run_job
 from tests.factories import booking, customer, frame, tutor
 from tests.support.forecast import AT, FAR, NEAR, source_frames, write_forecast
 from tests.support.store import load_frames
+from loaders.forecasts import latest_run, record_forecast
 
 
 @pytest.fixture
@@ -164,10 +166,10 @@ def test_baseline_becomes_the_forecast_of_record_when_the_model_cannot_beat_it(a
         score = conn.execute(select(ForecastAccuracy)).one()
     assert score.baseline_mape == pytest.approx(0.0) and score.hours == 168
     assert later["baseline_of_record"] == ["algebra"]
-    run = fq.latest_run(engine)
+    run = latest_run(engine)
     info = run["detail"]["subjects"]["algebra"]
     assert info["of_record"] == "baseline" and "not better than same-hour-last-week" in info["why"]
-    fc = fq.record_forecast(engine, run, "algebra")
+    fc = record_forecast(engine, run, "algebra")
     assert (fc["source"] == "baseline").all() and fc["forecast"].tolist() == fc["baseline"].tolist()
 
 
