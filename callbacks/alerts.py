@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, ctx, no_update
 from auth import audit
 from callbacks import alert_rules  # noqa: F401  (silences and detector-rule callbacks of the same page)
 from layouts.alert_detail import detail_view, number, when
-from layouts.components import error_state
+from ui.components import error_state
 from models.base import get_engine
 from read import alerts as aq
 from writes.alerts import act

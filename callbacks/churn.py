@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
-from layouts.components import empty_state
+from ui.components import empty_state
 from read import churn as churn_queries
 from read import status as queries
 from web_context import current_settings

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from auth import audit
-from layouts.components import empty_state, section
+from ui.components import empty_state, section
 from layouts.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
 from read import customers as cq
 from writes import contacts

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
-from layouts.components import fmt_age
+from ui.components import fmt_age
 from read import status as queries
 from read.status import quarantine_summary
 from web_context import current_settings

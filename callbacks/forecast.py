@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
-from layouts.components import empty_state
+from ui.components import empty_state
 from read import forecast as fq
 from read import status as queries
 from web_context import current_settings

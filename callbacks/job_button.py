@@ -1,6 +1,6 @@
 """A "Retrain now" button for any page: starts a job through the one door and follows its run.
 
-The layout side is `layouts.components.job_button(prefix, ...)`; `follow_job(prefix, job, action, done_text)`
+The layout side is `ui.components.job_button(prefix, ...)`; `follow_job(prefix, job, action, done_text)`
 registers the two callbacks: the click (role checked on the server, answered at once, also when the
 workers are unreachable) and the 1-second poll of the run's progress in job_runs.
 """

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from layouts.components import empty_state
+from ui.components import empty_state
 from layouts.overview import CARD_ORDER
 from read import status as queries
 from domain.marketplace import __doc__ as DEFINITIONS

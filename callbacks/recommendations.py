@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
-from layouts.components import empty_state
+from ui.components import empty_state
 from layouts.recommendations import RULE_LABELS
 from read import forecast as fq
 from writes import recommendations

@@ -6,7 +6,7 @@ from dash import Input, Output, State, callback, html, no_update
 
 from infra.clock import utcnow
 from infra.versions import data_version
-from layouts.components import fmt_age
+from ui.components import fmt_age
 from read import status as queries
 from web_context import current_settings
 from read.cache import store_unreachable

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from layouts.components import empty_state
+from ui.components import empty_state
 from read import status as queries
 from read import tutors as tutor_queries
 from web_context import current_settings

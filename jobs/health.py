@@ -138,16 +138,17 @@ def trigger_specs(triggers: pd.DataFrame, scores: pd.DataFrame) -> dict[str, lis
         values = group["value"].astype(float).to_numpy()
         titles = ("Customer " + ids + ": "
                   + pd.Series(np.nan_to_num(values)).map(lambda v: TITLES[name].format(value=v)).to_numpy(dtype=object))
+        whys = group["why"].tolist()
         messages = group["why"].to_numpy(dtype=object) + f". {trig.intervention}."
         numbers = [None if v != v else v for v in values.tolist()]
         specs[rule] = [
             AlertSpec(rule=rule, type="customer_risk", severity=severity, title=title, message=message,
                       dedup_key=f"{rule}:{cid}", entity_id=cid, current_value=number, expected_value=EXPECTED[name],
                       investigation=steps, link=f"/customers/{cid}",
-                      details={"health_score": score, "tier": tier, "priority": priority,
+                      details={"why": why, "health_score": score, "tier": tier, "priority": priority,
                                "contract_severity": trig.severity})
-            for cid, title, message, number, score, tier, priority in zip(
-                ids.tolist(), titles.tolist(), messages.tolist(), numbers, group["score"].tolist(),
+            for cid, title, message, why, number, score, tier, priority in zip(
+                ids.tolist(), titles.tolist(), messages.tolist(), whys, numbers, group["score"].tolist(),
                 group["tier"].tolist(), group["priority"].tolist())]
     return specs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from layouts.components import grid, page_header, section
+from ui.components import grid, page_header, section
 from models.ops import ROLES
 
 USER_COLUMNS = [

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from layouts.components import empty_state
+from ui.components import empty_state
 
 SEVERITY_COLORS = {"critical": "danger", "warning": "warning", "info": "info"}
 STATUS_COLORS = {"active": "danger", "acknowledged": "primary", "snoozed": "secondary", "resolved": "success",

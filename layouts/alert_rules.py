@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, section
+from ui.components import grid, section
 from domain.anomaly import DetectorConfig
 
 SILENCE_COLUMNS = [

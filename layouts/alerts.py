@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.alert_rules import rules_tab, silences_tab
-from layouts.components import grid, page_header, section
+from ui.components import grid, page_header, section
 from domain.alerting.lifecycle import SEVERITIES, TYPES
 
 SEVERITY_CLASSES = {"text-danger fw-semibold": "params.value === 'critical'",

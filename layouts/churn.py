@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, job_button, page_header, section
+from ui.components import grid, job_button, page_header, section
 from web_context import can
 
 PCT = {"function": "params.value == null ? '' : (params.value * 100).toFixed(1) + ' %'"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import section
+from ui.components import section
 from writes.contacts import CONTACT_CHANNELS, CONTACT_OUTCOMES, NOTE_MAX
 
 CHANNEL_LABELS = {"phone": "Phone", "email": "Email", "sms": "SMS", "in_app": "In-app message"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, job_button, page_header, section
+from ui.components import grid, job_button, page_header, section
 from web_context import can
 from read import forecast as fq
 from read.status import engine_for

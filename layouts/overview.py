@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from layouts.components import page_header
+from ui.components import page_header
 
 CARD_ORDER = ["sessions_this_hour", "sessions_today", "avg_rating_7d", "tutor_utilization",
               "csat_7d", "supply_balance", "customers_at_risk", "open_critical_alerts"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import page_header, section
+from ui.components import page_header, section
 from domain.recommendations import __doc__ as RULES_DOC
 
 FILTERS = [{"label": "Pending", "value": "pending"}, {"label": "Decided", "value": "decided"},

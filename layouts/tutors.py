@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import grid, page_header, section
+from ui.components import grid, page_header, section
 from read.tutors import (DEFAULT_PERIOD, LOW_SUCCESS, PERIOD_LABELS, PERIODS, TOP_MIN_RATED,
                                     TOP_SUCCESS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.components import page_header, section
+from ui.components import page_header, section
 from read.velocity import BENCHMARK_RANGE
 from web_context import current_settings
 

@@ -339,7 +339,7 @@ def customer_detail(engine: Engine, customer_id: str) -> dict | None:
         # by entity only (a handful of rows): with the status and type in SQL too, SQLite picks the status
         # index and walks every open alert (tens of thousands at 50,000 customers)
         alerts = _frame(conn, select(Alert.id, Alert.rule, Alert.type, Alert.severity, Alert.status, Alert.title,
-                                     Alert.message, Alert.detected_at).where(Alert.entity_id == cid))
+                                     Alert.message, Alert.details, Alert.detected_at).where(Alert.entity_id == cid))
     alerts = alerts[(alerts["type"] == "customer_risk") & alerts["status"].isin(OPEN_STATES)]
     alerts = alerts.sort_values("detected_at", ascending=False).drop(columns="type").reset_index(drop=True)
     sessions["rating"] = pd.to_numeric(sessions["rating"], errors="coerce")
@@ -370,10 +370,18 @@ def fired_triggers(score: dict | None, alerts: pd.DataFrame) -> list[dict]:
     for name in names:
         alert = by_rule.get(f"trigger.{name}")
         trig = TRIGGERS[name]
-        why = alert.message.split(". " + trig.intervention)[0] if alert is not None else trig.rule
+        why = _why(alert) if alert is not None else trig.rule
         out.append({"name": name, "severity": trig.severity, "rule": trig.rule, "why": why,
                     "intervention": trig.intervention, "alert_id": int(alert.id) if alert is not None else None})
     return out
+
+
+def _why(alert) -> str:
+    """The trigger's own explanation, stored by the scoring job in the alert's details."""
+    try:
+        return json.loads(alert.details or "{}").get("why") or alert.message
+    except ValueError:
+        return alert.message
 
 
 def health_config(health_weights: str | None) -> HealthConfig | None:

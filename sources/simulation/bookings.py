@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sources.simulation import behaviour
-from sources.simulation.rhythms import DAY, DOW_W, EPOCH_DOW, HOUR, PREF, day_of_week, holiday_factor
+from sources.simulation.world import behaviour
+from sources.simulation.world.rhythms import DAY, DOW_W, EPOCH_DOW, HOUR, PREF, day_of_week, holiday_factor
 
 SCHED, COMPLETED, CANCELLED, RESCHEDULED, NO_SHOW = 0, 1, 2, 3, 4
 BOOK_RING = 24 * 24          # hours of tutor calendar kept (bookings are at most ~16 days ahead)

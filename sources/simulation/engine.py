@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sources.simulation import behaviour
+from sources.simulation.world import behaviour
 from sources.simulation.bookings import BOOK_RING, CANCELLED, SCHED, BookingsMixin
-from sources.simulation.matching import ONBOARDING, MatchingMixin
-from sources.simulation.rhythms import ACTIVITY, CALL_HOURS, DAY, HOUR, state_offsets
+from sources.simulation.world.matching import ONBOARDING, MatchingMixin
+from sources.simulation.world.rhythms import ACTIVITY, CALL_HOURS, DAY, HOUR, state_offsets
 from sources.simulation.table import Table
 
 NEVER = np.iinfo(np.int64).max // 4

@@ -11,8 +11,8 @@ import pandas as pd
 
 from domain.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
 from sources.simulation.engine import ONBOARDING
-from sources.simulation.entities import GOAL_TEXTS, RECRUIT_CHANNELS
-from sources.simulation.rhythms import DAY
+from sources.simulation.world.entities import GOAL_TEXTS, RECRUIT_CHANNELS
+from sources.simulation.world.rhythms import DAY
 
 _SUBJ = np.array(SUBJECTS, dtype=object)
 _STATE = np.array(US_STATES, dtype=object)

@@ -7,12 +7,12 @@ from typing import Callable
 import numpy as np
 
 from sources.simulation import incidents as inc
-from sources.simulation.behaviour import daily_hazard
+from sources.simulation.world.behaviour import daily_hazard
 from sources.simulation.engine import NEVER, Engine
-from sources.simulation.entities import (base_signups, customer_attributes, make_availability, make_campaigns,
+from sources.simulation.world.entities import (base_signups, customer_attributes, make_availability, make_campaigns,
                                           make_tutors, signup_times)
-from sources.simulation.population import add_past, init_base
-from sources.simulation.rhythms import DAY, hour_of_week, subject_season, test_dates
+from sources.simulation.world.population import add_past, init_base
+from sources.simulation.world.rhythms import DAY, hour_of_week, subject_season, test_dates
 from sources.simulation.scripts import Scripts, plan
 
 BASE_FRAC = 0.93          # customers already signed up when the window opens, per target customer

@@ -13,8 +13,8 @@ import numpy as np
 
 from sources.simulation.bookings import BOOK_RING, RESCHEDULED, SCHED
 from sources.simulation.engine import NEVER, ONBOARDING
-from sources.simulation.entities import DEMAND_SHARE, RELATED
-from sources.simulation.rhythms import DAY, HOUR, hour_of_week, state_offsets
+from sources.simulation.world.entities import DEMAND_SHARE, RELATED
+from sources.simulation.world.rhythms import DAY, HOUR, hour_of_week, state_offsets
 
 WINDOW_HOURS = 6
 SHORTAGE_FILL = 0.55     # booked sessions kept in the window, as a share of expected sessions

@@ -13,8 +13,8 @@ import pandas as pd
 from domain.contract import RECORDS
 from sources.simulation import frames as fr
 from sources.simulation import metrics
-from sources.simulation.entities import customer_attributes
-from sources.simulation.rhythms import ACTIVITY, HOUR
+from sources.simulation.world.entities import customer_attributes
+from sources.simulation.world.rhythms import ACTIVITY, HOUR
 
 NEW_CUSTOMER_HAZARD = 0.004
 TIME_COL = {"customers": "updated_at", "bookings": "updated_at", "sessions": "updated_at",

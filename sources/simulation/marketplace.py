@@ -13,7 +13,7 @@ from sources.simulation import frames as fr
 from sources.simulation import metrics, verify
 from sources.simulation.history import Run, simulate
 from sources.simulation.live import Live
-from sources.simulation.rhythms import DAY
+from sources.simulation.world.rhythms import DAY
 from domain.contract import SUBJECTS
 
 

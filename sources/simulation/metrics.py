@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sources.simulation.rhythms import DAY, HOUR, holiday_factor, utc_activity_profile
+from sources.simulation.world.rhythms import DAY, HOUR, holiday_factor, utc_activity_profile
 
 # name: (kind, level, diurnal amplitude or floor, noise, step seconds)
 METRICS: dict[str, tuple[str, float, float, float, int]] = {

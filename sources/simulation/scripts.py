@@ -13,8 +13,8 @@ import numpy as np
 
 from sources.simulation.bookings import COMPLETED
 from sources.simulation.engine import NEVER, ONBOARDING
-from sources.simulation.entities import SUBJECT_MIX, customer_attributes, goal_index
-from sources.simulation.rhythms import DAY, HOUR, state_offsets
+from sources.simulation.world.entities import SUBJECT_MIX, customer_attributes, goal_index
+from sources.simulation.world.rhythms import DAY, HOUR, state_offsets
 
 TRIGGERS = ("calls_14d", "first_session_low_rating", "inactive_14d", "goal_completed", "day7_nudge",
             "velocity_drop", "inactive_21d")

@@ -11,7 +11,8 @@ from domain.forecasting import (
     seasonal_median, seasonal_naive,
 )
 from domain.forecasting.baselines import seasonal_trimmed_mean
-from domain.forecasting.model import clip_outliers, weight_grid
+from domain.forecasting.calendar import country_timezone, resolve_tz, to_local
+from domain.forecasting.model import clip_outliers, select_weights
 
 
 def weekly_series(days: int, seed: int = 0, level: float = 20.0, start: str = "2024-02-05") -> pd.DataFrame:
@@ -130,9 +131,10 @@ def test_backtest_too_short_says_what_fits():
 
 
 # -- the forecaster ------------------------------------------------------------------------------
-def test_weight_grid_is_convex():
-    grid = weight_grid(3, 0.25)
-    assert len(grid) == 15 and all(sum(w) == pytest.approx(1) for w in grid)
+def test_select_weights_is_convex_and_picks_the_better_member():
+    actual = np.arange(10.0)
+    w = select_weights(actual, {"good": actual + 0.1, "bad": actual + 5, "nan": np.full(10, np.nan)}, 0.25)
+    assert sum(w.values()) == pytest.approx(1) and w["good"] == 1.0 and w["nan"] == 0.0
 
 
 def test_clip_outliers_clips_spike_not_level_shift():
@@ -155,11 +157,8 @@ def test_forecast_never_negative_and_serialises(tmp_path):
     assert (p[["yhat", "yhat_lower", "yhat_upper"]] >= 0).all().all()
     assert (p["yhat_lower"] <= p["yhat"]).all() and (p["yhat"] <= p["yhat_upper"]).all()
     assert p["baseline"].tolist() == s["y"].iloc[-168:].tolist()  # the plain same-hour-last-week
-    # counts: an hour forecast below half a session is forecast as none (sMAPE's worst case otherwise)
-    assert f.counts_ and ((p["yhat"] == 0) | (p["yhat"] >= 0.5)).all() and (p["yhat"] == 0).any()
-    unsnapped = DemandForecaster.from_json(f.to_json())
-    unsnapped.zero_below = None  # for totals: keep the fractions of a session
-    assert ((unsnapped.predict()["yhat"] > 0) & (unsnapped.predict()["yhat"] < 0.5)).any()
+    # the expected count: quiet hours keep their fractions of a session (sums over hours stay unbiased)
+    assert ((p["yhat"] > 0) & (p["yhat"] < 0.5)).any()
     text = f.to_json()
     assert "pickle" not in text
     g = DemandForecaster.from_json(text)
@@ -173,14 +172,14 @@ def test_forecast_never_negative_and_serialises(tmp_path):
 
 def test_no_zero_snapping_for_measurements():
     s = weekly_series(35, seed=5, level=2.0).assign(y=lambda d: d["y"] * 0.1 + 0.01)  # not counts
-    f = DemandForecaster(train_days=35, members=("seasonal_median", "seasonal_naive")).fit(s)
+    f = DemandForecaster(train_days=35, members=("naive", "mean2w")).fit(s)
     p = f.predict()
     assert not f.counts_ and ((p["yhat"] > 0) & (p["yhat"] < 0.5)).any()
 
 
 def test_refresh_moves_baselines_to_new_hours():
     s = weekly_series(35, seed=4)
-    f = DemandForecaster(train_days=28, members=("seasonal_median", "seasonal_naive")).fit(s.iloc[:-24])
+    f = DemandForecaster(train_days=28, members=("naive", "mean2w")).fit(s.iloc[:-24])
     f.refresh(s.iloc[-48:])
     p = f.predict()
     assert p["ts"].iloc[0] == s["ts"].iloc[-1] + pd.Timedelta(hours=1)
@@ -191,13 +190,12 @@ def test_falls_back_to_seasonal_naive_when_it_cannot_beat_it():
     # an exactly repeating week: "same hour last week" is perfect and nothing can beat it
     week = np.tile(np.r_[np.zeros(8), np.arange(1.0, 17.0)], 7) * np.repeat([1, 1, 1, 1, 1, 3, 3], 24)
     s = pd.DataFrame({"ts": pd.date_range("2024-02-05", periods=168 * 6, freq="h"), "y": np.tile(week, 6)})
-    f = DemandForecaster(train_days=42).fit(s)
-    assert f.validation_["seasonal_naive_mape"] == 0 and f.validation_["mape"]["prophet"] > 0
+    f = DemandForecaster(train_days=42, holidays=None, tz="UTC").fit(s)  # a UTC week, no holidays
+    assert f.validation_["seasonal_naive_mape"] == 0 and f.validation_["ensemble_mape"] == pytest.approx(0, abs=1e-9)
     assert not f.validation_["beats_baseline"] and f.validation_["model"] == "seasonal_naive"
-    assert f.weights_ == {"prophet": 0.0, "seasonal_median": 0.0, "seasonal_naive": 1.0,
-                          "seasonal_trimmed_mean": 0.0} and f.prophet_ is None
+    assert all(w == {m: float(m == "naive") for m in f.members} for w in f.weights_)
     p = f.predict()
-    assert np.allclose(p["yhat"], week) and np.allclose(p["yhat_upper"], week)  # exact, and no error seen
+    assert np.allclose(p["yhat"], week) and np.allclose(p["yhat_lower"], week)  # exact, and no error seen
 
 
 def test_needs_two_weeks():

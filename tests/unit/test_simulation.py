@@ -10,7 +10,7 @@ import pytest
 
 from domain.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
 from sources.simulation import Marketplace, generate
-from sources.simulation.rhythms import state_offsets
+from sources.simulation.world.rhythms import state_offsets
 
 END = datetime(2025, 3, 10, 15)
 N, DAYS = 2000, 90

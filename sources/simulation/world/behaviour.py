@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from domain.contract import CALL_REASONS
-from sources.simulation.rhythms import DAY
+from sources.simulation.world.rhythms import DAY
 
 # churn: log daily hazard = BASE + segment + channel + frailty + risk factors (see daily_hazard)
 HAZARD_BASE = -8.4

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from domain.contract import CHANNELS, SEGMENTS, SUBJECTS
-from sources.simulation.rhythms import DAY, HOUR, STATE_P, signup_season, state_offsets
+from sources.simulation.world.rhythms import DAY, HOUR, STATE_P, signup_season, state_offsets
 
 S = {s: i for i, s in enumerate(SUBJECTS)}
 SEG_P = np.array([0.45, 0.2, 0.15, 0.2])

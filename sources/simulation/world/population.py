@@ -8,7 +8,7 @@ import numpy as np
 
 from sources.simulation.bookings import CANCELLED, COMPLETED, NO_SHOW
 from sources.simulation.engine import ONBOARDING, RATE_BASE
-from sources.simulation.rhythms import DAY, HOUR, state_offsets
+from sources.simulation.world.rhythms import DAY, HOUR, state_offsets
 
 
 def add_past(eng, rng, ci, ti, created, sched, status, rby=None, rating=None) -> np.ndarray:

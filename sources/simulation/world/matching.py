@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sources.simulation.rhythms import DAY
+from sources.simulation.world.rhythms import DAY
 
 ONBOARDING = 14 * DAY  # a hired tutor takes customers after onboarding
 

@@ -1,0 +1,1 @@
+"""The simulated world: who the customers and tutors are, their rhythms, behaviour and matching."""

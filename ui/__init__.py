@@ -1,0 +1,1 @@
+"""Widgets and formatting shared by every page (layouts/ and callbacks/)."""
