@@ -67,10 +67,13 @@ def _parse_times(col: pd.Series) -> pd.Series:
 @click.option("--agg", type=click.Choice(["sum", "mean"]), default="sum", show_default=True,
               help="How finer-than-hourly rows become one hour: sum (counts) or mean (levels).")
 @click.option("--holidays", default="US", show_default=True, help="Country code for the holiday calendar, or 'none'.")
+@click.option("--tz", default=None, help="The series' local time zone (IANA, e.g. Asia/Seoul): daily shapes, weekdays "
+                                        "and holidays are read in it. Default: the holiday country's main zone.")
 @click.option("--predictions-out", type=click.Path(dir_okay=False), default=None,
               help="CSV with one row per forecast hour: cutoff,timestamp,actual,predicted,lower,upper.")
 @json_option
-def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, holidays, predictions_out, as_json) -> None:
+def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, holidays, tz, predictions_out,
+             as_json) -> None:
     """Backtest the demand forecaster and the seasonal-naive baseline on an hourly CSV series.
 
     Prints MAPE (weighted: sum|error| / sum|actual|, so zero hours are fine), sMAPE, MASE and the
@@ -79,6 +82,12 @@ def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, h
     from domain.forecasting import DemandForecaster, NotEnoughHistory
     from domain.forecasting import backtest as run_backtest
     country = None if holidays.lower() in ("", "none") else holidays.upper()
+    if tz:
+        try:
+            from zoneinfo import ZoneInfo
+            ZoneInfo(tz)
+        except (KeyError, ValueError, OSError):
+            fail(f"unknown time zone {tz!r} (use an IANA name such as America/Chicago)", 2)
     series, report = read_series(csv_path, time_col, value_col, agg)
     if report["rows_skipped"]:
         click.echo(f"skipped {report['rows_skipped']} of {report['rows']} rows with an unparseable time or value"
@@ -86,7 +95,8 @@ def backtest(csv_path, time_col, value_col, horizon, train_days, cutoffs, agg, h
     try:
         summary, predictions = run_backtest(
             series, horizon_h=horizon, train_days=train_days, cutoffs=cutoffs,
-            model_factory=lambda: DemandForecaster(horizon_h=horizon, train_days=train_days, holidays=country))
+            model_factory=lambda: DemandForecaster(horizon_h=horizon, train_days=train_days, holidays=country, tz=tz),
+            holidays=country, tz=tz)
     except NotEnoughHistory as exc:
         fail(str(exc), 2)
     except (KeyError, NotImplementedError) as exc:  # e.g. an unknown holiday country code
@@ -127,6 +137,12 @@ def _print_summary(s: dict) -> None:
         m = s[key]
         click.echo(f"{label:<18}{_pct(m['mape']):>8}{_pct(m['smape']):>8}{_num(m['mase']):>7}{_pct(m['coverage']):>10}")
     click.echo(f"* MAPE here is {s['mape_definition']}; coverage = share of actuals inside the 95 % interval")
+    click.echo(f"{'cutoff':<21}{'MASE':>7}{'naive':>7}{'ratio':>7}{'coverage':>10}  holidays (local)")
+    for f in s["folds"]:
+        m, n = f["model"]["mase"], f["seasonal_naive"]["mase"]
+        ratio = m / n if m is not None and n else None
+        click.echo(f"{f['cutoff'][:19]:<21}{_num(m):>7}{_num(n):>7}{_num(ratio):>7}{_pct(f['model']['coverage']):>10}"
+                   f"  {', '.join(f.get('holidays') or []) or '-'}")
     if s["model"]["mape"] is None or s["seasonal_naive"]["mape"] is None:
         verdict = "cannot tell - every scored hour is zero, so MAPE is undefined (see sMAPE)"
     elif s["beats_baseline"]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from domain.forecasting.baselines import seasonal_naive
+from domain.forecasting.calendar import is_holiday, resolve_tz, to_local
 from domain.forecasting.metrics import MAPE_DEFINITION, accuracy
 from domain.forecasting.series import regular_hourly
 
@@ -45,12 +46,15 @@ def cutoff_times(series: pd.DataFrame, horizon_h: int = 168, train_days: int = 9
 
 
 def backtest(series: pd.DataFrame, horizon_h: int = 168, train_days: int = 90, cutoffs: int = 6,
-             model_factory: Callable | None = None) -> tuple[dict, pd.DataFrame]:
+             model_factory: Callable | None = None, holidays: str | None = None,
+             tz: str | None = None) -> tuple[dict, pd.DataFrame]:
     """Score a model and the seasonal-naive baseline over ``cutoffs`` back-to-back folds.
 
     series: DataFrame[ts, y] (put on an hourly grid; missing hours stay missing and are not scored).
     model_factory(): a fresh object with fit(DataFrame[ts, y]) and predict() -> DataFrame[ts, yhat,
     yhat_lower, yhat_upper]; default DemandForecaster(horizon_h, train_days).
+    ``holidays`` (country) and ``tz`` only label the folds: each fold lists the public holidays in
+    its local dates, so a reader sees which weeks a model wins and loses.
     Returns (summary, predictions): summary = {"model": accuracy, "seasonal_naive": accuracy,
     "folds": [...], "beats_baseline", "mape_definition", ...}; predictions = DataFrame[cutoff,
     timestamp, actual, predicted, lower, upper, baseline], one row per forecast hour.
@@ -58,7 +62,7 @@ def backtest(series: pd.DataFrame, horizon_h: int = 168, train_days: int = 90, c
     from domain.forecasting.model import DemandForecaster
     if model_factory is None:
         def model_factory():
-            return DemandForecaster(horizon_h=horizon_h, train_days=train_days)
+            return DemandForecaster(horizon_h=horizon_h, train_days=train_days, holidays=holidays, tz=tz)
     s = regular_hourly(series)
     rows, folds = [], []
     for cutoff in cutoff_times(s, horizon_h, train_days, cutoffs):
@@ -73,8 +77,10 @@ def backtest(series: pd.DataFrame, horizon_h: int = 168, train_days: int = 90, c
         })
         rows.append(fold)
         insample = train["y"].to_numpy()
+        local = to_local(test["ts"], resolve_tz(tz, holidays))
+        flagged = sorted({d.date().isoformat() for d in local.normalize()[is_holiday(local, holidays)]})
         folds.append({
-            "cutoff": cutoff.isoformat(),
+            "cutoff": cutoff.isoformat(), "holidays": flagged,
             "model": accuracy(fold["actual"], fold["predicted"], fold["lower"], fold["upper"], insample),
             "seasonal_naive": accuracy(fold["actual"], fold["baseline"], insample=insample),
         })

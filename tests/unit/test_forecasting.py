@@ -11,7 +11,6 @@ from domain.forecasting import (
     seasonal_median, seasonal_naive,
 )
 from domain.forecasting.baselines import seasonal_trimmed_mean
-from domain.forecasting.calendar import country_timezone, resolve_tz, to_local
 from domain.forecasting.model import clip_outliers, select_weights
 
 
