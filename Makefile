@@ -31,11 +31,11 @@ test: venv services browser
 test-fast: venv
 	@$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
-# Regenerate the single initial migration from models/ (allowed while nothing is released).
+# A new migration revision from the models' changes: make migrations MSG="what changed"
 migrations: venv
-	@rm -f migrations/versions/0001_*.py /tmp/dashboard-migrations.db
-	@DATABASE_URL=sqlite:////tmp/dashboard-migrations.db $(VENV)/bin/alembic -c alembic.ini revision --autogenerate -m "initial schema" --rev-id 0001 \
-	  >/dev/null && echo "migrations/versions/0001 regenerated"
+	@rm -f /tmp/dashboard-migrations.db
+	@DATABASE_URL=sqlite:////tmp/dashboard-migrations.db $(VENV)/bin/alembic -c alembic.ini upgrade head >/dev/null
+	@DATABASE_URL=sqlite:////tmp/dashboard-migrations.db $(VENV)/bin/alembic -c alembic.ini revision --autogenerate -m "$(MSG)"
 
 bench: venv services
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done

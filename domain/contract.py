@@ -1,4 +1,4 @@
-"""The data contract (../shared/DATA_CONTRACT.md) as data: records, fields, types, vocabularies, keys.
+"""The data contract (docs/DATA_CONTRACT.md) as data: records, fields, types, vocabularies, keys.
 
 Adapters return DataFrames with exactly these columns; ingestion validates against them;
 the store's source tables are named after them.

@@ -1,6 +1,6 @@
 """First-session success tracking (issue 6): pure functions over contract DataFrames.
 
-Definitions are the data contract's (../shared/DATA_CONTRACT.md):
+Definitions are the data contract's (docs/DATA_CONTRACT.md):
 
 - A customer's **first session** is their earliest session by ``start_time`` whose status is
   ``completed`` or ``no_show``; cancelled sessions never count. It is attributed to its tutor.

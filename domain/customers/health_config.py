@@ -8,7 +8,6 @@ for the page that shows a score; `COMPONENT_DOCS` is that text for the default c
 from __future__ import annotations
 
 import json
-
 import math
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
