@@ -9,6 +9,13 @@ from dash import Dash
 from flask import Flask
 
 from config import Settings, get_settings
+from api import bp as api_bp
+from auth.web import init_auth
+from bootstrap.startup import prepare_embedded
+from infra.logs import setup_logging
+from layouts.shell import layout as shell_layout
+from read import cache
+from read.cache import store_unreachable
 
 # One place where pages are registered: (module, path, name, icon, order[, options]). options go to
 # dash.register_page ({"nav": False} keeps a page out of the navbar); a path with <variables> is a path_template.
@@ -41,9 +48,7 @@ def create_server(settings: Settings) -> Flask:
         TESTING=settings.testing,
     )
     server.extensions["settings"] = settings
-    from auth.web import init_auth
     init_auth(server)
-    from api import bp as api_bp
     server.register_blueprint(api_bp)
     return server
 
@@ -72,7 +77,6 @@ def _attach_callbacks() -> None:
 def _callback_error(exc: Exception):
     """Every callback's error handler: with the database unreachable a callback changes nothing, so an
     open page keeps the last data it shows (the shell says the database is down); other errors raise."""
-    from read.cache import store_unreachable
     if store_unreachable(exc):
         logging.getLogger(__name__).warning("callback left its outputs as they were: database unreachable (%s)",
                                             type(exc).__name__)
@@ -83,7 +87,6 @@ def _callback_error(exc: Exception):
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    from read import cache
     cache.configure(settings.redis_url, settings.cache_ttl_s)
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
@@ -95,14 +98,11 @@ def create_app(settings: Settings | None = None) -> Dash:
         dash.register_page(module, **where, name=name, title=f"{name} · Marketplace Ops",
                            layout=layout_module.layout, icon=icon, order=order, **(options[0] if options else {}))
     _attach_callbacks()
-    from layouts.shell import layout as shell_layout
     app.layout = lambda: shell_layout(settings.refresh_seconds)
     return app
 
 
 def main() -> None:
-    from bootstrap.startup import prepare_embedded
-    from infra.logs import setup_logging
     settings = get_settings()
     setup_logging(settings)
     app = create_app(settings)

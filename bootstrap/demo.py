@@ -12,6 +12,9 @@ from models.base import get_engine
 from models.schema import upgrade
 from models.source import Customer
 from domain.contract import RECORDS
+from ingestion.pipeline import ingest_sources
+from sources.simulation import generate
+from sources.synthetic import SyntheticAdapter
 
 
 def _progress(enabled: bool):
@@ -30,7 +33,6 @@ def _progress(enabled: bool):
 
 
 def generate_marketplace(customers: int, days: int, seed: int, progress: bool = False, end=None):
-    from sources.simulation import generate
     return generate(customers=customers, days=days, seed=seed, end=end, progress=_progress(progress))
 
 
@@ -57,8 +59,6 @@ def store_has_customers(settings: Settings) -> bool:
 def load_demo(settings: Settings, customers: int, days: int, seed: int, if_empty: bool = False,
               progress: bool = False) -> dict:
     """Generate the marketplace and ingest it as the `synthetic` source; the live adapter continues from it."""
-    from sources.synthetic import SyntheticAdapter
-    from ingestion.pipeline import ingest_sources
     upgrade(settings.db_url)
     if if_empty and store_has_customers(settings):
         return {"skipped": "the store already holds data"}

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config import get_settings
+
 FAST_LANE_MAX_S = 300  # jobs due at least this often share the fast lane; longer ones never hold them up
 
 
@@ -35,7 +37,6 @@ class JobSpec:
 
 def _setting(name: str) -> int:
     """An interval from Settings (environment or its default), read once at import."""
-    from config import get_settings  # config reads the environment; keep importing the table free of it
     return int(getattr(get_settings(), name))
 
 

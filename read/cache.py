@@ -19,6 +19,7 @@ import time
 from typing import Any, Callable
 
 from infra.versions import data_version, topic_version
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -117,7 +118,6 @@ def store_down_since() -> float | None:
 
 def store_unreachable(exc: BaseException) -> bool:
     """True for the errors of a database that can't be reached (down, restarting, network), not of a bad query."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
     return isinstance(exc, (OperationalError, InterfaceError)) or (
         isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
 

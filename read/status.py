@@ -19,6 +19,7 @@ from models.derived import Alert
 from models.derived import OverviewSnapshot
 from models.ops import AuditLog
 from read import cache
+import json
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -123,7 +124,6 @@ def open_alert_counts(engine: Engine) -> dict[str, int]:
 @cached_read(topic="overview")
 def overview_snapshot(engine: Engine) -> dict | None:
     """The newest overview cards written by the overview job, or None when it has not run."""
-    import json
     with engine.connect() as conn:
         row = conn.execute(select(OverviewSnapshot.computed_at, OverviewSnapshot.payload)
                            .order_by(OverviewSnapshot.id.desc()).limit(1)).first()

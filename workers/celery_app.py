@@ -6,6 +6,7 @@ from celery.signals import setup_logging as celery_setup_logging
 
 from config import get_settings
 from jobs.table import beat_schedule
+from infra.logs import setup_logging
 
 
 def make_celery(settings=None) -> Celery:
@@ -34,7 +35,6 @@ def make_celery(settings=None) -> Celery:
 @celery_setup_logging.connect
 def _logging(**_kwargs) -> None:
     """Worker and beat log like the app: LOG_FORMAT=json for one JSON object per line, secrets scrubbed."""
-    from infra.logs import setup_logging
     setup_logging(get_settings())
 
 

@@ -21,6 +21,7 @@ from infra.clock import utcnow
 from jobs.table import job
 from models.base import get_engine
 from models.ops import JobRun
+from kombu.exceptions import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,8 @@ def start(name: str, settings: Settings, user_email: str | None, role: str | Non
 
 
 def _send(settings: Settings, task_name: str) -> None:
-    from kombu.exceptions import OperationalError
 
-    from workers.celery_app import celery_for
+    from workers.celery_app import celery_for  # builds a Celery app at import: only production needs it
     try:
         celery_for(settings).send_task(task_name, retry=False)
     except (OperationalError, OSError) as exc:
