@@ -207,7 +207,8 @@ def expectation(grid: Grid, cfg: Baseline, history: np.ndarray | None = None, cl
     n = len(y)
     per = periods(grid)
     w = level_window(grid, cfg)
-    minp = max(3, w // 2)
+    # observed points, not slots: a sensor filling a third of its slots must still get a level
+    minp = max(3, min(w // 2, cfg.min_history_points))
     level = trailing(h, w, "median", minp)
     cands = _candidates(h, level, per, grid, cfg, classic)
 

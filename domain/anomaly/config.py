@@ -59,6 +59,9 @@ class RobustZScore:
                                        # beyond pair_threshold); "none"
     warmup_days: float = 14.0          # for the first days of history (two weekly cycles) the bars are ...
     warmup_factor: float = 2.0         # ... this much higher: only extreme deviations (no weekly shape known yet)
+    calibrate: bool = True             # bars from the stream's own tail (tail.py) instead of the routine/spiky rules:
+    false_alarms_per_week: float = 0.5 # ... the rate at which its own past would have crossed each bar
+    calibration_days: float = 14.0     # ... judged over this much trailing history (observed points)
 
 
 @dataclass
@@ -109,6 +112,8 @@ class DetectorConfig:
     week_over_week: WeekOverWeek = field(default_factory=WeekOverWeek)
     consecutive_drops: ConsecutiveDrops = field(default_factory=ConsecutiveDrops)
     merge_gap_hours: float = 3.0       # flags this close together are one event
+    refractory_hours: float = 24.0     # an event starting this soon after the last one (any method) is the same
+                                       # incident unfolding: not raised again (0 = off)
     holidays: str = "none"             # a country code ("US"): holidays are left out of the baselines and
                                        # events mostly on one are not raised (see calendar.py)
     holiday_timezones: str = "America/New_York,America/Los_Angeles"  # the local day spans these zones

@@ -16,6 +16,7 @@ from domain.anomaly.config import DetectorConfig, config_for
 from domain.anomaly.events import AnomalyEvent, iso, to_frame
 from domain.anomaly.pointwise import robust_events, robust_flags, sigma_events
 from domain.anomaly.prepare import Grid, to_grid
+from domain.anomaly.tail import refractory
 from domain.anomaly.windows import consecutive_drops, week_over_week
 
 
@@ -56,6 +57,9 @@ def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> l
     if holiday.any():
         events = [e for e in events if not _mostly_holiday(e, grid, holiday)]
     events.sort(key=lambda e: (e.start, e.method))
+    if config.refractory_hours > 0:
+        keep = refractory([(e.start, e.end) for e in events], config.refractory_hours)
+        events = [e for e, k in zip(events, keep) if k]
     return events
 
 

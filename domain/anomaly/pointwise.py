@@ -10,6 +10,7 @@ from domain.anomaly.baseline import KINDS, Expectation
 from domain.anomaly.config import DetectorConfig
 from domain.anomaly.events import AnomalyEvent, fmt, fmt_time, runs, severity
 from domain.anomaly.prepare import Grid
+from domain.anomaly.tail import calibrated_flags
 
 ROUTINE_MARGIN = 1.5   # the single-point bar sits this far above the routine spikes
 # A metric is spiky (heavy-tailed) when isolated misses beyond 4 robust sigmas come at least
@@ -30,6 +31,7 @@ class Flags:
     pair: np.ndarray | None = None  # flagged as 2 points in a row beyond pair_threshold (not a longer run)
     spiky: np.ndarray | None = None  # routine isolated spikes reach the threshold: single points do not fire
     paired_only: np.ndarray | None = None  # single_point rule: one point of this stream does not fire alone
+    scale: np.ndarray | None = None  # calibrated bars: points averaged by the mean that flagged (1 = alone)
 
 
 def ready_mask(ex: Expectation, config: DetectorConfig, grid: Grid | None = None) -> np.ndarray:
@@ -122,11 +124,13 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
         z_raw = (grid.values - ex.expected) / ex.spread
     if config.baseline.count_floor and grid.scale != "log" and _is_count(grid.values):
         z_raw = poisson_z(grid.values, ex.expected, z_raw)
+    warm = np.where(ex.seen < cfg.warmup_days * grid.per_day, cfg.warmup_factor, 1.0)
+    if routine and cfg.calibrate:
+        return _calibrated(grid, ex, config, z_raw, exclude)
     ready = ready_mask(ex, config, grid) & np.isfinite(z_raw)
     z = np.where(ready, z_raw, np.nan)
     zz = np.nan_to_num(z)
     n = len(z)
-    warm = np.where(ex.seen < cfg.warmup_days * grid.per_day, cfg.warmup_factor, 1.0)
     single = cfg.threshold * warm
     sus_bar = cfg.sustained_threshold * warm
     pair_bar = cfg.pair_threshold * warm
@@ -191,6 +195,23 @@ def robust_flags(grid: Grid, ex: Expectation, config: DetectorConfig, routine: b
     used = np.where(alone, single, np.where(in_run, sus_bar, np.where(in_pair, pair_bar, single)))
     return Flags(flags & ready, z, used, (in_run | in_pair) & ~alone, raised, run_len, in_pair & ~alone, spiky,
                  paired_only)
+
+
+def _calibrated(grid: Grid, ex: Expectation, config: DetectorConfig, z_raw: np.ndarray,
+                exclude: np.ndarray | None) -> Flags:
+    """Flags against per-stream calibrated bars (tail.py). Ready once min_history_points are observed
+    and the stream has a calibration history (tail.calibrated_flags): observed data, not a count of
+    same-hour samples that a gappy sensor never reaches. No warm-up doubling: a short history already
+    gives a bar near its own maximum. Holidays are not judged."""
+    cfg = config.robust_zscore
+    ready = np.isfinite(z_raw) & (ex.seen >= config.baseline.min_history_points)
+    if exclude is not None:
+        ready &= ~exclude
+    z = np.where(ready, z_raw, np.nan)
+    flags, used, scale = calibrated_flags(z, grid.index, cfg.false_alarms_per_week, cfg.calibration_days,
+                                          cfg.threshold)
+    return Flags(flags, z, used, scale > 1, used > cfg.threshold, int(max(2, scale.max(initial=0))),
+                 scale=scale)
 
 
 def _direction(z: np.ndarray, direction: str) -> np.ndarray:
@@ -271,7 +292,13 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
         text = (f"{fmt(value)} at {when} is {abs(z):.1f} robust sigmas {word} the expected {fmt(exp)} "
                 f"(median of {_basis(ex, peak)}; spread {spread_txt} = 1.4826 x "
                 f"median miss at this hour); ")
-        if fl.pair is not None and fl.pair[peak]:
+        if fl.scale is not None:
+            k = int(fl.scale[peak])
+            text += (f"the mean of its last {k} observed points is beyond {thr:.1f}" if k > 1 else f"threshold {thr:.1f}")
+            if fl.raised[peak]:
+                text += (f" (calibrated on this stream's own history: crossed about {cfg.false_alarms_per_week:g}"
+                         f" times a week; floor {cfg.threshold:g})")
+        elif fl.pair is not None and fl.pair[peak]:
             text += f"2 points in a row beyond {thr:.1f}"
             if fl.spiky is not None and fl.spiky[peak]:
                 text += (" (this metric spikes past the single-point threshold routinely, so one point alone "
