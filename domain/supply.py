@@ -26,6 +26,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from domain.forecasting.series import NOT_DEMAND
+
 SHORTAGE = 0.8
 SURPLUS = 1.3
 
@@ -192,9 +194,25 @@ def shortages(coverage_df: pd.DataFrame, threshold: float = SHORTAGE, min_lead_h
 
 
 def surpluses(coverage_df: pd.DataFrame, threshold: float = SURPLUS, min_hours: int = 6,
-              at: datetime | None = None, min_lead_h: float = 0) -> pd.DataFrame:
+              at: datetime | None = None, min_lead_h: float = 0, shortage: float | None = SHORTAGE) -> pd.DataFrame:
     """Runs of at least ``min_hours`` consecutive hours with coverage > ``threshold`` (more tutors
     open than demand needs: a cue to pause recruiting or promote the subject). Same columns as
-    ``shortages``. Hours without open demand never count."""
+    ``shortages``. Hours without open demand never count. A subject (and region) with any hour
+    below ``shortage`` in the frame has no surplus: cutting its recruiting would deepen that
+    shortage, so the two verdicts can never disagree for one subject in one run."""
     flag = coverage_df["coverage"].gt(threshold)
+    if shortage is not None:
+        keys = [c for c in ("subject", "region") if c in coverage_df.columns]
+        short = coverage_df["coverage"].lt(shortage).groupby([coverage_df[k] for k in keys]).transform("any")
+        flag &= ~short
     return _windows(coverage_df, flag, min_hours, at, min_lead_h)
+
+
+def bookings_as_of(bookings: pd.DataFrame, at: datetime) -> pd.DataFrame:
+    """Bookings as they stood at ``at``: created by then; a future booking that was held, or whose later
+    cancellation/reschedule came after ``at``, counts as scheduled. Columns: the contract's bookings."""
+    b = bookings[bookings["created_at"] <= at].copy()
+    future = b["scheduled_time"] >= pd.Timestamp(at).floor("h")
+    changed_later = b["status"].isin(NOT_DEMAND) & (b["updated_at"] > at)
+    b.loc[future & (~b["status"].isin(NOT_DEMAND) | changed_later), "status"] = "scheduled"
+    return b

@@ -6,11 +6,16 @@
    definition of ``domain.forecasting.hourly_demand``, bookings held or to be held, not cancelled or
    rescheduled, counted in the database);
 2. per subject uses the stored model (forecast_models, JSON) when it was trained before T, less than
-   ``forecast_retrain_days`` ago and still reads: ``refresh`` with the latest hours (the baselines move,
-   Prophet and the weights stay), then ``predict``. Otherwise it fits a DemandForecaster on the history
-   (Prophet + seasonal baselines, weighted by an inner backtest; see domain/forecasting) and stores it;
-3. writes a ForecastRun and its DemandForecast rows for [T, T + 168 h): yhat, the 95 % interval and the
-   seasonal-naive baseline ("same hour last week") beside it;
+   ``forecast_retrain_days`` ago and still reads: ``refresh`` with the latest hours (the members move,
+   the weights and interval bounds stay), then ``predict``. Otherwise it fits a DemandForecaster on the
+   history (seasonal and recent-level members in local time with the holiday calendar, weighted by an inner
+   backtest; see domain/forecasting) and stores it;
+2b. turns each hour's forecast into what is booked now plus what is still to come (``on_the_books``,
+   domain/forecasting/pickup.py): never below the sessions already booked; where every tutor of the subject
+   is booked the books are censored and the model's own forecast is the floor. The learned booking curve
+   goes to the run detail (``pickup``);
+3. writes a ForecastRun and its DemandForecast rows for [T, T + 168 h): yhat (booked + pickup, an expected
+   count), the 95 % interval and the seasonal-naive baseline ("same hour last week") beside it;
 4. (before step 2, in fact) scores every earlier run whose 168 hours have all passed: forecast_accuracy per
    subject with MAPE (weighted, see domain/forecasting/metrics.py), sMAPE, interval coverage and the
    baseline's MAPE;
@@ -41,10 +46,13 @@ from sqlalchemy.engine import Engine
 from models.bulk import bulk_insert
 from models.derived import DemandForecast, ForecastAccuracy, ForecastModel, ForecastRun
 from models.frames import insert_frame, read_frame
-from models.source import Booking
+from models.source import Booking, Tutor, TutorAvailability
 from domain.contract import SUBJECTS
 from domain.forecasting import DemandForecaster, accuracy
+from domain.forecasting.pickup import PROFILE_WEEKS, with_pickup
 from domain.forecasting.series import NOT_DEMAND
+from domain.supply import available_hours, bookings_as_of
+from loaders.bookings import load_bookings
 from infra.progress import report, scaled
 from jobs.context import JobContext
 from infra.versions import bump_version
@@ -52,7 +60,8 @@ from infra.versions import bump_version
 log = logging.getLogger(__name__)
 TOPIC = "forecast"
 HORIZON_H = 168
-KEEP_ALL_DAYS = 8  # every run's rows until it has been scored (168 h) and a day to spare
+KEEP_ALL_DAYS = 8
+PICKUP_DAYS = 28  # hours whose booking curve teaches the pickup  # every run's rows until it has been scored (168 h) and a day to spare
 
 
 def clean(value):
@@ -230,6 +239,20 @@ def thin(conn, at: datetime, keep_days: int) -> int:
 
 
 # -- the job ---------------------------------------------------------------------------------------------
+def on_the_books(engine: Engine, forecast: pd.DataFrame, at: datetime, days: int) -> tuple[pd.DataFrame, dict]:
+    """The models' forecast -> what is booked now + what is still to come (domain.forecasting.pickup), the
+    booking curve learned from the ``days`` before ``at``; hours whose tutors are all booked are unconstrained."""
+    cols = ("booking_id", "subject", "tutor_id", "scheduled_time", "created_at", "status", "updated_at")
+    bookings = load_bookings(engine, at - timedelta(days=days, weeks=PROFILE_WEEKS), at + timedelta(hours=HORIZON_H), cols)
+    with engine.connect() as conn:
+        tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.subjects, Tutor.region, Tutor.status))
+        availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.weekday,
+                                               TutorAvailability.start_hour, TutorAvailability.end_hour))
+    bookings = bookings_as_of(bookings, at)
+    supply = available_hours(tutors, availability, bookings, at, HORIZON_H)
+    return with_pickup(forecast, bookings, at, days, open_hours=supply)
+
+
 def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
     settings, engine = ctx.settings, ctx.engine
     at = pd.Timestamp(ctx.at).floor("h").to_pydatetime()
@@ -279,11 +302,18 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
                            "fitted": fitted, "trained_at": trained_at, "validation": validation,
                            "live": live.get(subject)}
     timings["models_s"] = round(fit_s, 3)
-    report(0.92, "writing the forecast")
+    report(0.9, "adding what is on the books")
 
     started = time.perf_counter()
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["subject", "ts", "yhat", "yhat_lower", "yhat_upper", "baseline"])
+    pickup = None
+    if len(rows):
+        rows, pickup = on_the_books(engine, rows, at, PICKUP_DAYS)
+    timings["pickup_s"] = round(time.perf_counter() - started, 3)
+    report(0.92, "writing the forecast")
+
+    started = time.perf_counter()
     with engine.begin() as conn:
         if new_models:
             conn.execute(delete(ForecastModel).where(ForecastModel.subject.in_([m["subject"] for m in new_models])))
@@ -291,7 +321,8 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
         run_id = conn.execute(ForecastRun.__table__.insert().values(
             generated_at=ctx.at, model=DemandForecaster.KIND, train_start=history_start, train_end=at,
             detail=json.dumps(clean({"mode": "train" if force_train else "refresh", "horizon_h": HORIZON_H,
-                                     "start": at, "subjects": detail, "skipped": skipped})))).inserted_primary_key[0]
+                                     "start": at, "subjects": detail, "skipped": skipped,
+                                     "pickup": pickup})))).inserted_primary_key[0]
         rows = rows.assign(run_id=run_id)[["run_id", "subject", "ts", "yhat", "yhat_lower", "yhat_upper", "baseline"]]
         bulk_insert(conn, DemandForecast.__table__, rows)
         thinned = thin(conn, at, settings.forecast_keep_days)

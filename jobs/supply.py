@@ -23,7 +23,9 @@ As of T = ctx.at floored to the hour (hourly, after the forecast job):
    - ``supply.capacity``: every shortage window of the week as a time slot (including the next 12 hours,
      too late to recruit for but not to open hours or move sessions); warning; key subject + start hour.
    - ``supply.surplus``: a subject with >= ``surplus_alert_min_hours`` hours in surplus windows (>= 6 h
-     above 130 %) and no shortage window: a campaign adjustment (trim recruiting, promote those slots); info.
+     above 130 %), no shortage window and no judged hour below 80 % anywhere in the week
+     (domain.supply.surpluses): a campaign adjustment (trim recruiting, promote those slots); info. So a
+     subject never gets a shortage and a surplus alert in one run.
 4. bumps the data version topic ``supply``.
 """
 from __future__ import annotations
@@ -43,27 +45,16 @@ from models.frames import read_frame
 from models.source import Tutor, TutorAvailability
 from writes.alerts import sync_alerts
 from domain.alerting.lifecycle import OPEN_STATES, AlertSpec
-from domain.forecasting.series import NOT_DEMAND
 from jobs.context import JobContext
 from loaders.bookings import held_counts, load_bookings
 from loaders.forecasts import latest_run, record_forecast
 from infra.versions import bump_version
-from domain.supply import SHORTAGE, SURPLUS, available_hours, coverage, shortages, surpluses
+from domain.supply import SHORTAGE, SURPLUS, available_hours, bookings_as_of, coverage, shortages, surpluses
 
 TOPIC = "supply"
 HORIZON_H = 168
 SHARE_DAYS = 28
 RULES = ("supply.shortage", "supply.capacity", "supply.surplus")
-
-
-def bookings_as_of(bookings: pd.DataFrame, at: datetime) -> pd.DataFrame:
-    """Bookings as they stood at ``at``: created by then; a future booking that was held, or whose later
-    cancellation/reschedule came after ``at``, counts as scheduled."""
-    b = bookings[bookings["created_at"] <= at].copy()
-    future = b["scheduled_time"] >= pd.Timestamp(at).floor("h")
-    changed_later = b["status"].isin(NOT_DEMAND) & (b["updated_at"] > at)
-    b.loc[future & (~b["status"].isin(NOT_DEMAND) | changed_later), "status"] = "scheduled"
-    return b
 
 
 def load_inputs(engine: Engine, at: datetime) -> dict[str, pd.DataFrame]:

@@ -120,6 +120,28 @@ def test_surpluses_need_sustained_hours():
     assert out[["start", "hours"]].values.tolist() == [[ts[4], 6]]
 
 
+def test_shortage_and_surplus_never_both_for_one_subject():
+    # generated week: math mostly over-staffed with one short hour on Friday, physics over-staffed throughout
+    rng = np.random.default_rng(3)
+    ts = pd.date_range("2024-01-01", periods=168, freq="h")
+    rows = []
+    for subject in ("math", "physics"):
+        demand = rng.uniform(1, 4, len(ts))
+        avail = np.round(demand * 2 + 1)
+        if subject == "math":
+            avail[24 * 4 + 18] = 0  # Friday 18:00
+        rows.append(pd.DataFrame({"subject": subject, "ts": ts, "available_hours": avail, "booked_hours": 0.0,
+                                  "booked_sessions": 0.0, "yhat": demand}))
+    supply = pd.concat(rows, ignore_index=True)
+    forecast = supply[["subject", "ts", "yhat"]]
+    supply = supply.drop(columns="yhat")
+    cov = coverage(supply, forecast)
+    short = set(shortages(cov, min_lead_h=0)["subject"])
+    surplus = set(surpluses(cov, min_hours=6)["subject"])
+    assert short == {"math"} and surplus == {"physics"} and not short & surplus
+    assert "math" in set(surpluses(cov, min_hours=6, shortage=None)["subject"])  # without the rule it would be both
+
+
 def test_utilization(tutors, availability):
     sessions = pd.DataFrame({
         "session_id": ["s1", "s2", "s3"], "tutor_id": ["T1", "T1", "T1"], "subject": ["math", "physics", "math"],
