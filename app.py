@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from datetime import timedelta
 
 import dash
 from dash import Dash
@@ -10,6 +11,7 @@ from flask import Flask
 
 from config import Settings, get_settings
 from api import bp as api_bp
+from auth.guard import refuse_callback, secure_server
 from auth.web import init_auth
 from bootstrap.startup import prepare_embedded
 from infra.logs import setup_logging
@@ -41,8 +43,11 @@ def create_server(settings: Settings) -> Flask:
         SECRET_KEY=settings.resolved_secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookies_secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.cookies_secure,
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=1_000_000,
         TESTING=settings.testing,
@@ -81,12 +86,13 @@ def _callback_error(exc: Exception):
         logging.getLogger(__name__).warning("callback left its outputs as they were: database unreachable (%s)",
                                             type(exc).__name__)
         return None  # dash: no_update for every output
+    refuse_callback(exc)  # a role that may not act: 403; input no page sends: 400
     raise exc
 
 
 def create_app(settings: Settings | None = None) -> Dash:
     settings = settings or get_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.make_var_dir()
     cache.configure(settings.redis_url, settings.cache_ttl_s)
     server = create_server(settings)
     app = Dash(__name__, server=server, use_pages=True, pages_folder="", title="Marketplace Ops",
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Dash:
                            layout=layout_module.layout, icon=icon, order=order, **(options[0] if options else {}))
     _attach_callbacks()
     app.layout = lambda: shell_layout(settings.refresh_seconds)
+    secure_server(app, settings)
     return app
 
 

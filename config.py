@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     source_retries: int = 4
     source_backoff_s: float = 1.0
     stale_after_s: int = 900
+    clock_skew_s: int = 3600  # a source time later than the poll by more than this is bad input (quarantined)
+    reconcile_interval_s: int = 3600  # how often a source's ids are compared with the store's (deleted rows)
+    reconcile_max_delete_share: float = 0.5  # a reconciliation that would delete more than this share refuses
 
     # demo marketplace
     demo_customers: int = 5000
@@ -54,8 +57,12 @@ class Settings(BaseSettings):
     kpi_thresholds: str = ""  # JSON overrides of domain.marketplace.DEFAULT_THRESHOLDS
     demo_admin_email: str = "admin@example.com"
     demo_admin_password: str = ""
-    login_max_attempts: int = 5
+    login_max_attempts: int = 5  # failed sign-ins per email in the window (per IP: 4x this)
     login_window_s: int = 300
+    session_hours: int = 12  # a sign-in lasts this long at most (sign-out ends it at once, everywhere)
+    # Secure flag on the session cookie (only sent over HTTPS); empty: on in production, off in embedded mode
+    secure_cookies: bool | None = None
+    hsts_seconds: int = 31536000  # Strict-Transport-Security max-age when cookies are Secure (0 = no header)
     cache_ttl_s: int = 900
 
     # mail and slack
@@ -117,12 +124,20 @@ class Settings(BaseSettings):
     # embedded scheduler
     embedded_scheduler: bool = True
 
-    # Celery (production mode): a task whose worker died before acknowledging it is handed out again
-    # after this many seconds; keep it above the task time limit (1800 s) so running tasks aren't redone
-    celery_visibility_timeout_s: int = 3600
+    # Celery (production mode): a task whose worker died before acknowledging it is handed out again after
+    # this many seconds; 0 = derived from jobs/table.py (the longest time limit of the jobs that run at
+    # least hourly, plus a minute; see README "Workers: time limits and redelivery")
+    celery_visibility_timeout_s: int = 0
+    # production: at beat start (and every catchup_every_s) every job whose output is missing or stale is sent
+    catchup_every_s: int = 300
     # a pool process left above this resident size by a task is replaced after it (pandas rarely hands
     # memory back): the big weekly/daily fits don't pin gigabytes in an idle worker; 0 = never
     celery_max_memory_per_child_mb: int = 2048
+
+    @field_validator("secure_cookies", mode="before")
+    @classmethod
+    def _optional_bool(cls, value):
+        return None if value in ("", None) else value
 
     @field_validator("var_dir", mode="before")
     @classmethod
@@ -134,6 +149,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """True when no production services are configured."""
         return not self.redis_url
+
+    @property
+    def cookies_secure(self) -> bool:
+        """SECURE_COOKIES, else on in production (served behind HTTPS) and off in embedded mode (http://localhost)."""
+        return (not self.embedded) if self.secure_cookies is None else bool(self.secure_cookies)
 
     @property
     def db_url(self) -> str:
@@ -152,6 +172,15 @@ class Settings(BaseSettings):
     def source_uris(self) -> list[str]:
         return [s.strip() for s in self.sources.split(",") if s.strip()]
 
+    def make_var_dir(self) -> None:
+        """var/ holds the SQLite store, the secret key and the demo password: its owner's only (0700)."""
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            if self.var_dir.stat().st_uid == os.getuid() and self.var_dir.stat().st_mode & 0o077:
+                self.var_dir.chmod(0o700)
+        except OSError:
+            pass
+
     def resolved_secret_key(self) -> str:
         """SECRET_KEY from the environment; embedded mode generates one and keeps it under var/."""
         if self.secret_key:
@@ -159,11 +188,32 @@ class Settings(BaseSettings):
         if not self.embedded and not self.testing:
             raise ConfigError("SECRET_KEY must be set in production mode (REDIS_URL is set).")
         path = self.var_dir / "secret_key"
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.make_var_dir()
         if not path.exists():
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
+            write_private(path, secrets.token_hex(32), keep_existing=True)
         return path.read_text().strip()
+
+
+def write_private(path: Path, text: str, keep_existing: bool = False) -> None:
+    """Write `path` readable by its owner only, 0600 from the first byte (no window where it is 0644), and
+    complete when it appears. keep_existing: a file another process created meanwhile wins (secret key)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the umask cannot widen it, but make sure
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    if not keep_existing:
+        os.replace(tmp, path)
+        return
+    try:
+        os.link(tmp, path)  # atomic, and refuses to replace
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def get_settings(**overrides) -> Settings:

@@ -1,13 +1,15 @@
 """/alerts: list with filters, one alert with its history, and the lifecycle actions (audit-logged)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app, g, jsonify, request
 
 from api.blueprint import bp
+from api.params import ID, parse_time
 from api.spec import api_doc
 from auth import audit
+from auth.permissions import PERMISSIONS, can
 from models.base import get_engine
 from read import alerts as aq
 from writes.alerts import act
@@ -36,10 +38,9 @@ def _time(name: str, value) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"{name} must be an ISO 8601 time, e.g. 2026-11-01T12:00:00Z") from None
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+        return parse_time(name, value)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _int(name: str, value, default: int, lo: int, hi: int) -> int:
@@ -66,7 +67,7 @@ def _list(value) -> list[str]:
     {"name": "since", "schema": {"type": "string", "format": "date-time"}, "description": "detected at or after (ISO)"},
     {"name": "until", "schema": {"type": "string", "format": "date-time"}, "description": "detected before (ISO)"},
     {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "description": "default 100"},
-    {"name": "offset", "schema": {"type": "integer", "minimum": 0}, "description": "default 0"},
+    {"name": "offset", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "description": "default 0"},
 ])
 def alerts_list():
     args = request.args
@@ -87,7 +88,7 @@ def alerts_list():
     return jsonify(total=total, limit=limit, offset=offset, alerts=aq.to_json_rows(df))
 
 
-@bp.get("/alerts/<int:alert_id>")
+@bp.get(f"/alerts/<{ID}:alert_id>")
 @api_doc("One alert: context, suggested steps, link, state history and deliveries")
 def alert_get(alert_id: int):
     alert = aq.alert_detail(_engine(), alert_id)
@@ -121,6 +122,8 @@ def _snooze_until(body: dict, at: datetime) -> datetime:
              "minutes": {"type": "integer", "minimum": 1, "maximum": MAX_SNOOZE_MINUTES, "description": "snooze: for this long"}}})
 def alert_act(alert_id: int):
     verb = request.path.rsplit("/", 1)[1]
+    if not can(getattr(g.api_user, "role", None), "alert.act"):
+        return _bad(f"only {', '.join(PERMISSIONS['alert.act'])} users may act on alerts", 403)
     body = request.get_json(silent=True) if request.data else {}
     if body is None or not isinstance(body, dict):
         return _bad("the body must be a JSON object")
@@ -148,4 +151,4 @@ def alert_act(alert_id: int):
 
 
 for _verb in ACTIONS:  # one documented route per action: /alerts/<id>/ack, /resolve, /snooze, /dismiss, /reopen
-    bp.add_url_rule(f"/alerts/<int:alert_id>/{_verb}", f"alert_{_verb}", alert_act, methods=["POST"])
+    bp.add_url_rule(f"/alerts/<{ID}:alert_id>/{_verb}", f"alert_{_verb}", alert_act, methods=["POST"])

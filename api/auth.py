@@ -1,10 +1,18 @@
-"""Bearer-token auth for every API route but /health; a logged-in browser session also works."""
+"""Bearer-token auth for every API route but /health; a logged-in browser session also works for reads.
+
+A state change (POST) with the session cookie must carry the CSRF token (X-CSRFToken header) and come
+from this site's own origin: a cookie rides along on any other site's form, a bearer token never does.
+Every POST body is JSON with Content-Type application/json (a urlencoded form is how CSRF arrives).
+"""
 from __future__ import annotations
 
 import logging
 
+from urllib.parse import urlparse
+
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.blueprint import bp
@@ -12,6 +20,7 @@ from auth.accounts import account_for_token
 from models.base import get_engine
 
 PUBLIC = {"api.health", "api.openapi"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 log = logging.getLogger("api")
 
 
@@ -21,15 +30,34 @@ def require_token():
         return None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        account = account_for_token(get_engine(current_app.extensions["settings"].db_url), header[7:].strip())
-        if account is not None:
-            g.api_user = account
-            return None
-        return jsonify(error="invalid or revoked token"), 401
-    if current_user.is_authenticated:
+        account = account_for_token(get_engine(current_app.extensions["settings"].db_url), header[7:].strip()[:200])
+        if account is None:
+            return jsonify(error="invalid or revoked token"), 401
+        g.api_user = account
+    elif current_user.is_authenticated:
+        refused = _cookie_write_refused()
+        if refused:
+            return jsonify(error=refused), 403
         g.api_user = current_user
+    else:
+        return jsonify(error="authentication required: send Authorization: Bearer <token>"), 401
+    if request.method not in SAFE_METHODS and request.content_length and not request.is_json:
+        return jsonify(error="send the body as JSON with Content-Type: application/json"), 415
+    return None
+
+
+def _cookie_write_refused() -> str | None:
+    """Why a state change authenticated by the session cookie is refused (None for reads and good writes)."""
+    if request.method in SAFE_METHODS:
         return None
-    return jsonify(error="authentication required: send Authorization: Bearer <token>"), 401
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if origin and urlparse(origin).netloc != request.host:
+        return "cross-site request refused: state changes come from this site or with a bearer token"
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except Exception:  # missing, expired or forged
+        return "state changes with the session cookie need the X-CSRFToken header; or use a bearer token"
+    return None
 
 
 @bp.after_request

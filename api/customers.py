@@ -64,9 +64,10 @@ def _clean(value):
     {"name": "min_score", "schema": {"type": "number", "minimum": 0, "maximum": 100}},
     {"name": "max_score", "schema": {"type": "number", "minimum": 0, "maximum": 100}},
     {"name": "trigger", "schema": {"type": "string", "enum": list(TRIGGERS)}, "description": "firing now"},
-    {"name": "attention", "schema": {"type": "boolean"}, "description": "priority <= 2 or critical, most urgent first"},
+    {"name": "attention", "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
+     "description": "priority <= 2 or critical, most urgent first"},
     {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}, "description": "default 100"},
-    {"name": "offset", "schema": {"type": "integer", "minimum": 0}, "description": "default 0"},
+    {"name": "offset", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "description": "default 0"},
 ])
 def customers_list():
     unknown = sorted(set(request.args) - PARAMS)
@@ -88,7 +89,8 @@ def customers_list():
 
 @bp.get("/customers/<customer_id>")
 @api_doc("One customer: health_score, tier, components (score, weight, facts, why), triggers firing now, "
-         "intervention, priority, velocity, last_session_at, churn_probability")
+         "intervention, priority, velocity, last_session_at, churn_probability",
+         path={"customer_id": {"type": "string", "minLength": 1, "maxLength": 64}})
 def customer_get(customer_id: str):
     if len(customer_id) > 64:
         return jsonify(error="customer id is too long"), 400

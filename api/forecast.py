@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 
 from api.blueprint import bp
-from api.params import ParamError, choice_param, page_params, text_param
+from api.params import ID, ParamError, choice_param, page_params, text_param
+from auth.permissions import PERMISSIONS, can
 from api.spec import api_doc
 from read import forecast as fq
 from writes import recommendations as decisions
@@ -36,7 +37,8 @@ def _only(allowed: set[str]) -> None:
 @bp.get("/forecast")
 @api_doc("A subject's latest demand forecast, next 168 h: yhat with its 95 % interval, the seasonal-naive baseline, "
          "the forecast of record (model or baseline, with why), open tutor hours and coverage per hour", params=[
-             {"name": "subject", "description": f"required; one of {', '.join(SUBJECTS)} (or any subject forecast)"}])
+             {"name": "subject", "required": True, "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+              "description": f"one of {', '.join(SUBJECTS)} (or any subject forecast)"}])
 def forecast():
     engine = _engine()
     run = latest_run(engine)
@@ -70,7 +72,7 @@ def forecast():
               "description": "pending (default), decided, all, implemented, dismissed or expired"},
              {"name": "subject", "description": "one subject"},
              {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "description": "default 100"},
-             {"name": "offset", "schema": {"type": "integer", "minimum": 0}, "description": "default 0"}])
+             {"name": "offset", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}, "description": "default 0"}])
 def recommendations():
     _only({"status", "subject", "limit", "offset"})
     statuses = fq.statuses_for(choice_param("status", fq.STATUS_CHOICES, "pending"))
@@ -92,8 +94,8 @@ def recommendation_decide(rec_id: int):
     unknown = sorted(set(body) - {"reason"})
     if unknown:
         return _bad(f"unknown field(s): {', '.join(unknown)}")
-    if getattr(g.api_user, "role", None) not in fq.DECIDE_ROLES:
-        return _bad(f"only {', '.join(fq.DECIDE_ROLES)} users may decide recommendations", 403)
+    if not can(getattr(g.api_user, "role", None), "recommendation.decide"):
+        return _bad(f"only {', '.join(PERMISSIONS['recommendation.decide'])} users may decide recommendations", 403)
     try:
         result = decisions.decide_recommendation(_engine(), rec_id, verb, g.api_user.email, body.get("reason"), via="api")
     except LookupError:
@@ -106,5 +108,5 @@ def recommendation_decide(rec_id: int):
 
 
 for _verb in fq.DECISIONS:  # /recommendations/<id>/implement and /dismiss
-    bp.add_url_rule(f"/recommendations/<int:rec_id>/{_verb}", f"recommendation_{_verb}", recommendation_decide,
+    bp.add_url_rule(f"/recommendations/<{ID}:rec_id>/{_verb}", f"recommendation_{_verb}", recommendation_decide,
                     methods=["POST"])

@@ -14,6 +14,9 @@ from api.blueprint import bp
 
 log = logging.getLogger("api.params")
 MAX_PARAM_LENGTH = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the store: a larger one names nothing (404), never a 500
+ID = f"int(min=1, max={MAX_ID})"  # route converter, e.g. f"/alerts/<{ID}:alert_id>"
+EARLIEST, LATEST = datetime(1970, 1, 1), datetime(2200, 1, 1)  # times outside are typos or probes
 
 
 class ParamError(ValueError):
@@ -65,16 +68,30 @@ def float_param(name: str, default: float | None, lo: float | None = None, hi: f
     return value
 
 
+def parse_time(name: str, raw) -> datetime:
+    """ISO 8601 date or time -> naive UTC, between 1970 and 2200; ValueError with a message otherwise
+    (also for 0001-01-01T00:00:00+23:00, which has no UTC time)."""
+    if not isinstance(raw, str) or len(raw) > MAX_PARAM_LENGTH:
+        raise ValueError(f"{name} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z")
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        value = value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z") from None
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{name} must be between {EARLIEST.year} and {LATEST.year}")
+    return value
+
+
 def time_param(name: str) -> datetime | None:
     """ISO 8601 time -> naive UTC."""
     raw = _raw(name)
     if raw is None:
         return None
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ParamError(name, f"{name} must be an ISO 8601 time, e.g. 2026-11-01T00:00:00Z")
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return parse_time(name, raw)
+    except ValueError as exc:
+        raise ParamError(name, str(exc)) from None
 
 
 def choice_param(name: str, choices, default: str | None = None) -> str | None:

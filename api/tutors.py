@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app, jsonify, request
 
 from api.blueprint import bp
+from api.params import parse_time
 from api.spec import api_doc
 from read import status as queries
 from read import tutors as tutor_queries
@@ -47,16 +48,14 @@ def _choice(name: str, allowed, default: str | None = None) -> str | None:
 
 
 def _time(name: str) -> datetime | None:
-    """ISO 8601 date or time -> naive UTC (offsets converted)."""
+    """ISO 8601 date or time -> naive UTC (offsets converted), 1970-2200."""
     raw = request.args.get(name)
     if not raw:
         return None
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ParamError(f"{name} must be an ISO 8601 date or time (e.g. 2026-05-01 or 2026-05-01T00:00:00Z), "
-                         f"not {raw!r}")
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return parse_time(name, raw)
+    except ValueError as exc:
+        raise ParamError(f"{exc} (e.g. 2026-05-01 or 2026-05-01T00:00:00Z)") from None
 
 
 def _clean(value):
@@ -111,7 +110,7 @@ def list_tutors():
 @bp.get("/first-sessions")
 @api_doc("First-session statistics grouped by tutor, subject, segment or region, for first sessions starting "
          "in [since, until) (all time when omitted)", params=[
-             {"name": "by", "schema": {"type": "string", "enum": list(DIMENSIONS)}, "description": "required"},
+             {"name": "by", "schema": {"type": "string", "enum": list(DIMENSIONS)}, "required": True},
              {"name": "since", "schema": {"type": "string", "format": "date-time"}, "description": "inclusive"},
              {"name": "until", "schema": {"type": "string", "format": "date-time"}, "description": "exclusive"},
          ])

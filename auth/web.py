@@ -1,27 +1,28 @@
 """Flask side of login: the login page, the session, and the guard in front of every route.
 
-Every request needs a logged-in user except the login page, static assets and the public
-health check. Dash callback requests from an anonymous browser get 401 JSON; pages redirect
-to /login. API routes check their own bearer token (api/auth.py).
+Every request needs a logged-in user except /login and /logout (exact paths), static assets and the
+public health check. Dash callback requests from an anonymous browser get 401 JSON; pages redirect
+to /login. API routes check their own bearer token (api/auth.py). Sessions carry the user's session
+generation (auth/accounts.py): signing out ends the session everywhere it was copied to.
 """
 from __future__ import annotations
 
 import time
-from datetime import timedelta
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template_string, request
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template_string, request, session
 from flask_login import LoginManager, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
 
 from auth import accounts, audit
+from auth.throttle import throttle_for
 from models.base import get_engine
-from infra.clock import utcnow
 from read.cache import store_unreachable
 
 login_manager = LoginManager()
 bp = Blueprint("auth", __name__)
-PUBLIC_PREFIXES = ("/login", "/logout", "/assets/", "/_dash-component-suites/", "/_favicon.ico", "/api/")
+PUBLIC_PATHS = frozenset({"/login", "/logout", "/_favicon.ico"})
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/api/")
 
 
 def settings():
@@ -64,11 +65,10 @@ def _require_login():
     path = request.path
     if path.startswith("/api/") and request.blueprint != "api":
         return jsonify(error="not found"), 404  # never let Dash's catch-all page answer under /api/
-    if current_user.is_authenticated or path.startswith(PUBLIC_PREFIXES):
+    if current_user.is_authenticated or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
         return None
     if path.startswith("/_dash-") or request.is_json:
         return jsonify(error="login required"), 401
-    from urllib.parse import quote
     return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/')}")
 
 
@@ -105,27 +105,23 @@ def _page(error: str = "", email: str = "", status: int = 200):
     return html, status
 
 
-def _throttled(email: str, ip: str) -> bool:
-    s = settings()
-    since = utcnow() - timedelta(seconds=s.login_window_s)
-    by_email = audit.recent_count(engine(), "login.failed", since, user_email=email)
-    by_ip = audit.recent_count(engine(), "login.failed", since, entity_id=ip)
-    return by_email >= s.login_max_attempts or by_ip >= 4 * s.login_max_attempts
+def _form_ok() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+        return True
+    except Exception:  # CSRFError and flask-wtf's ValidationError: missing, expired or forged
+        return False
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "GET":
         return _page()
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except CSRFError:
-        return _page("Your form expired; please sign in again.", status=400)
-    except Exception:
+    if not _form_ok():
         return _page("Your form expired; please sign in again.", status=400)
     email = (request.form.get("email") or "").strip().lower()[:255]
     password = request.form.get("password") or ""
-    ip = request.remote_addr or "?"
+    ip = (request.remote_addr or "?")[:64]
     try:
         return _sign_in(email, password, ip)
     except Exception as exc:
@@ -136,19 +132,51 @@ def login():
 
 
 def _sign_in(email: str, password: str, ip: str):
-    if _throttled(email, ip):
+    throttle = throttle_for(settings(), engine())
+    if not throttle.take(email, ip):
         minutes = max(1, settings().login_window_s // 60)
+        audit.record(engine(), "login.throttled", user_email=email, entity="ip", entity_id=ip)
         return _page(f"Too many failed attempts. Try again in {minutes} minutes.", email, status=429)
-    account = accounts.authenticate(engine(), email, password[:512])
-    if account is None:
-        audit.record(engine(), "login.failed", user_email=email, entity="ip", entity_id=ip)
-        return _page("Wrong email or password.", email, status=401)
+    try:
+        account = accounts.authenticate(engine(), email, password[:512])
+        if account is None:
+            audit.record(engine(), "login.failed", user_email=email, entity="ip", entity_id=ip)
+            return _page("Wrong email or password.", email, status=401)
+        throttle.give_back(email, ip)
+    finally:
+        throttle.done(email, ip)
+    session.clear()  # a fresh session: nothing from before sign-in carries over
+    session.permanent = True  # lasts SESSION_HOURS at most
     login_user(account)
     audit.record(engine(), "login.ok", user_email=account.email, entity="ip", entity_id=ip)
     return redirect(_safe_next(request.form.get("next")))
 
 
-@bp.route("/logout")
+LOGOUT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign out · Marketplace Ops</title>
+<link rel="stylesheet" href="/assets/vendor/00-bootstrap.min.css"></head>
+<body class="bg-light"><main class="container" style="max-width:420px;margin-top:10vh">
+<form method="post" action="/logout" class="card card-body shadow-sm" id="logout-form">
+  <p>Sign out of Marketplace Ops, here and in every other browser signed in as {{ email }}?</p>
+  <input type="hidden" name="csrf_token" value="{{ csrf }}">
+  <button class="btn btn-primary" id="logout-submit" type="submit">Sign out</button>
+  <a class="btn btn-link" href="/">Stay signed in</a>
+</form></main></body></html>"""
+
+
+@bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """GET asks (a link or a prefetch never signs anyone out); POST with the form's token signs out and
+    ends every session of the user (the session generation moves on)."""
+    if not current_user.is_authenticated:
+        return redirect("/login")
+    if request.method == "GET":
+        return render_template_string(LOGOUT_PAGE, csrf=generate_csrf(), email=current_user.email)
+    if not _form_ok():
+        return redirect("/logout")
+    email = current_user.email
+    accounts.end_sessions(engine(), email)
+    audit.record(engine(), "logout", user_email=email)
     logout_user()
+    session.clear()
     return redirect("/login")

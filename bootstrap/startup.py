@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from config import Settings
+from config import Settings, write_private
 from models.schema import upgrade
 from auth import accounts
 from workers.embedded import EmbeddedScheduler
@@ -17,8 +17,7 @@ def demo_admin(settings: Settings) -> tuple[str, str] | None:
     if accounts.user_count(engine) == 0:
         password = settings.demo_admin_password or secrets.token_urlsafe(9)
         accounts.create_user(engine, email, "admin", password)
-        path.write_text(password)
-        path.chmod(0o600)
+        write_private(path, password)
         return email, password
     if path.exists():
         return email, path.read_text().strip()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from alembic import command
@@ -23,10 +24,23 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask, typically 0644): it holds
+    password and token hashes. SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        try:
+            path.chmod(0o600)  # a store made before this rule existed
+        except OSError:
+            log.warning("could not restrict %s to its owner (mode %o)", path.name, path.stat().st_mode & 0o777)
+
+
 def upgrade(url: str) -> Engine:
     """Bring the database at `url` to the newest schema; safe to run again."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(Path(url.removeprefix("sqlite:///")))
     command.upgrade(alembic_config(url), "head")
     engine = get_engine(url)
     if engine.dialect.name == "postgresql":

@@ -1,0 +1,46 @@
+"""What the app answers when a callback or request is refused: 403 for a role that may not act, 400 for input
+no page sends (a forged or malformed callback request), never a 500; and the security headers."""
+from __future__ import annotations
+
+import logging
+
+from dash import Dash
+from flask import jsonify, request
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
+
+from auth.headers import init_headers
+from auth.permissions import NotAllowed
+from config import Settings
+
+log = logging.getLogger(__name__)
+# what reading a forged or malformed callback request raises: answered 400, not 500
+BAD_INPUT = (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError)
+
+
+def refuse_callback(exc: Exception) -> None:
+    """Called by the app's callback error handler: raise 403 for NotAllowed, 400 for bad input; else return."""
+    if isinstance(exc, NotAllowed):
+        log.warning("callback refused: %s", exc)
+        raise Forbidden(str(exc))
+    if isinstance(exc, BAD_INPUT):
+        log.warning("callback refused malformed input (%s)", type(exc).__name__)
+        raise BadRequest("The request's values are not ones this page sends; reload the page.")
+
+
+def secure_server(app: Dash, settings: Settings) -> None:
+    """Security headers (with the hashes of Dash's inline scripts) and JSON answers for refused callbacks."""
+    init_headers(app.server, app.csp_hashes(), settings.hsts_seconds if settings.cookies_secure else 0)
+
+    @app.server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith("/_dash-") and exc.code and 400 <= exc.code < 500:
+            return jsonify(error=exc.description), exc.code
+        return exc
+
+    @app.server.errorhandler(Exception)
+    def _malformed_dash_request(exc: Exception):
+        """Dash reading a callback request that lacks its fields (never sent by a page): 400, not 500."""
+        if request.path == "/_dash-update-component" and isinstance(exc, BAD_INPUT):
+            log.warning("malformed callback request (%s)", type(exc).__name__)
+            return jsonify(error="malformed callback request"), 400
+        raise exc
