@@ -15,24 +15,27 @@ from auth.guard import refuse_callback, secure_server
 from auth.web import init_auth
 from bootstrap.startup import prepare_embedded
 from infra.logs import setup_logging
+from layouts.access import guarded, page_request_guard
 from layouts.shell import layout as shell_layout
 from read import cache
 from read.cache import store_unreachable
 
 # One place where pages are registered: (module, path, name, icon, order[, options]). options go to
-# dash.register_page ({"nav": False} keeps a page out of the navbar); a path with <variables> is a path_template.
+# dash.register_page: "menu" is the navbar menu the page sits in (layouts/shell.MENUS), {"nav": False} keeps a
+# page out of the navbar; a path with <variables> is a path_template. Who sees a page: auth/permissions.PAGE_ROLES.
 PAGES = [
-    ("overview", "/", "Overview", "bi-speedometer", 10),
-    ("alerts", "/alerts", "Alerts", "bi-bell", 20),
-    ("customers", "/customers", "Customers", "bi-people-fill", 30),
-    ("customer_detail", "/customers/<customer_id>", "Customer", "bi-person", 31, {"nav": False}),
-    ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35),
-    ("tutors", "/tutors", "Tutors", "bi-person-badge", 40),
-    ("churn", "/churn", "Churn risk", "bi-graph-down-arrow", 50),
-    ("forecast", "/forecast", "Forecast & supply", "bi-graph-up", 60),
-    ("recommendations", "/recommendations", "Recommendations", "bi-lightbulb", 70),
-    ("data_health", "/data-health", "Data health", "bi-database-check", 90),
-    ("admin", "/admin", "Users", "bi-people", 95),
+    ("overview", "/", "Overview", "bi-speedometer", 10, {"menu": "Marketplace"}),
+    ("explorer", "/explorer", "Metric explorer", "bi-activity", 12, {"menu": "Marketplace"}),
+    ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35, {"menu": "Marketplace"}),
+    ("customers", "/customers", "Customers", "bi-people-fill", 30, {"menu": "Customers"}),
+    ("customer_detail", "/customers/<customer_id>", "Customer", "bi-person", 31, {"nav": False, "menu": "Customers"}),
+    ("churn", "/churn", "Churn risk", "bi-graph-down-arrow", 50, {"menu": "Customers"}),
+    ("tutors", "/tutors", "Tutors", "bi-person-badge", 40, {"menu": "Supply"}),
+    ("forecast", "/forecast", "Forecast & supply", "bi-graph-up", 60, {"menu": "Supply"}),
+    ("recommendations", "/recommendations", "Recommendations", "bi-lightbulb", 70, {"menu": "Supply"}),
+    ("alerts", "/alerts", "Alert center", "bi-bell", 20, {"menu": "Alerts"}),
+    ("data_health", "/data-health", "Data health", "bi-database-check", 90, {"menu": "Admin"}),
+    ("admin", "/admin", "Users", "bi-people", 95, {"menu": "Admin"}),
 ]
 CALLBACK_MODULES = ["shell"] + [module for module, *_ in PAGES]
 
@@ -54,6 +57,7 @@ def create_server(settings: Settings) -> Flask:
     )
     server.extensions["settings"] = settings
     init_auth(server)
+    server.before_request(page_request_guard)  # after the login guard: "/" -> the role's home, 403 for others' pages
     server.register_blueprint(api_bp)
     return server
 
@@ -102,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         layout_module = importlib.import_module(f"layouts.{module}")
         where = {"path_template": path} if "<" in path else {"path": path}
         dash.register_page(module, **where, name=name, title=f"{name} · Marketplace Ops",
-                           layout=layout_module.layout, icon=icon, order=order, **(options[0] if options else {}))
+                           layout=guarded(module, layout_module.layout), icon=icon, order=order, **(options[0] if options else {}))
     _attach_callbacks()
     app.layout = lambda: shell_layout(settings.refresh_seconds)
     secure_server(app, settings)

@@ -18,6 +18,35 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Which pages each role sees (page = module name in app.py's PAGES): the navbar lists them, and the server
+# answers any other page with "not for your role" (layouts/access.py). A page missing here is admin/ops only.
+PAGE_ROLES: dict[str, tuple[str, ...]] = {
+    "overview": ALL_ROLES,
+    "explorer": ("admin", "ops", "recruiter"),
+    "velocity": ("admin", "ops", "cs"),
+    "queue": ("admin", "ops", "cs"),
+    "customers": ("admin", "ops", "cs"),
+    "customer_detail": ("admin", "ops", "cs"),
+    "churn": ("admin", "ops", "cs"),
+    "tutors": ("admin", "ops", "recruiter"),
+    "forecast": ("admin", "ops", "recruiter"),
+    "recommendations": ("admin", "ops", "recruiter"),
+    "alerts": ALL_ROLES,
+    "alert_rules": ("admin", "ops"),
+    "data_health": ("admin", "ops"),
+    "admin": ("admin",),
+}
+# Where each role lands after signing in: the first of its pages that exists.
+HOME_PAGES: dict[str, tuple[str, ...]] = {
+    "admin": ("overview",), "ops": ("overview",), "cs": ("queue", "customers"), "recruiter": ("recommendations",),
+}
+
+
+def can_see(role: str | None, page: str) -> bool:
+    """True when `role` may open page `page` (a module name of app.py's PAGES)."""
+    return role in PAGE_ROLES.get(page, ("admin", "ops"))
+
+
 class NotAllowed(PermissionError):
     """The user's role may not do this; the message says who may."""
 

@@ -41,7 +41,7 @@ CARD_META = {
     "avg_rating_7d": ("Average rating (7 days)", "rating", "/tutors"),
     "tutor_utilization": ("Tutor utilization (7 days)", "percent", "/forecast"),
     "csat_7d": ("Customer satisfaction (7 days)", "percent", "/tutors"),
-    "supply_balance": ("Supply/demand coverage (next 24 h)", "ratio", "/forecast"),
+    "supply_balance": ("Supply/demand coverage (next 24 h)", "percent", "/forecast"),
     "customers_at_risk": ("Customers at risk", "count", "/customers"),
     "open_critical_alerts": ("Open critical alerts", "count", "/alerts"),
 }
@@ -181,7 +181,7 @@ def overview_metrics(inp: OverviewInputs, thresholds: dict | None = None) -> dic
         short = int((inp.coverage_24h["coverage"] < 0.8).sum())
         cards["supply_balance"] = _card("supply_balance", float(worst["coverage"]), None, [], thresholds,
                                         extra={"subject": worst["subject"], "short_subjects": short},
-                                        why=f"Lowest coverage: {worst['subject']} at {worst['coverage']:.2f}; {short} subject(s) below 0.80.")
+                                        why=f"Lowest coverage: {worst['subject']} at {worst['coverage']:.0%}; {short} subject(s) below 80 %.")
     else:
         cards["supply_balance"] = _card("supply_balance", None, None, [], thresholds,
                                         why="No supply/demand forecast yet: run the forecast and supply jobs.")

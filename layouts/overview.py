@@ -1,8 +1,11 @@
-"""Overview: the marketplace's health at a glance, refreshed live."""
+"""Overview: the marketplace's health at a glance, refreshed live.
+
+Each card has its own slot, so a refresh redraws only the cards whose numbers changed (and flashes them).
+"""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from ui.components import page_header
 
@@ -13,10 +16,14 @@ CARD_ORDER = ["sessions_this_hour", "sessions_today", "avg_rating_7d", "tutor_ut
 def layout(**_query) -> html.Div:
     refresh = dbc.Button([html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"], id="overview-refresh",
                          color="secondary", outline=True, size="sm")
+    slots = [dbc.Col(id={"type": "overview-slot", "key": key}, xs=12, sm=6, xl=3, className="mb-3")
+             for key in CARD_ORDER]
     return html.Div([
         page_header("Marketplace overview", "Live health of sessions, tutors, customers and supply.",
                     right=html.Div([html.Small(id="overview-computed-at", className="text-muted me-2"), refresh])),
-        html.Div(id="overview-cards"),
+        html.Div(id="overview-empty"),
+        dbc.Row(slots, id="overview-cards"),
+        dcc.Store(id="overview-shown", data={}),
         html.Details([html.Summary("How these numbers are computed", className="small text-muted"),
                       html.Div(id="overview-definitions", className="small text-muted mt-2")], className="mt-3"),
     ])
