@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from domain.customers.health_config import COMPONENT_DOCS, COMPONENT_LABELS, COMPONENTS, HealthConfig, TIERS
+from domain.customers import text as tx
 from domain.customers.triggers import DAY_NS, NAT, TRIGGERS, Prepared, fired, prepare, trigger_facts
 
 __all__ = ["score_health", "score_prepared", "tier_for", "HealthConfig", "COMPONENT_DOCS", "HEALTH_COLUMNS"]
@@ -63,61 +64,6 @@ def _round1(values) -> np.ndarray:
     return np.floor(np.round(np.asarray(values, dtype=float) * 10, 6) + 0.5) / 10
 
 
-# --- text helpers: each formats distinct values once ---------------------------------------------
-
-def _per_unique(values: np.ndarray, fmt) -> np.ndarray:
-    uniq, inverse = np.unique(values, return_inverse=True)
-    return np.array([fmt(v) for v in uniq.tolist()], dtype=object)[inverse.ravel()]
-
-
-def _day(values) -> np.ndarray:
-    """ISO dates ("2024-05-31"), None for NaT."""
-    ns = np.asarray(values, dtype="datetime64[ns]").view("int64")
-    days = np.where(ns == NAT, NAT, ns // DAY_NS)
-    return _per_unique(days, lambda d: None if d == NAT else str(np.datetime64(d, "D")))
-
-
-def _fmt(values) -> np.ndarray:
-    """Numbers as short text: 2.0 -> "2", 2.25 -> "2.25"."""
-    return _per_unique(np.asarray(values, dtype=float), lambda v: f"{v:.2f}".rstrip("0").rstrip("."))
-
-
-def _json_text(values, missing: str = "null", quoted: bool = True) -> np.ndarray:
-    """JSON string literals ("..." escaped; `missing` for None/NaN) of an object array; quoted=False
-    gives the escaped text alone, for source text (ids, goals) placed inside a longer JSON string."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    lits = [json.encoder.encode_basestring(str(v)) for v in uniques]
-    lits = np.array((lits if quoted else [x[1:-1] for x in lits]) + [missing], dtype=object)
-    return lits[codes]  # code -1 (missing) -> the trailing `missing`
-
-
-def _inline(values) -> np.ndarray:
-    return _json_text(values, missing="", quoted=False)
-
-
-def _json(values) -> np.ndarray:
-    """JSON literal of each value (numbers to 2 decimals, NaN -> null), as an object array of str."""
-    arr = np.asarray(values)
-    if arr.dtype == bool:
-        return np.where(arr, "true", "false").astype(object)
-    if arr.dtype.kind in "iu":
-        return _per_unique(arr, repr)
-    if arr.dtype.kind == "f":
-        return _per_unique(np.round(arr, 2), lambda v: "null" if v != v else repr(v))
-    return _json_text(arr)
-
-
-def _text(n: int, default, *cases) -> np.ndarray:
-    """Per row: the first (mask, build) case whose mask is true, built only on its rows; else default."""
-    out = np.full(n, default, dtype=object) if isinstance(default, str) else np.asarray(default, dtype=object).copy()
-    taken = np.zeros(n, dtype=bool)
-    for mask, build in cases:
-        rows = mask & ~taken
-        if rows.any():
-            out[rows] = build(rows)
-        taken |= rows
-    return out
-
 
 # --- components: each returns (score, why, facts); why strings are JSON-safe (inputs pre-escaped) ---
 
@@ -134,10 +80,10 @@ def _first_session(f: pd.DataFrame, c: HealthConfig, booked: np.ndarray):
     low = done & (rating < c.fs_ok_rating)
     score = np.select([success, ok, low, done, no_show],
                       [c.fs_success, c.fs_ok, c.fs_low, c.fs_unrated, c.fs_no_show], none_yet)
-    date = _day(f["fs_start"])
+    date = tx.day(f["fs_start"])
     on = lambda m: "First session on " + date[m].astype(object)  # noqa: E731
-    rated = lambda m: on(m) + " was rated " + _fmt(rating[m])  # noqa: E731
-    why = _text(n, "", (success, lambda m: on(m) + " was completed and rated " + _fmt(rating[m]) + ": a success"),
+    rated = lambda m: on(m) + " was rated " + tx.fmt(rating[m])  # noqa: E731
+    why = tx.pick_text(n, "", (success, lambda m: on(m) + " was completed and rated " + tx.fmt(rating[m]) + ": a success"),
                 (ok, lambda m: rated(m) + f": okay, but below the {c.fs_success_rating:g}+ of a success"),
                 (low, lambda m: rated(m) + f": below {c.fs_ok_rating:g}, a bad start"),
                 (done, lambda m: on(m) + " was completed but not rated"),
@@ -158,7 +104,7 @@ def _velocity(f: pd.DataFrame, c: HealthConfig):
     score = np.interp(rate, xs, ys)  # flat beyond the last point
     new = tenure < c.new_customer_days
     score = np.where(new, np.maximum(score, c.new_customer_velocity_floor), score)
-    why = (_fmt(rate) + " sessions/week over the last " + _fmt(over) + f" days (target {c.velocity_target:g})"
+    why = (tx.fmt(rate) + " sessions/week over the last " + tx.fmt(over) + f" days (target {c.velocity_target:g})"
            + np.where(new, f"; new customer, at least {c.new_customer_velocity_floor:g}", "").astype(object))
     velocity = n28 / 4
     facts = {"completed_28d": n28, "velocity": velocity, "previous_velocity": f["completed_prev_28d"].to_numpy() / 4,
@@ -181,9 +127,9 @@ def _calls(prep: Prepared, n: int, c: HealthConfig):
     n30 = np.bincount(codes[older], minlength=n)
     nheavy = np.bincount(codes[heavy & (recent | older)], minlength=n)
     about = f" about {' or '.join(c.heavy_reasons)})"
-    why = _text(n, "No support calls in the last 30 days", (n14 + n30 > 0, lambda m: (
-        _fmt(n14[m]) + " support calls in the last 14 days and " + _fmt(n30[m])
-        + " in the 16 days before" + np.where(nheavy[m] > 0, " (" + _fmt(nheavy[m]) + about, "")
+    why = tx.pick_text(n, "No support calls in the last 30 days", (n14 + n30 > 0, lambda m: (
+        tx.fmt(n14[m]) + " support calls in the last 14 days and " + tx.fmt(n30[m])
+        + " in the 16 days before" + np.where(nheavy[m] > 0, " (" + tx.fmt(nheavy[m]) + about, "")
     )))
     return score, why, {"calls_14d": n14, "calls_15_30d": n30, "heavy_calls_30d": nheavy}
 
@@ -199,10 +145,10 @@ def _goal(f: pd.DataFrame, c: HealthConfig, prep_at_ns: int):
                       c.goal_none)
     goal = f["goal"].to_numpy(dtype=object)
     goal = np.where(pd.isna(goal) | (goal == ""), None, goal)
-    text, done_on = _inline(goal), _day(f["goal_completed_at"])
+    text, done_on = tx.inline(goal), tx.day(f["goal_completed_at"])
     on = np.where(pd.isna(done_on), "", " on " + np.where(pd.isna(done_on), "", done_on).astype(object))
     named = np.where(text == "", "Goal", "Goal '" + text + "'").astype(object)
-    why = _text(n, "No goal set",
+    why = tx.pick_text(n, "No goal set",
                 (recent, lambda m: named[m] + " completed" + on[m] + ": time to propose a new goal before they leave"),
                 (done, lambda m: named[m] + " completed" + on[m] + " and still a customer"),
                 (going, lambda m: named[m] + " in progress"))
@@ -259,10 +205,10 @@ def _tutor(recent, n: int, c: HealthConfig):
     total = np.bincount(codes, minlength=n)
     enough = total >= c.tutor_min_sessions
     score = np.where(enough, 100 * with_primary / np.maximum(total, 1), c.tutor_neutral)
-    name = _inline(primary)
-    why = _text(n, "", (enough, lambda m: _fmt(with_primary[m]) + " of the last " + _fmt(total[m])
+    name = tx.inline(primary)
+    why = tx.pick_text(n, "", (enough, lambda m: tx.fmt(with_primary[m]) + " of the last " + tx.fmt(total[m])
                         + " completed sessions were with tutor " + name[m]),
-                (~enough, lambda m: "Only " + _fmt(total[m]) + " completed session(s): not enough to judge"))
+                (~enough, lambda m: "Only " + tx.fmt(total[m]) + " completed session(s): not enough to judge"))
     facts = {"recent_sessions": total, "with_primary_tutor": with_primary, "primary_tutor_id": primary,
              "distinct_tutors": distinct}
     return score, why, facts, primary
@@ -298,10 +244,10 @@ def _explanations(parts: dict, weights) -> list[str]:
     pieces: list = []
     for i, name in enumerate(COMPONENTS):
         score, why, facts = parts[name]
-        pieces += [("{" if i == 0 else "}, ") + json.dumps(name) + ': {"score": ', _json(_round1(score)),
+        pieces += [("{" if i == 0 else "}, ") + json.dumps(name) + ': {"score": ', tx.json_literal(_round1(score)),
                    f', "weight": {json.dumps(weights[name])}, "facts": {{']
         for j, (key, values) in enumerate(facts.items()):
-            pieces += [(", " if j else "") + json.dumps(key) + ": ", _json(values)]
+            pieces += [(", " if j else "") + json.dumps(key) + ": ", tx.json_literal(values)]
         pieces += ['}, "why": "', why, '"']  # why strings are built from escaped parts
     pieces.append("}}")
     merged: list = []
@@ -319,7 +265,7 @@ def _trigger_list(masks: dict[str, np.ndarray], n: int) -> np.ndarray:
     for i, name in enumerate(TRIGGERS):
         bits |= masks[name].astype(np.int64) << i
     names = list(TRIGGERS)
-    return _per_unique(bits, lambda b: ",".join(nm for i, nm in enumerate(names) if b >> i & 1))
+    return tx.per_unique(bits, lambda b: ",".join(nm for i, nm in enumerate(names) if b >> i & 1))
 
 
 def _next_action(masks: dict[str, np.ndarray], tier: np.ndarray, scores: dict, c: HealthConfig):
