@@ -13,8 +13,8 @@ of the coming week:
   ``sources.simulation.incidents.expected_sessions``) and against the sessions actually booked for
   those hours once the week is simulated (live mode), for the model alone and with the pickup;
 - hours forecast below what is already booked (must be 0);
-- for the planted subject: its shortage alerts (severity, lead) and whether any surplus alert came
-  (must not); timings of fitting every subject and of a forecast.
+- for the planted subject: its shortage alerts (severity, lead), whether any surplus alert came
+  (must not) and its recruiting recommendation with the 8-week ROI; timings of fitting every subject and of a forecast.
 Asserts nothing.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from domain.forecasting import DemandForecaster, accuracy, hourly_demand  # noqa: E402
 from domain.forecasting.pickup import booked_now, with_pickup  # noqa: E402
+from domain.recommendations import RuleConfig, recommend, subject_balance, tutor_week_hours  # noqa: E402
 from domain.supply import available_hours, bookings_as_of, coverage  # noqa: E402
 from jobs.supply import shortage_specs, shortage_windows, surplus_specs  # noqa: E402
 from sources.simulation import incidents as inc  # noqa: E402
@@ -133,6 +134,13 @@ def main() -> None:
     print(f"planted subject surplus alert: {'YES' if any(s.entity_id == planted['subject'] for s in surplus) else 'no'}")
     both = {a.entity_id for a in alerts} & {s.entity_id for s in surplus}
     print(f"subjects with both a shortage and a surplus alert: {sorted(both) or 'none'}")
+    recs = recommend(subject_balance(cov, MIN_OPEN), pd.DataFrame(columns=["subject", "this_week", "last_week"]),
+                     pd.DataFrame(columns=["subject", "success_rate", "rated"]), f["campaigns"],
+                     tutor_week_hours(f["tutors"], f["tutor_availability"], at), at.to_pydatetime(), RuleConfig())
+    for r in (r for r in recs if r["subject"] == planted["subject"]):
+        roi = r["details"]["roi"]
+        print(f"planted subject recommendation: {r['rule']} P{r['priority']}: {r['action']}; 8-week ROI "
+              f"{'-' if r['roi'] is None else format(r['roi'], '+.0%')}, payback week {roi.get('payback_weeks')}")
     now = booked_now(bookings, at, HORIZON)
     print(f"sessions booked for the week: {now['booked'].sum():.0f}; forecast {total['yhat'].sum():.0f}; "
           f"simulator expected {frame['expected'].sum():.0f}; realised {frame['y'].sum():.0f}")

@@ -27,19 +27,16 @@ Rules (thresholds in RuleConfig, set from config.py):
 4. ``onboarding.pause``: first-session success of the subject over 28 days is below 60 % (with >=
    ``success_min_rated`` rated first sessions) -> pause onboarding of new tutors for it pending review.
 
-ROI (``roi``), per week, all in dollars of the subject's recruiting campaigns:
-- a spend increase S buys S / cost_per_hire hires; each serves up to the subject's mean weekly available
-  hours per active tutor (from tutor_availability), so extra sessions = min(sessions at stake,
-  hires x hours per tutor), and ROI = (extra sessions x revenue_per_session - S) / S. Sessions at stake:
-  the week's shortfall (rule 1), the weekly growth (rule 3, hires = growth / hours per tutor).
-- a cut or pause saving S forgoes S / cost_per_hire hires and the sessions they would have served out of
-  the week's shortfall (none under rule 2, where no hour is short): ROI = (S - lost sessions x
-  revenue_per_session) / S, i.e. the share of the saving that is kept.
-- cost_per_hire: budget-weighted mean of the subject's active campaigns (paused ones when none is active,
-  the marketplace median when the subject has none). No spend, no ROI (None).
-It counts one week: a hire keeps serving after it (so the upside is understated) but is assumed to serve
-from the first week and only in hours that need it (so it is overstated there); read it as a first-week
-return for ranking actions, not as a forecast of profit.
+ROI (``roi``, domain/recruiting_roi.py): one week's spend change followed over ``horizon_weeks`` (8), in
+dollars of the subject's recruiting campaigns. A spend increase buys spend / cost_per_hire hires, each
+serving from after onboarding up to the subject's mean weekly available hours per active tutor, only in
+sessions at stake (the week's shortfall under rule 1, the weekly growth under rule 3), decaying with
+tutor retention: the card gives the 8-week ROI and the payback week. A cut or a pause forgoes those
+hires: the card gives the sessions (and revenue) put at risk over the horizon; its ROI is stated only
+when sessions are expected to be lost (a shortfall), never as a free +100 %. cost_per_hire:
+budget-weighted mean of the subject's active campaigns (paused ones when none is active, the
+marketplace median when the subject has none). No spend, no ROI (None). The assumptions go with the
+numbers (details.roi.assumptions) and read on the card.
 """
 from __future__ import annotations
 
@@ -50,6 +47,8 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+
+from domain.recruiting_roi import Assumptions, hire_return, saving_return
 from domain.supply import available_hours
 
 EPS = 1e-9
@@ -75,6 +74,12 @@ class RuleConfig:
     min_open_demand: float = 0.25
     revenue_per_session: float = 45.0
     ttl_h: int = 72
+    horizon_weeks: int = 8
+    onboarding_weeks: int = 1
+    weekly_retention: float = 0.97
+
+    def assumptions(self) -> Assumptions:
+        return Assumptions(self.horizon_weeks, self.onboarding_weeks, self.weekly_retention, self.revenue_per_session)
 
     @classmethod
     def from_settings(cls, settings) -> "RuleConfig":
@@ -83,8 +88,10 @@ class RuleConfig:
                  "growth": "recommend_growth", "growth_min_sessions": "recommend_growth_min_sessions",
                  "min_success": "recommend_min_success", "success_min_rated": "recommend_success_min_rated",
                  "min_shortfall": "recommend_min_shortfall", "min_open_demand": "supply_min_open_demand",
-                 "revenue_per_session": "revenue_per_session", "ttl_h": "recommendation_ttl_h"}
-        return cls(**{f.name: getattr(settings, names[f.name]) for f in fields(cls)})
+                 "revenue_per_session": "revenue_per_session", "ttl_h": "recommendation_ttl_h",
+                 "horizon_weeks": "recommend_roi_weeks", "onboarding_weeks": "recommend_onboarding_weeks",
+                 "weekly_retention": "recommend_tutor_retention_weekly"}
+        return cls(**{f.name: getattr(settings, names[f.name], f.default) for f in fields(cls)})
 
 
 # -- inputs ------------------------------------------------------------------------------------------
@@ -154,22 +161,12 @@ def campaign_budget(campaigns: pd.DataFrame, subject: str) -> dict:
 
 
 # -- ROI -----------------------------------------------------------------------------------------------
-def roi(spend_week: float, cost_per_hire: float | None, tutor_hours_week: float, sessions_at_stake: float,
-        revenue_per_session: float, saving: bool = False) -> dict:
-    """Weekly ROI of a recruiting spend change (see the module docstring).
-
-    spend_week > 0 is the extra spend (or, with ``saving``, the spend saved). Returns spend_week, hires
-    (hires per week bought or forgone), sessions (extra sessions served, or sessions lost), revenue
-    (their revenue) and roi (a fraction; None without spend or cost per hire).
-    """
-    out = {"spend_week": float(spend_week), "hires": None, "sessions": None, "revenue": None, "roi": None}
-    if not spend_week or spend_week <= 0 or not cost_per_hire or cost_per_hire <= 0:
-        return out
-    hires = spend_week / cost_per_hire
-    sessions = min(max(float(sessions_at_stake), 0.0), hires * max(float(tutor_hours_week), 0.0))
-    revenue = sessions * revenue_per_session
-    value = (spend_week - revenue) / spend_week if saving else (revenue - spend_week) / spend_week
-    return {**out, "hires": hires, "sessions": sessions, "revenue": revenue, "roi": value}
+def roi(spend: float, cost_per_hire: float | None, tutor_hours_week: float, sessions_at_stake: float,
+        cfg: "RuleConfig", saving: bool = False) -> dict:
+    """The return of a spend change over the config's horizon (domain/recruiting_roi.py): ``hire_return``
+    for spend, ``saving_return`` (sessions put at risk) for a cut or pause."""
+    fn = saving_return if saving else hire_return
+    return fn(spend, cost_per_hire, tutor_hours_week, sessions_at_stake, cfg.assumptions())
 
 
 # -- rules ---------------------------------------------------------------------------------------------
@@ -182,7 +179,15 @@ def _pct(x: float) -> str:
 
 
 def _roi_text(r: dict) -> str:
-    return "no ROI (no spend involved)" if r["roi"] is None else f"ROI {r['roi']:+.0%} in the first week"
+    weeks = r["horizon_weeks"]
+    if r["kind"] == "saving" and r["sessions_at_risk"] is not None:
+        kept = "" if r["roi"] is None else f"; {weeks}-week ROI {r['roi']:+.0%} (share of the saving kept)"
+        return (f"puts up to {r['sessions_at_risk']:.0f} sessions ({_money(r['revenue_at_risk'])}) at risk over "
+                f"{weeks} weeks; a loss if more than {r['break_even_share']:.0%} of them were needed{kept}")
+    if r["roi"] is None:
+        return "no ROI (no spend involved)"
+    back = f"pays back in week {r['payback_weeks']}" if r["payback_weeks"] else "does not pay back within a year"
+    return f"{weeks}-week ROI {r['roi']:+.0%}, {back}"
 
 
 def _rec(rule: str, subject: str, at: datetime, cfg: RuleConfig, *, action: str, reason: str, impact: str,
@@ -214,7 +219,7 @@ def _raise_budget(b, budget: dict, hours: float, at: datetime, cfg: RuleConfig) 
         needed = shortfall / hours if hours > 0 else 0.0
         spend = needed * (budget["cost_per_hire"] or 0)
         action = f"Start a {subject} recruiting campaign for ~{max(needed, 0.1):.1f} tutors this week"
-    r = roi(spend, budget["cost_per_hire"], hours, shortfall, cfg.revenue_per_session)
+    r = roi(spend, budget["cost_per_hire"], hours, shortfall, cfg)
     first = pd.Timestamp(b.first_short)
     lead_h = (first - pd.Timestamp(at)) / pd.Timedelta(hours=1)
     low = float(b.min_coverage) if pd.notna(b.min_coverage) else 0.0
@@ -225,9 +230,11 @@ def _raise_budget(b, budget: dict, hours: float, at: datetime, cfg: RuleConfig) 
               f"{lead_h:.0f} h ahead) {subject} has {demand:.1f} open sessions forecast against {supply:.1f} open "
               f"tutor hours: {gap_text} (rule: >= {cfg.shortage_gap:.0%}); {shortfall:.1f} sessions short, "
               f"lowest coverage {low:.0%}.{paused}")
-    impact = (f"{_money(spend)}/week buys ~{(r['hires'] or 0):.2f} hires at {_money(budget['cost_per_hire'] or 0)} "
-              f"per hire; at {hours:.0f} available hours per tutor a week that serves {(r['sessions'] or 0):.1f} of the "
-              f"{shortfall:.1f} sessions short ({_money(r['revenue'] or 0)} revenue): {_roi_text(r)}.")
+    impact = (f"A week at this budget ({_money(spend)}) buys ~{(r['hires'] or 0):.2f} hires at "
+              f"{_money(budget['cost_per_hire'] or 0)} per hire; at {hours:.0f} available hours per tutor a week they "
+              f"serve up to {min((r['hires'] or 0) * hours, shortfall):.1f} of the {shortfall:.1f} sessions short a week, "
+              f"{(r['sessions'] or 0):.1f} sessions over {cfg.horizon_weeks} weeks ({_money(r['revenue'] or 0)} "
+              f"revenue): {_roi_text(r)}. Assumptions: {cfg.assumptions().text()}.")
     return _rec("recruit.raise_budget", subject, at, cfg, action=action, reason=reason, impact=impact, r=r,
                 priority=priority, campaign_id=(budget["active_ids"] or budget["paused_ids"] or [None])[0],
                 details={"demand_short": demand, "supply_short": supply, "shortfall": shortfall,
@@ -243,15 +250,15 @@ def _cut_spend(b, budget: dict, hours: float, at: datetime, cfg: RuleConfig) -> 
     if surplus <= cfg.surplus_gap + EPS or budget["active_daily"] <= 0:
         return None
     subject, saved = b.subject, cfg.budget_cut * budget["active_daily"] * 7
-    r = roi(saved, budget["cost_per_hire"], hours, max(float(b.shortfall), 0.0), cfg.revenue_per_session, saving=True)
+    r = roi(saved, budget["cost_per_hire"], hours, max(float(b.shortfall), 0.0), cfg, saving=True)
     action = (f"Cut {subject} recruiting spend {cfg.budget_cut:.0%} "
               f"(-{_money(saved / 7)}/day on {', '.join(budget['active_ids'])})")
     reason = (f"Supply exceeds demand by more than {cfg.surplus_gap:.0%} in every one of the {int(b.judged_hours)} "
               f"judged hours of the coming week: even the tightest hour has {float(b.min_coverage):.0%} coverage "
               f"(surplus {_pct(surplus)}); {float(b.available_hours):.0f} open tutor hours for "
               f"{float(b.open_demand):.1f} open sessions over the week.")
-    impact = (f"Saves {_money(saved)}/week (~{(r['hires'] or 0):.2f} fewer hires); no hour is short, so no "
-              f"session is expected to be lost: {_roi_text(r)} (share of the saving kept).")
+    impact = (f"Saves {_money(saved)}/week (~{(r['hires'] or 0):.2f} fewer hires). No hour is short this week, but "
+              f"the cut {_roi_text(r)} (if demand grows or tutors leave). Assumptions: {cfg.assumptions().text()}.")
     return _rec("recruit.cut_spend", subject, at, cfg, action=action, reason=reason, impact=impact, r=r,
                 priority=5 if saved < 100 else 4, campaign_id=budget["active_ids"][0],
                 details={"min_coverage": float(b.min_coverage), "surplus": surplus, "judged_hours": int(b.judged_hours),
@@ -271,7 +278,7 @@ def _priority_subject(t, budget: dict, hours: float, low: float | None, at: date
     absorbed = low is not None and low >= 1 + growth
     hires = 0.0 if absorbed or hours <= 0 else extra / hours
     spend = hires * (budget["cost_per_hire"] or 0)
-    r = roi(spend, budget["cost_per_hire"], hours, extra, cfg.revenue_per_session)
+    r = roi(spend, budget["cost_per_hire"], hours, extra, cfg)
     tight = "" if low is None else f" Its tightest judged hour next week is at {low:.0%} coverage."
     reason = (f"{subject}: {this:.0f} sessions booked in the last 7 days vs {last:.0f} in the 7 days before, "
               f"+{growth:.0%} week over week (rule: > {cfg.growth:.0%}).{tight}")
@@ -285,7 +292,8 @@ def _priority_subject(t, budget: dict, hours: float, low: float | None, at: date
                   f"+{growth:.0%} demand")
         impact = (f"Serving the extra {extra:.0f} sessions a week takes ~{hires:.2f} tutors at {hours:.0f} available "
                   f"hours each: {_money(spend)} at {_money(budget['cost_per_hire'] or 0)} per hire for "
-                  f"{_money(r['revenue'] or 0)} revenue a week: {_roi_text(r)}.")
+                  f"{_money(r['revenue'] or 0)} revenue over {cfg.horizon_weeks} weeks: {_roi_text(r)}. "
+                  f"Assumptions: {cfg.assumptions().text()}.")
     return _rec("subject.priority", subject, at, cfg, action=action, reason=reason, impact=impact, r=r,
                 priority=2 if growth > 2 * cfg.growth else 3,
                 campaign_id=(budget["active_ids"] or budget["paused_ids"] or [None])[0],
@@ -299,14 +307,15 @@ def _pause_onboarding(s, budget: dict, hours: float, shortfall: float, at: datet
     if rated < cfg.success_min_rated or not rate < cfg.min_success - EPS:
         return None
     subject, saved = s.subject, budget["active_daily"] * 7
-    r = roi(saved, budget["cost_per_hire"], hours, shortfall, cfg.revenue_per_session, saving=True)
+    r = roi(saved, budget["cost_per_hire"], hours, shortfall, cfg, saving=True)
     action = f"Pause onboarding of new {subject} tutors pending a review of first sessions"
     reason = (f"First-session success in {subject} is {rate:.0%} over the last 28 days ({rated} rated first "
               f"sessions; rule: below {cfg.min_success:.0%}). New customers who start badly rarely stay.")
     if saved > 0:
         impact = (f"Holds {_money(saved)}/week of recruiting spend ({', '.join(budget['active_ids'])}) until the "
                   f"review; {(r['sessions'] or 0):.1f} of the {shortfall:.1f} sessions short next week would go "
-                  f"unserved ({_money(r['revenue'] or 0)}): {_roi_text(r)} (share of the saving kept).")
+                  f"unserved ({_money(r['revenue'] or 0)}); the pause {_roi_text(r)}. "
+                  f"Assumptions: {cfg.assumptions().text()}.")
     else:
         impact = "No active recruiting spend for the subject: the pause costs nothing while the review runs."
     return _rec("onboarding.pause", subject, at, cfg, action=action, reason=reason, impact=impact, r=r,

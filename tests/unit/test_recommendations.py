@@ -47,23 +47,31 @@ def test_campaign_budget_weights_cost_per_hire_by_active_budget():
     assert campaign_budget(CAMPAIGNS, "french")["cost_per_hire"] == pytest.approx(375.0)  # marketplace median
 
 
+WEEKS = sum(0.97 ** w for w in range(1, 8))  # 8 weeks, serving from week 2, 97 % still active each next week
+
+
 def test_roi_arithmetic_by_hand():
-    # +15 % of 100 $/day = 105 $/week; 105 / 350 = 0.3 hires; 0.3 x 20 h = 6 sessions of capacity
-    r = roi(105, 350, 20, sessions_at_stake=4, revenue_per_session=45)
-    assert r["hires"] == pytest.approx(0.3)
-    assert r["sessions"] == pytest.approx(4)  # the shortfall binds
-    assert r["revenue"] == pytest.approx(180)
-    assert r["roi"] == pytest.approx((180 - 105) / 105)  # 0.714
-    capped = roi(105, 350, 20, sessions_at_stake=10, revenue_per_session=45)
-    assert capped["sessions"] == pytest.approx(6)  # the hires' hours bind
-    assert capped["roi"] == pytest.approx((270 - 105) / 105)
-    # a 140 $/week saving forgoes 0.4 hires = 8 sessions of capacity; 2 sessions short are lost (90 $)
-    saved = roi(140, 350, 20, sessions_at_stake=2, revenue_per_session=45, saving=True)
-    assert saved["sessions"] == pytest.approx(2)
-    assert saved["roi"] == pytest.approx((140 - 90) / 140)
-    assert roi(140, 350, 20, 0, 45, saving=True)["roi"] == pytest.approx(1.0)
-    assert roi(0, 350, 20, 5, 45)["roi"] is None
-    assert roi(100, None, 20, 5, 45)["roi"] is None
+    # one week of +15 % of 100 $/day = 105 $; 105 / 350 = 0.3 hires; 0.3 x 20 h = 6 sessions a week of capacity
+    r = roi(105, 350, 20, sessions_at_stake=4, cfg=CFG)
+    assert r["hires"] == pytest.approx(0.3) and r["horizon_weeks"] == 8
+    assert r["sessions"] == pytest.approx(4 * WEEKS)  # the shortfall binds, every week after onboarding
+    assert r["revenue"] == pytest.approx(180 * WEEKS)
+    assert r["roi"] == pytest.approx((180 * WEEKS - 105) / 105)
+    assert r["payback_weeks"] == 2  # week 1 onboarding, week 2 earns 4 x 45 x 0.97 = 175 > 105
+    capped = roi(105, 350, 20, sessions_at_stake=10, cfg=CFG)
+    assert capped["sessions"] == pytest.approx(6 * WEEKS)  # the hires' hours bind
+    # a 140 $ saving forgoes 0.4 hires = 8 sessions a week of capacity, all put at risk; 2 a week short are lost
+    saved = roi(140, 350, 20, sessions_at_stake=2, cfg=CFG, saving=True)
+    assert saved["sessions_at_risk"] == pytest.approx(8 * WEEKS) and saved["sessions_lost"] == pytest.approx(2 * WEEKS)
+    assert saved["roi"] == pytest.approx((140 - 90 * WEEKS) / 140)
+    surplus = roi(140, 350, 20, 0, cfg=CFG, saving=True)
+    assert surplus["roi"] is None  # no free +100 %: the sessions at risk are stated instead
+    assert surplus["revenue_at_risk"] == pytest.approx(8 * WEEKS * 45)
+    assert surplus["break_even_share"] == pytest.approx(140 / (8 * WEEKS * 45))
+    assert roi(0, 350, 20, 5, cfg=CFG)["roi"] is None
+    assert roi(100, None, 20, 5, cfg=CFG)["roi"] is None
+    slow = roi(2000, 2000, 1, 1, cfg=CFG)  # 1 hire, 1 session a week: 45 $ a week, fading, never repays 2000 $
+    assert slow["roi"] < 0 and slow["payback_weeks"] is None
 
 
 # -- rule 1: demand > supply by 20 % -> raise budget 15 % --------------------------------------------------
@@ -81,9 +89,11 @@ def test_raise_budget_numbers_roi_and_fields():
                     CAMPAIGNS, HOURS, AT)[0]
     spend = 0.15 * 150 * 7  # 157.5 $/week
     hires = spend / 350  # 0.45
-    sessions = min(2.0, hires * 20)  # the 2 sessions short bind
+    sessions = min(2.0, hires * 20) * WEEKS  # the 2 sessions short a week bind
     assert rec["roi"] == pytest.approx((sessions * 45 - spend) / spend, abs=1e-4)
-    assert rec["details"]["roi"]["spend_week"] == pytest.approx(spend)
+    assert rec["details"]["roi"]["spend"] == pytest.approx(spend)
+    assert "8-week ROI" in rec["expected_impact"] and "pays back in week 3" in rec["expected_impact"]
+    assert "Assumptions: 8-week horizon" in rec["expected_impact"]
     assert rec["priority"] == 1  # coverage below 60 % within 48 h
     assert rec["dedup_key"] == "recruit.raise_budget:spanish"
     assert rec["expires_at"] == AT + timedelta(hours=72)
@@ -99,7 +109,7 @@ def test_raise_budget_needs_a_whole_session_short_and_resumes_paused_campaigns()
     rec = recommend(balance("math", demand_short=3.0, supply_short=0.0, min_coverage=0.0), NO_TREND, NO_SUCCESS,
                     CAMPAIGNS, HOURS, AT)[0]
     assert rec["action"].startswith("Resume math recruiting (CP4, paused) at +15%")
-    assert rec["details"]["roi"]["spend_week"] == pytest.approx(1.15 * 40 * 7)
+    assert rec["details"]["roi"]["spend"] == pytest.approx(1.15 * 40 * 7)
     assert "no open tutor hours at all" in rec["reason"]
 
 
@@ -108,8 +118,11 @@ def test_cut_spend_fires_above_30_percent_surplus_only():
     assert recommend(balance(min_coverage=1.30), NO_TREND, NO_SUCCESS, CAMPAIGNS, HOURS, AT) == []
     recs = recommend(balance(min_coverage=1.301), NO_TREND, NO_SUCCESS, CAMPAIGNS, HOURS, AT)
     assert rules(recs) == [("recruit.cut_spend", "spanish")]
-    assert recs[0]["details"]["roi"]["spend_week"] == pytest.approx(0.20 * 150 * 7)
-    assert recs[0]["roi"] == pytest.approx(1.0)  # nothing short: the whole saving is kept
+    r = recs[0]["details"]["roi"]
+    assert r["spend"] == pytest.approx(0.20 * 150 * 7)
+    # nothing short now, so no ROI claimed; the card says what the forgone hires would have served
+    assert recs[0]["roi"] is None and r["sessions_at_risk"] == pytest.approx(0.20 * 150 * 7 / 350 * 20 * WEEKS)
+    assert "at risk over 8 weeks" in recs[0]["expected_impact"]
     # no active spend to cut (math's only campaign is paused)
     assert recommend(balance("math", min_coverage=3.0), NO_TREND, NO_SUCCESS, CAMPAIGNS, HOURS, AT) == []
 
@@ -123,7 +136,7 @@ def test_priority_subject_above_30_percent_growth_only():
     recs = recommend(empty, trend(131, 100), NO_SUCCESS, CAMPAIGNS, HOURS, AT)
     assert rules(recs) == [("subject.priority", "spanish")]
     # 31 extra sessions / 20 h per tutor = 1.55 tutors x 350 $ = 542.5 $; they serve all 31 (1395 $)
-    assert recs[0]["roi"] == pytest.approx((31 * 45 - 1.55 * 350) / (1.55 * 350), abs=1e-4)
+    assert recs[0]["roi"] == pytest.approx((31 * WEEKS * 45 - 1.55 * 350) / (1.55 * 350), abs=1e-4)
     assert recommend(empty, trend(40, 19), NO_SUCCESS, CAMPAIGNS, HOURS, AT) == []  # too few to judge
 
 
@@ -146,7 +159,7 @@ def test_pause_onboarding_below_60_percent_only():
     assert recommend(empty, NO_TREND, success(0.60), CAMPAIGNS, HOURS, AT) == []
     recs = recommend(empty, NO_TREND, success(0.599), CAMPAIGNS, HOURS, AT)
     assert rules(recs) == [("onboarding.pause", "spanish")]
-    assert recs[0]["details"]["roi"]["spend_week"] == pytest.approx(150 * 7)
+    assert recs[0]["details"]["roi"]["spend"] == pytest.approx(150 * 7)
     assert recommend(empty, NO_TREND, success(0.3, rated=19), CAMPAIGNS, HOURS, AT) == []  # too few rated
 
 
