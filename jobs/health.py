@@ -10,15 +10,11 @@ Each run, as of ``ctx.at``:
 3. replaces ``health_scores`` (keeping ``churn_probability`` that the churn job wrote) and upserts
    today's row per customer into ``health_score_history`` (one per customer per day: a rerun
    the same day overwrites it);
-4. raises the contract's seven triggers through ``writes.alerts.sync_alerts`` as rules
-   ``trigger.<name>``, one alert per customer and trigger (dedup key ``trigger.<name>:<customer_id>``),
-   resolved by the next run after the condition clears;
+4. turns the triggers into customer tasks (``writes.tasks.update_worklist``): one open task per
+   customer and trigger, owned by a CS agent, done when the condition clears; tasks waiting for a
+   follow-up reopen then if it still holds. They are the CS worklist ("My queue"), not alerts: the
+   trigger alerts earlier versions raised (rules ``trigger.<name>``) are resolved by the first run;
 5. bumps the data version topic ``health`` so open pages redraw.
-
-Alert severities: calls_14d is critical (emailed at once); first_session_low_rating and inactive_21d
-are warnings; the re-engagement, nudge and cross-sell triggers are info, which the notifier only puts
-in the hourly digest: they are work lists for CS agents more than alarms, but the contract asks for
-each to be raised, so they are alerts that a digest reader and the customers page both see.
 """
 from __future__ import annotations
 
@@ -27,7 +23,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Iterator
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,40 +32,15 @@ from models.bulk import bulk_insert, read_columns, staged, text_times
 from models.derived import HealthScore, HealthScoreHistory
 from models.source import Booking, Customer, InboundCall, TutorSession
 from writes.alerts import sync_alerts
-from domain.alerting.lifecycle import AlertSpec
+from writes.tasks import update_worklist
 from domain.customers.health import HEALTH_COLUMNS, score_prepared
 from domain.customers.health_config import parse_health_config
 from jobs.context import JobContext
 from infra.versions import bump_version
-from domain.customers.triggers import TRIGGERS, prepare, trigger_facts, triggers_from_facts
+from domain.customers.triggers import prepare, trigger_facts, triggers_from_facts
 
 TOPIC = "health"
 CALL_DAYS = 30  # the calls component looks back 30 days, calls_14d 14
-ALERT_SEVERITY = {"calls_14d": "critical", "first_session_low_rating": "warning", "inactive_21d": "warning"}
-TITLES = {
-    "calls_14d": "{value:g} support calls in 14 days",
-    "first_session_low_rating": "first session rated {value:g}",
-    "inactive_21d": "no session in {value:.0f} days",
-    "velocity_drop": "sessions dropped to {value:g}/week",
-    "inactive_14d": "no session in {value:.0f} days",
-    "day7_nudge": "{value:g} sessions in the first week",
-    "goal_completed": "goal completed",
-}
-EXPECTED = {
-    "calls_14d": "< 2 calls in 14 days",
-    "first_session_low_rating": "≥ 3",
-    "inactive_21d": "< 21 days since the last session",
-    "velocity_drop": "> 1 session/week",
-    "inactive_14d": "< 14 days since the last session",
-    "day7_nudge": "≥ 3 sessions in the first 7 days",
-    "goal_completed": "a new goal",
-}
-STEPS = [
-    "Open the customer page: score history, sessions with ratings, calls with reason codes",
-    "Log the outreach and its outcome in the contact log on the customer page",
-]
-
-
 def load_inputs(conn: Connection, at: datetime) -> dict[str, pd.DataFrame]:
     """The score's inputs known at ``at``: customers, completed and no-show sessions (start_time <= at),
     inbound_calls of the last CALL_DAYS days, bookings created by ``at`` for a session after it.
@@ -120,39 +90,6 @@ def write_history(conn: Connection, scores: pd.DataFrame, day) -> int:
     return len(rows)
 
 
-def trigger_specs(triggers: pd.DataFrame, scores: pd.DataFrame) -> dict[str, list[AlertSpec]]:
-    """rule (``trigger.<name>``) -> one AlertSpec per customer the trigger fires for (every rule present).
-
-    triggers: evaluate_triggers' rows; scores: score_health's (for the tier, score and priority in details).
-    Text is assembled column-wise per trigger: at 50,000 customers there are tens of thousands of specs.
-    """
-    specs: dict[str, list[AlertSpec]] = {f"trigger.{name}": [] for name in TRIGGERS}
-    if triggers.empty:
-        return specs
-    joined = triggers.join(scores.set_index("customer_id")[["score", "tier", "priority"]], on="customer_id")
-    for name, group in joined.groupby("trigger", sort=False):
-        trig, rule = TRIGGERS[name], f"trigger.{name}"
-        severity = ALERT_SEVERITY.get(name, "info")
-        steps = [trig.intervention] + STEPS
-        ids = group["customer_id"].astype(str).to_numpy(dtype=object)
-        values = group["value"].astype(float).to_numpy()
-        titles = ("Customer " + ids + ": "
-                  + pd.Series(np.nan_to_num(values)).map(lambda v: TITLES[name].format(value=v)).to_numpy(dtype=object))
-        whys = group["why"].tolist()
-        messages = group["why"].to_numpy(dtype=object) + f". {trig.intervention}."
-        numbers = [None if v != v else v for v in values.tolist()]
-        specs[rule] = [
-            AlertSpec(rule=rule, type="customer_risk", severity=severity, title=title, message=message,
-                      dedup_key=f"{rule}:{cid}", entity_id=cid, current_value=number, expected_value=EXPECTED[name],
-                      investigation=steps, link=f"/customers/{cid}",
-                      details={"why": why, "health_score": score, "tier": tier, "priority": priority,
-                               "contract_severity": trig.severity})
-            for cid, title, message, why, number, score, tier, priority in zip(
-                ids.tolist(), titles.tolist(), messages.tolist(), whys, numbers, group["score"].tolist(),
-                group["tier"].tolist(), group["priority"].tolist())]
-    return specs
-
-
 def vacuum_scores(engine) -> None:
     """PostgreSQL: replacing every row leaves as many dead ones; without a vacuum the grid's counts and
     scans walk them all until autovacuum comes by (a 50,000-row table read as 150,000 after two runs)."""
@@ -196,12 +133,12 @@ def run(ctx: JobContext) -> dict:
     if engine.dialect.name == "postgresql":
         with timer.step("vacuum"):
             vacuum_scores(engine)
-    with timer.step("alerts"):
-        alerts = {rule: sync_alerts(engine, rule, specs, at)
-                  for rule, specs in trigger_specs(triggers, scores).items()}
+    with timer.step("worklist"):
+        worklist = update_worklist(engine, triggers[["customer_id", "trigger", "why"]], at)
+        retired = sync_alerts(engine, "trigger.", [], at, rule_prefix=True)["resolved"]
     return {
         "at": at.isoformat(), "customers_scored": len(scores), "history_rows": history,
         "tiers": {str(k): int(v) for k, v in scores["tier"].value_counts().items()},
         "triggers": {str(k): int(v) for k, v in triggers["trigger"].value_counts().items()},
-        "alerts": alerts, "timings": timer.timings,
+        "worklist": worklist, "trigger_alerts_retired": retired, "timings": timer.timings,
     }

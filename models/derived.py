@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -58,6 +58,54 @@ class ContactLog(Base):
     channel: Mapped[str] = mapped_column(String(32))  # phone, email, sms, in_app
     outcome: Mapped[str] = mapped_column(String(64))  # reached, voicemail, no_answer, resolved, escalated
     note: Mapped[str | None] = mapped_column(Text)
+    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)  # the customer's tasks wait until then
+
+
+class CustomerTask(Base):
+    """A trigger firing for a customer, as work: open -> waiting (contacted, until the follow-up) -> open
+    again if the trigger still fires then, or done when it clears. One row per episode."""
+    __tablename__ = "customer_tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer)  # 1 = call first
+    severity: Mapped[str] = mapped_column(String(16))  # the contract's: critical, at-risk, re-engagement ...
+    why: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # open, waiting, done
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)
+    waiting_until: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_reason: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (Index("ix_customer_tasks_customer_status", "customer_id", "status"),
+                      Index("ix_customer_tasks_status", "status"))
+
+
+class CustomerWork(Base):
+    """Per customer: owner and outreach summary, kept beside health_scores (which the scoring job
+    rewrites) so the customers grid sorts and filters on them with one indexed join."""
+    __tablename__ = "customer_work"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_email: Mapped[str | None] = mapped_column(String(255), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assigned_by: Mapped[str | None] = mapped_column(String(255))  # None: the assignment job
+    last_contacted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    next_follow_up_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    open_tasks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    waiting_tasks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SavedView(Base):
+    """A named page view (its query string) saved by a user."""
+    __tablename__ = "saved_views"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_email: Mapped[str] = mapped_column(String(255))
+    page: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("user_email", "page", "name", name="uq_saved_views_name"),)
 
 
 class TutorPerformance(Base):

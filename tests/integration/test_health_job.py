@@ -1,6 +1,6 @@
 """The health scoring job on a real store: scores and history written as the pure service computes them,
-trigger alerts raised once per customer and trigger, refreshed by reruns, resolved when the condition
-clears, churn_probability kept, configurable weights, and the synthetic marketplace's planted triggers."""
+trigger tasks opened once per customer and trigger, kept by reruns, done when the condition clears
+(and the trigger alerts of earlier versions resolved), churn_probability kept, configurable weights, and the synthetic marketplace's planted triggers."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models.base import get_engine
-from models.derived import Alert, AlertEvent, HealthScore, HealthScoreHistory
+from models.derived import Alert, CustomerTask, HealthScore, HealthScoreHistory
 from models.ops import DataVersion
 from domain.customers.health import score_health
 from domain.customers.health_config import parse_health_config
-from jobs.health import trigger_specs
+from writes.alerts import sync_alerts
+from domain.alerting.lifecycle import AlertSpec
 from jobs.runner import run_job
 from domain.customers.triggers import TRIGGERS, evaluate_triggers
 from tests.factories import call, customer, frame, session, tutor
@@ -53,10 +54,10 @@ def stored(engine, model, *where) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in model.__table__.columns])
 
 
-def open_alerts(engine) -> dict[tuple[str, str], object]:
+def open_tasks(engine) -> dict[tuple[str, str], object]:
     with engine.connect() as conn:
-        rows = conn.execute(select(Alert.__table__).where(Alert.status == "active")).all()
-    return {(a.rule.removeprefix("trigger."), a.entity_id): a for a in rows}
+        rows = conn.execute(select(CustomerTask.__table__).where(CustomerTask.status == "open")).all()
+    return {(t.trigger, t.customer_id): t for t in rows}
 
 
 def count(engine, model, *where) -> int:
@@ -91,37 +92,37 @@ def test_job_writes_the_scores_the_service_computes_and_a_history_row(store):
     with engine.connect() as conn:
         assert conn.execute(select(DataVersion.version).where(DataVersion.topic == "health")).scalar() == 1
     fired = evaluate_triggers(frames["customers"], frames["sessions"], frames["inbound_calls"], AT)
-    assert set(open_alerts(engine)) == set(zip(fired["trigger"], fired["customer_id"]))
+    assert set(open_tasks(engine)) == set(zip(fired["trigger"], fired["customer_id"]))
 
 
-def test_trigger_alerts_are_raised_once_refreshed_and_resolved_when_the_condition_clears(store):
+def test_trigger_tasks_are_opened_once_kept_and_done_when_the_condition_clears(store):
     engine = get_engine(store.db_url)
-    run_job("score", store, at=AT)
-    alerts = open_alerts(engine)
-    calls = alerts[("calls_14d", "c-calls")]
-    assert (calls.severity, calls.type, calls.dedup_key, calls.link) == (
-        "critical", "customer_risk", "trigger.calls_14d:c-calls", "/customers/c-calls")
-    assert calls.current_value == 2 and "2 inbound calls in the last 14 days" in calls.message
-    assert TRIGGERS["calls_14d"].intervention in calls.investigation
-    assert alerts[("first_session_low_rating", "c-low")].severity == "warning"
-    assert alerts[("inactive_21d", "c-idle")].severity == "warning"
-    assert alerts[("inactive_14d", "c-idle")].severity == "info"
-    assert alerts[("goal_completed", "c-goal")].severity == "info"
-    assert alerts[("day7_nudge", "c-new")].severity == "info"
-    assert ("calls_14d", "c-good") not in alerts
-    raised = len(alerts)
+    sync_alerts(engine, "trigger.calls_14d", [AlertSpec(  # what an earlier version raised
+        rule="trigger.calls_14d", type="customer_risk", severity="critical", title="old", message="old",
+        dedup_key="trigger.calls_14d:c-calls", entity_id="c-calls")], at=AT - D)
+    first = run_job("score", store, at=AT)
+    assert first["trigger_alerts_retired"] == 1 and count(engine, Alert, Alert.status == "active") == 0
+    tasks = open_tasks(engine)
+    calls = tasks[("calls_14d", "c-calls")]
+    assert (calls.priority, calls.severity, calls.due_at) == (1, "critical", AT + D)
+    assert "2 inbound calls in the last 14 days" in calls.why
+    assert tasks[("inactive_21d", "c-idle")].priority == 2 and tasks[("inactive_14d", "c-idle")].priority == 3
+    assert {("goal_completed", "c-goal"), ("day7_nudge", "c-new"), ("first_session_low_rating", "c-low")} <= set(tasks)
+    assert ("calls_14d", "c-good") not in tasks
+    opened = len(tasks)
+    assert first["worklist"]["opened"] == opened
 
-    again = run_job("score", store, at=AT + timedelta(minutes=15))  # a rerun: refreshed, not raised again
-    assert sum(a["raised"] for a in again["alerts"].values()) == 0
-    assert sum(a["refreshed"] for a in again["alerts"].values()) == raised
-    assert count(engine, Alert) == raised and count(engine, AlertEvent) == raised
+    again = run_job("score", store, at=AT + timedelta(minutes=15))  # a rerun: kept, not opened again
+    assert again["worklist"]["opened"] == 0 and count(engine, CustomerTask) == opened
     assert count(engine, HealthScoreHistory) == 6  # same day: the row is replaced, not added
 
     later = run_job("score", store, at=AT + 13 * D)  # the calls are now older than 14 days
-    assert later["alerts"]["trigger.calls_14d"]["resolved"] == 1
+    assert later["worklist"]["done"] >= 1
     with engine.connect() as conn:
-        status = conn.execute(select(Alert.status).where(Alert.dedup_key == "trigger.calls_14d:c-calls")).scalar()
-    assert status == "resolved"
+        status, reason = conn.execute(select(CustomerTask.status, CustomerTask.done_reason)
+                                      .where(CustomerTask.customer_id == "c-calls",
+                                             CustomerTask.trigger == "calls_14d")).one()
+    assert (status, reason) == ("done", "cleared")
     assert count(engine, HealthScoreHistory) == 12  # one more day: one more row per customer
 
 
@@ -156,18 +157,6 @@ def test_weights_change_what_the_job_stores(settings):
     assert scores.loc["c-good", "score"] == 100 and scores.loc["c-calls", "score"] == pytest.approx(37.5)
 
 
-def test_trigger_specs_carry_the_why_value_and_steps():
-    triggers = pd.DataFrame({"customer_id": ["c1"], "trigger": ["inactive_21d"], "severity": ["at-risk"],
-                             "why": ["23.5 days since the last completed session on 2026-04-26"], "value": [23.5]})
-    scores = pd.DataFrame({"customer_id": ["c1"], "score": [38.0], "tier": ["critical"], "priority": [2]})
-    specs = trigger_specs(triggers, scores)
-    assert set(specs) == {f"trigger.{name}" for name in TRIGGERS}
-    (spec,) = specs["trigger.inactive_21d"]
-    assert spec.title == "Customer c1: no session in 24 days" and spec.current_value == 23.5
-    assert spec.message.startswith("23.5 days since the last completed session")
-    assert spec.details["tier"] == "critical" and spec.investigation[0] == TRIGGERS["inactive_21d"].intervention
-
-
 @pytest.mark.slow
 def test_planted_trigger_customers_of_the_synthetic_marketplace_fire(any_settings):
     from sources.simulation import generate
@@ -177,15 +166,13 @@ def test_planted_trigger_customers_of_the_synthetic_marketplace_fire(any_setting
     first = run_job("score", any_settings, at=mp.end)
     engine = get_engine(any_settings.db_url)
     scores = stored(engine, HealthScore).set_index("customer_id")
-    alerts = open_alerts(engine)
+    tasks = open_tasks(engine)
     planted = [(i["trigger"], i["customer_id"]) for i in mp.incidents if i.get("kind") == "trigger"]
     assert {t for t, _ in planted} == set(TRIGGERS)
     for trigger, cid in planted:
         assert trigger in scores.loc[cid, "triggers"].split(","), (trigger, cid)
-        assert (trigger, cid) in alerts, (trigger, cid)
-    raised = sum(a["raised"] for a in first["alerts"].values())
-    assert raised == count(engine, Alert) > 100  # the batched paths of the alert store
+        assert (trigger, cid) in tasks, (trigger, cid)
+    opened = first["worklist"]["opened"]
+    assert opened == count(engine, CustomerTask) > 100  # the batched paths of the worklist
     again = run_job("score", any_settings, at=mp.end + timedelta(minutes=15))
-    assert sum(a["raised"] for a in again["alerts"].values()) == 0
-    assert sum(a["refreshed"] for a in again["alerts"].values()) == raised
-    assert count(engine, Alert) == raised
+    assert again["worklist"]["opened"] == 0 and count(engine, CustomerTask) == opened
