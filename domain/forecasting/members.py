@@ -3,7 +3,8 @@
 Every member is ``level x profile[hour of week]`` over a history whose holiday days are masked
 (NaN), so last week's holiday is never copied into next week. A forecast hour on a holiday reads
 the profile as ``(1 - alpha) x its own hour + alpha x the same hour on Sunday`` with ``alpha``
-learned from the holidays in the history (``holiday_alpha``), so every member knows the calendar.
+learned from the holidays in the history (``holiday_alpha``), so every member knows the calendar;
+weekdays next to a holiday get a weight ``beta`` learned the same way (prior: an ordinary day).
 
 Members (``SPECS``: name -> profile, weeks, trimmed, level window in hours, additive when negative):
 - ``naive``: same hour last week (the week before when that hour is missing or a holiday);
@@ -13,7 +14,8 @@ Members (``SPECS``: name -> profile, weeks, trimmed, level window in hours, addi
   they follow a level shift (weather, a shock, a growing subject) within hours, which multi-week
   means take weeks to follow;
 - ``daykind*``: the same hour on days of the same kind (weekday / Saturday / Sunday) over 1-2 weeks,
-  a smoother and more recent daily shape, alone or with a recent level.
+  a smoother and more recent daily shape, alone or with a recent level;
+- ``*smooth_shift``: the profile plus an exponentially smoothed, damped level (``smoothed_shift``).
 The inner backtest weighs them per lead time; most get little weight on most series.
 """
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.signal import lfilter
 
 from domain.forecasting.calendar import SUNDAY
 
@@ -34,7 +37,11 @@ SPECS: dict[str, tuple[str, int, bool, int]] = {  # name -> (profile, weeks, tri
     "shift6h": ("week", 4, True, -6), "shift1d": ("week", 4, True, -24),
     "daykind_shift6h": ("daykind", 2, False, -6), "daykind_shift1d": ("daykind", 2, False, -24),
     "daykind1w_shift6h": ("daykind", 1, False, -6),
+    "smooth_shift": ("week", 4, True, "ses"), "daykind_smooth_shift": ("daykind", 2, False, "ses"),
 }
+SES_ALPHAS = (0.01, 0.03, 0.1, 0.3)
+SES_HOURS = 336  # the level is smoothed over the last two weeks
+SES_DAMPING = 0.8  # per day: a deviation from the profile fades over the week (weather, a shock)
 MEMBERS = tuple(SPECS)
 LEVEL_PRIOR = 5.0  # pseudo-count (in y units) pulling a level ratio towards 1 on thin hours
 LEVEL_CLIP = (0.25, 4.0)
@@ -101,6 +108,28 @@ def level_shift(y: np.ndarray, how: np.ndarray, prof: np.ndarray, hours: int) ->
     return float(np.nanmean(d)) if np.any(~np.isnan(d)) else 0.0
 
 
+def smoothed_shift(y: np.ndarray, how: np.ndarray, how_f: np.ndarray, hol_w: np.ndarray, kind: str, weeks: int,
+                   trimmed: bool, lead: np.ndarray) -> np.ndarray:
+    """Profile (from before the last two weeks) + a level: the exponentially smoothed difference between
+    the last two weeks and the profile (alpha with the least one-step error), fading by SES_DAMPING a
+    day ahead. The additive, damped cousin of ``level*`` (an MSTL-like trend on deseasonalised data)."""
+    base = max(len(y) - SES_HOURS, 0)
+    prof = profile(y, how, base, weeks, trimmed) if kind == "week" else daykind_profile(y, how, base, weeks)
+    d = y[base:] - prof[how[base:]]
+    d = d[~np.isnan(d)]
+    if not len(d):
+        return _read(prof, how_f, hol_w)
+    best = (np.inf, 0.0)
+    for a in SES_ALPHAS:
+        # level_t = (1 - a) level_{t-1} + a d_t, started at the first day's mean; the error of each step
+        # is d_t against the level before it
+        level, _ = lfilter([a], [1, -(1 - a)], d, zi=[(1 - a) * d[:24].mean()])
+        before = np.r_[d[:24].mean(), level[:-1]]
+        best = min(best, (float(np.sum((d - before) ** 2)), float(level[-1])))
+    fade = SES_DAMPING ** (lead / 24)
+    return np.clip(_read(prof, how_f, hol_w) + best[1] * fade, 0, None)
+
+
 def _read(prof: np.ndarray, how_f: np.ndarray, hol_w: np.ndarray) -> np.ndarray:
     """The profile at the forecast hours; a holiday hour blends in Sunday's same hour by ``hol_w``."""
     own = prof[how_f]
@@ -110,12 +139,17 @@ def _read(prof: np.ndarray, how_f: np.ndarray, hol_w: np.ndarray) -> np.ndarray:
 
 
 def forecasts(y: np.ndarray, how: np.ndarray, how_f: np.ndarray, hol_w: np.ndarray,
-              members: tuple[str, ...] = MEMBERS) -> dict[str, np.ndarray]:
+              members: tuple[str, ...] = MEMBERS, lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each member's forecast for future hours (local hour of week ``how_f``, holiday weight ``hol_w``:
-    alpha on holiday hours, 0 elsewhere) from history ``y`` (holidays masked as NaN) at ``how``."""
+    alpha on holiday hours, 0 elsewhere) from history ``y`` (holidays masked as NaN) at ``how``; ``lead``:
+    hours after the last history hour (default 1, 2, ...)."""
+    lead = np.arange(1, len(how_f) + 1) if lead is None else np.asarray(lead)
     out = {}
     for name in members:
         kind, weeks, trimmed, hours = SPECS[name]
+        if hours == "ses":
+            out[name] = smoothed_shift(y, how, how_f, hol_w, kind, weeks, trimmed, lead)
+            continue
         end = len(y) - abs(hours)
         prof = profile(y, how, end, weeks, trimmed) if kind == "week" else daykind_profile(y, how, end, weeks)
         if hours < 0:  # additive: a level that moves the whole profile (load has a base it adds to)

@@ -6,7 +6,8 @@ fit(history):
    (``tz``; default the holiday country's main zone, see calendar.py) and flag its holidays;
 2. clip outliers (``clip_outliers``) so one spike or outage cannot bend the profiles; mask
    holiday days so no member copies them into an ordinary week;
-3. learn how Sunday-like the history's holidays were (``members.holiday_alpha``);
+3. learn how Sunday-like the history's holidays were (``members.holiday_alpha``), and the weekdays
+   next to them (bridge days, shrunk towards an ordinary day);
 4. inner backtest: for each of the last ``validation_folds`` weeks, forecast it with every member
    from the hours before it; per lead bucket (next day, days 2-3, later) pick convex weights (step
    ``weight_step``, ``select_weights``) with the lowest absolute error, shrunk by ``shrink`` towards
@@ -125,6 +126,11 @@ class DemandForecaster:
         clean = clip_outliers(pd.Series(local), raw, self.clip_k, skip)
         return clean, np.where(hol, np.nan, clean), how
 
+    def _bridge(self, ts, hol: np.ndarray) -> np.ndarray:
+        """Weekdays next to a holiday (the Friday after Thanksgiving, Christmas week): partly holiday-like."""
+        local = to_local(ts, resolve_tz(self.tz, self.holidays))
+        return near_holiday(local, self.holidays, 1) & ~hol & np.asarray(local.day_of_week < 5)
+
     def _combine(self, preds: dict[str, np.ndarray], lead: np.ndarray) -> np.ndarray:
         """The weighted mean of the members per lead bucket (a member's NaN hour is left out)."""
         b = np.minimum(calibration.bucket(lead), len(self.weights_) - 1)
@@ -149,16 +155,20 @@ class DemandForecaster:
         self.counts_ = bool(np.all((known >= 0) & (np.mod(known, 1) == 0)))
         clean, masked, how = self._clean(ts, raw)
         hol = np.isnan(masked) & ~np.isnan(clean)
+        bridge = self._bridge(ts, hol)
         self.alpha_ = mb.holiday_alpha(clean, how, hol)
+        self.beta_ = mb.holiday_alpha(clean, how, bridge, prior=0.0, strength=1.0)
         self.usual_shift_ = max(mb.usual_shift(masked, how), SHIFT_MIN)
-        self.weights_, self.bounds_, self.validation_ = self._validate(ts, raw, clean, masked, how, hol)
+        day_w = np.where(hol, self.alpha_, np.where(bridge, self.beta_, 0.0))
+        self.weights_, self.bounds_, self.validation_ = self._validate(ts, raw, clean, masked, how, day_w)
         keep = KEEP_WEEKS * 168
         self.raw_, self.clean_ = raw[-keep:], clean[-keep:]
         self.ts_end_ = ts.iloc[-1]
         self.train_start_, self.train_end_ = ts.iloc[0], ts.iloc[-1]
         return self
 
-    def _validate(self, ts: pd.Series, raw: np.ndarray, clean: np.ndarray, masked: np.ndarray, how: np.ndarray, hol: np.ndarray):
+    def _validate(self, ts: pd.Series, raw: np.ndarray, clean: np.ndarray, masked: np.ndarray, how: np.ndarray,
+                  day_w: np.ndarray):
         """Inner backtest on the last ``validation_folds`` blocks of ``validation_h`` hours ->
         (weights per lead bucket, interval bounds per bucket, report)."""
         n, v, names = len(raw), self.validation_h, list(self.members)
@@ -174,7 +184,7 @@ class DemandForecaster:
         preds, actual, cleaned, naive, lead = {m: [] for m in names}, [], [], [], []
         for end in ends:
             fut = slice(end, min(end + v, n))
-            for name, p in mb.forecasts(masked[:end], how[:end], how[fut], np.where(hol[fut], self.alpha_, 0.0),
+            for name, p in mb.forecasts(masked[:end], how[:end], how[fut], day_w[fut],
                                         self.members).items():
                 preds[name].append(p)
             actual.append(raw[fut])
@@ -230,9 +240,10 @@ class DemandForecaster:
         lead = ((future - self.ts_end_) / HOUR).to_numpy().astype(int)
 
         def run(hol_w: np.ndarray) -> np.ndarray:
-            return self._combine(mb.forecasts(masked, how_h, how_f, hol_w, self.members), lead)
+            return self._combine(mb.forecasts(masked, how_h, how_f, hol_w, self.members, lead), lead)
 
-        preds = mb.forecasts(masked, how_h, how_f, np.where(hol_f, self.alpha_, 0.0), self.members)
+        day_w = np.where(hol_f, self.alpha_, np.where(self._bridge(future, hol_f), self.beta_, 0.0))
+        preds = mb.forecasts(masked, how_h, how_f, day_w, self.members, lead)
         yhat = self._combine(preds, lead)
         # After an unusual level shift (the last 3 days far from the profile, further than the level
         # usually moves) the calm-week weights trust the old level: follow the recent level members
@@ -272,7 +283,7 @@ class DemandForecaster:
         def arr(a):
             return [None if np.isnan(v) else float(v) for v in a]
         return json.dumps({
-            "format": FORMAT_VERSION, "kind": self.KIND, "params": self._params(), "alpha": self.alpha_, "usual_shift": self.usual_shift_,
+            "format": FORMAT_VERSION, "kind": self.KIND, "params": self._params(), "alpha": self.alpha_, "beta": self.beta_, "usual_shift": self.usual_shift_,
             "weights": self.weights_, "bounds": self.bounds_, "validation": self.validation_, "counts": self.counts_,
             "train_start": self.train_start_.isoformat(), "train_end": self.train_end_.isoformat(),
             "ts_end": self.ts_end_.isoformat(), "raw": arr(self.raw_), "clean": arr(self.clean_),
@@ -287,7 +298,7 @@ class DemandForecaster:
         params["members"] = tuple(params["members"])
         f = cls(**params)
         f.alpha_, f.weights_, f.bounds_, f.validation_ = data["alpha"], data["weights"], data["bounds"], data["validation"]
-        f.counts_, f.usual_shift_ = bool(data["counts"]), float(data["usual_shift"])
+        f.counts_, f.usual_shift_, f.beta_ = bool(data["counts"]), float(data["usual_shift"]), float(data["beta"])
         f.train_start_, f.train_end_ = pd.Timestamp(data["train_start"]), pd.Timestamp(data["train_end"])
         f.ts_end_ = pd.Timestamp(data["ts_end"])
         f.raw_ = np.array([np.nan if v is None else v for v in data["raw"]], dtype=float)
