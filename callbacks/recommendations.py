@@ -9,8 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
+from ui import format as fmt
 from ui.components import empty_state
-from layouts.recommendations import RULE_LABELS
 from read import forecast as fq
 from writes import recommendations
 from read import status as queries
@@ -32,10 +32,25 @@ def _left(delta: pd.Timedelta) -> str:
     return f"expires in {hours:.0f} h" if hours < 48 else f"expires in {hours / 24:.0f} d"
 
 
-def _roi(roi) -> dbc.Badge:
-    if roi is None or roi != roi:
-        return dbc.Badge("ROI n/a (no spend)", color="light", text_color="dark", className="recs-roi")
-    return dbc.Badge(f"ROI {roi:+.0%} first week", color="success" if roi > 0 else "danger", className="recs-roi")
+def weekly_value(r) -> float:
+    """Dollars a week at stake: revenue won or protected, or the spend saved by a cut."""
+    roi = (r.details or {}).get("roi") or {}
+    if r.rule == "recruit.cut_spend":
+        return float(roi.get("spend_week") or 0)
+    return float(roi.get("revenue") or 0)
+
+
+def _roi(r) -> dbc.Badge:
+    """What the money does, in words: a saving, a first-week return (hires keep serving after it), or no spend."""
+    roi = (r.details or {}).get("roi") or {}
+    spend, revenue = roi.get("spend_week"), roi.get("revenue")
+    if r.rule == "recruit.cut_spend" and spend:
+        return dbc.Badge(f"Saves {fmt.value(spend, 'money')}/week", color="success", className="recs-roi")
+    if r.roi is None or r.roi != r.roi or not spend:
+        return dbc.Badge("No spend needed", color="light", text_color="dark", className="recs-roi")
+    text = f"{fmt.value(spend, 'money')}/week for {fmt.value(revenue, 'money')} of sessions in week 1"
+    return dbc.Badge(text, color="success" if r.roi > 0 else "info", className="recs-roi",
+                     title=f"First-week return {r.roi:+.0%}: new tutors keep serving after the first week")
 
 
 def card(r, now: pd.Timestamp, can_decide: bool = True) -> dbc.Card:
@@ -49,18 +64,18 @@ def card(r, now: pd.Timestamp, can_decide: bool = True) -> dbc.Card:
     header = dbc.CardHeader(html.Div([
         dbc.Badge(f"P{int(r.priority)}", color=PRIORITY_COLORS.get(int(r.priority), "secondary"), className="me-2",
                   text_color="dark" if int(r.priority) == 5 else None, title="Priority: 1 = act first"),
-        html.Span(RULE_LABELS.get(r.rule, r.rule), className="me-2"), subject_link,
+        html.Span(fmt.humanize(r.rule), className="me-2"), subject_link,
         html.Span(right, className="ms-auto")], className="d-flex align-items-center"))
     body = dbc.CardBody([
         html.H5(r.action, className="card-title recs-action"),
         html.P(r.reason, className="mb-2 recs-reason-text"),
         html.P([html.Strong("Expected impact: "), r.expected_impact], className="mb-2 small"),
-        html.Div([_roi(r.roi), html.Small(f"created {pd.Timestamp(r.created_at):%d %b %H:%M} UTC", className="text-muted ms-2")]),
+        html.Div([_roi(r), html.Small(["created ", fmt.when(r.created_at)], className="text-muted ms-2")]),
     ])
     if status == "pending":
         footer = dbc.CardFooter(html.Div([
             dbc.Input(id={"type": "recs-reason", "index": rid}, placeholder="Reason or note (optional)", size="sm",
-                      maxLength=2000, className="me-2"),
+                      maxLength=2000, className="me-2", persistence=True, persistence_type="session"),
             dbc.Button([html.I(className="bi bi-check2 me-1"), "Implement"], id={"type": "recs-implement", "index": rid},
                        color="success", size="sm", className="me-2 text-nowrap", disabled=not can_decide),
             dbc.Button([html.I(className="bi bi-x-lg me-1"), "Dismiss"], id={"type": "recs-dismiss", "index": rid},
@@ -68,13 +83,51 @@ def card(r, now: pd.Timestamp, can_decide: bool = True) -> dbc.Card:
         ], className="d-flex align-items-center"))
     elif status in ("implemented", "dismissed"):
         reason = f" — “{r.decision_reason}”" if r.decision_reason else ""
-        footer = dbc.CardFooter(html.Small(f"{status.capitalize()} by {r.decided_by or 'unknown'} on "
-                                           f"{pd.Timestamp(r.decided_at):%d %b %Y %H:%M} UTC{reason}",
-                                           className="text-muted recs-decision"))
+        footer = dbc.CardFooter(html.Small([f"{status.capitalize()} by {r.decided_by or 'unknown'} on ",
+                                            fmt.when(r.decided_at), reason], className="text-muted recs-decision"))
     else:
-        footer = dbc.CardFooter(html.Small(f"Expired {pd.Timestamp(r.expires_at):%d %b %Y %H:%M} UTC without a decision",
+        footer = dbc.CardFooter(html.Small(["Expired ", fmt.when(r.expires_at), " without a decision"],
                                            className="text-muted"))
     return dbc.Card([header, body, footer], className="mb-3 shadow-sm recs-card", id=f"recs-card-{rid}")
+
+
+GROUP_WORDS = {"recruit.cut_spend": "Cut recruiting spend in {n} subjects",
+               "recruit.raise_budget": "Raise recruiting budget in {n} subjects",
+               "subject.priority": "Make {n} subjects a priority", "onboarding.pause": "Pause onboarding in {n} subjects"}
+
+
+def feed(df: pd.DataFrame, now: pd.Timestamp, can_decide: bool) -> list:
+    """Cards grouped by action, groups and cards sorted by priority then weekly value: one group card that
+    opens to its subjects when an action repeats ("Cut recruiting spend in 8 subjects")."""
+    df = df.assign(_value=[weekly_value(r) for r in df.itertuples()])
+    df = df.sort_values(["priority", "_value"], ascending=[True, False], kind="stable")
+    groups = sorted(df.groupby("rule", sort=False), key=lambda g: (g[1]["priority"].min(), -g[1]["_value"].sum()))
+    out = []
+    for rule, rows in groups:
+        cards = [card(r, now, can_decide) for r in rows.itertuples()]
+        if len(cards) == 1:
+            out += cards
+            continue
+        top = int(rows["priority"].min())
+        title = GROUP_WORDS.get(rule, fmt.humanize(rule) + " ({n})").format(n=len(rows))
+        subjects = ", ".join(fmt.humanize(s) for s in rows["subject"].dropna().head(6)) + (" …" if len(rows) > 6 else "")
+        out.append(html.Details([
+            html.Summary(html.Div([
+                dbc.Badge(f"P{top}", color=PRIORITY_COLORS.get(top, "secondary"), className="me-2",
+                          text_color="dark" if top == 5 else None),
+                html.Span(title, className="fw-semibold me-2 recs-group-title"),
+                html.Small(subjects, className="text-muted text-truncate"),
+                html.Small(f"{fmt.value(rows['_value'].sum(), 'money')}/week" if rows["_value"].sum() else
+                           f"{len(rows)} pending", className="ms-auto ps-2 text-nowrap")],
+                className="d-flex align-items-center flex-grow-1"), className="card-header recs-group-summary"),
+            html.Div(cards, className="p-2")], className="card mb-3 shadow-sm recs-group",
+            id=f"recs-group-{rule.replace('.', '-')}"))
+    return out
+
+
+def signature(df: pd.DataFrame, status: str, can_decide: bool) -> list:
+    """What the feed shows: when unchanged, a refresh leaves the feed (and anything typed in it) alone."""
+    return [status, can_decide] + [[int(r.id), r.status] for r in df.itertuples()]
 
 
 def acceptance_figure(history: pd.DataFrame) -> go.Figure:
@@ -91,8 +144,10 @@ def acceptance_figure(history: pd.DataFrame) -> go.Figure:
 
 @callback(Output("recs-feed", "children"), Output("recs-count", "children"), Output("recs-acceptance-rate", "children"),
           Output("recs-acceptance-detail", "children"), Output("recs-acceptance-box", "children"),
-          Input("recs-filter", "value"), Input("recs-changed", "data"), Input("shell-data-version", "data"))
-def refresh(status, _changed, _version):
+          Output("recs-feed-shown", "data"),
+          Input("recs-filter", "value"), Input("recs-changed", "data"), Input("shell-data-version", "data"),
+          State("recs-feed-shown", "data"))
+def refresh(status, _changed, _version, feed_shown):
     engine = _engine()
     df, total = fq.list_recommendations(engine, fq.statuses_for(status), 100, 0)
     now = pd.Timestamp(utcnow())
@@ -106,10 +161,13 @@ def refresh(status, _changed, _version):
     if df.empty:
         hint = ("The recommend job runs hourly (python manage.py run-jobs recommend)." if status == "pending"
                 else "Nothing here yet.")
-        return empty_state(f"No {status} recommendations", hint, id="recs-empty"), "0 shown", rate, detail, chart
+        return empty_state(f"No {status} recommendations", hint, id="recs-empty"), "0 shown", rate, detail, chart, []
     shown = f"{len(df)} of {total} shown" if total > len(df) else f"{total} shown"
     can_decide = current_role() in fq.DECIDE_ROLES
-    return [card(r, now, can_decide) for r in df.itertuples()], shown, rate, detail, chart
+    sig = signature(df, status, can_decide)
+    if sig == feed_shown:  # nothing new: never redraw under someone typing a reason or about to click
+        return no_update, shown, rate, detail, chart, no_update
+    return feed(df, now, can_decide), shown, rate, detail, chart, sig
 
 
 @callback(Output("recs-message", "children"), Output("recs-changed", "data"),

@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from ui import format as fmt
+from ui.charts import MIN_POINTS, too_few
 from ui.components import empty_state
 from read import status as queries
 from read import tutors as tutor_queries
@@ -46,7 +48,7 @@ def _cards(summary: dict) -> list:
 
 # What the grids show (plus band for the row colours); rates rounded: 5,000 tutors stay a small payload.
 GRID_FIELDS = ["tutor_id", "name", "subjects", "region", "status", "first_sessions", "rated_completed",
-               "success_rate", "completion_rate", "avg_rating", "wow_trend", "band"]
+               "success_rate", "completion_rate", "avg_rating", "wow_trend", "band", "attention", "small_sample"]
 ROUNDING = {"success_rate": 4, "completion_rate": 4, "avg_rating": 3, "wow_trend": 1, "rest_rate": 4, "gap_points": 1}
 
 
@@ -71,9 +73,10 @@ def refresh(period, subject, _version, _n):
                 {"display": "none"}, None, [], [], [], no_update)
     grid = tutor_queries.tutor_grid(engine, period)
     options = [{"label": s, "value": s} for s in tutor_queries.subjects_of(grid)]
-    shown = tutor_queries.filter_grid(grid, subject=subject)
-    asof = (f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from {summary['start']:%a %d %b %Y %H:%M} to "
-            f"{summary['end']:%a %d %b %Y %H:%M} UTC · computed as of {summary['computed_at']:%d %b %H:%M} UTC")
+    shown = tutor_queries.by_attention(tutor_queries.filter_grid(grid, subject=subject),
+                                       tutor_queries.alerting_tutors(engine))
+    asof = [f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from ", fmt.when(summary["start"]), " to ",
+            fmt.when(summary["end"]), " · computed ", fmt.when(summary["computed_at"])]
     return (None, {}, asof, _cards(summary), _records(shown[GRID_FIELDS]),
             _records(tutor_queries.region_table(engine, period)), options)
 
@@ -117,14 +120,18 @@ def detail(tutor_id, period, _version):
     info, rows = found["tutor"] or {}, found["sessions"]
     outcome = np.select([rows["success"].astype(bool), rows["status"] == "no_show", rows["rating"].isna()],
                         ["success", "no-show", "unrated"], "rated below 4")
-    rows = rows.assign(start_time=rows["start_time"].dt.strftime("%Y-%m-%d %H:%M"), outcome=outcome)
+    rows = rows.assign(start_time=rows["start_time"].dt.strftime("%Y-%m-%d %H:%M"), outcome=outcome,
+                       status=rows["status"].map(fmt.humanize), segment=rows["segment"].map(fmt.humanize))
     title = html.Div([
         html.Span(info.get("name", tutor_id), className="fw-semibold", id="tutors-detail-name"),
-        html.Span(f" · {tutor_id} · {info.get('subjects', '')} · {info.get('region', '')} · {info.get('status', '')}",
+        html.Span(f" · {tutor_id} · {info.get('subjects', '')} · {info.get('region', '')} · {fmt.humanize(info.get('status'))}",
                   className="text-muted"),
         html.Div(f"{len(rows)} first sessions in {tutor_queries.PERIOD_LABELS[period].lower()} "
                  f"({found['start']:%d %b} – {found['end']:%d %b %H:%M} UTC), newest first", className="small"),
     ])
-    graph = dcc.Graph(id="tutors-trend", figure=_trend_figure(tutor_queries.tutor_trend(engine, tutor_id)),
-                      config={"displayModeBar": False}, style={"height": "320px"})
+    trend = tutor_queries.tutor_trend(engine, tutor_id)
+    days = trend["computed_at"].dt.floor("h").nunique() if len(trend) else 0
+    graph = (dcc.Graph(id="tutors-trend", figure=_trend_figure(trend), config={"displayModeBar": False},
+                       style={"height": "320px"}) if days >= MIN_POINTS
+             else too_few(days, "computations of the rolling 7-day rate", id="tutors-trend-too-few"))
     return title, _records(rows), graph

@@ -10,8 +10,6 @@ from domain.recommendations import __doc__ as RULES_DOC
 
 FILTERS = [{"label": "Pending", "value": "pending"}, {"label": "Decided", "value": "decided"},
            {"label": "Expired", "value": "expired"}, {"label": "All", "value": "all"}]
-RULE_LABELS = {"recruit.raise_budget": "Raise recruiting budget", "recruit.cut_spend": "Cut recruiting spend",
-               "subject.priority": "Priority subject", "onboarding.pause": "Pause onboarding"}
 
 
 def rules_text() -> list:
@@ -43,4 +41,5 @@ def layout(status: str | None = None, **_query) -> html.Div:
                                                                             *rules_text()]))], lg=4),
         ]),
         dcc.Store(id="recs-changed", data=0),
+        dcc.Store(id="recs-feed-shown", data=None),
     ])

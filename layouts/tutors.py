@@ -1,6 +1,8 @@
 """Tutors: first-session success by tutor (grid, red below 70 %, green top performers), drill-down, regions."""
 from __future__ import annotations
 
+import json
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -9,25 +11,33 @@ from read.tutors import (DEFAULT_PERIOD, LOW_SUCCESS, PERIOD_LABELS, PERIODS, TO
                                     TOP_SUCCESS)
 
 PCT = {"function": "params.value == null ? '' : Math.round(params.value * 100) + ' %'"}
+# a rate on fewer than TOP_MIN_RATED rated sessions is shown with its n: "67 % (n=3)"
+PCT_N = {"function": f"params.value == null ? '' : Math.round(params.value * 100) + ' %' + "
+                     f"(params.data.rated_completed < {TOP_MIN_RATED} ? ' (n=' + params.data.rated_completed + ')' : '')"}
+LABEL = {"function": "params.value == null ? '' : params.value.charAt(0).toUpperCase() + params.value.slice(1)"}
 RATING = {"function": "params.value == null ? '' : params.value.toFixed(2)"}
 POINTS = {"function": "params.value == null ? '' : (params.value > 0 ? '+' : '') + params.value.toFixed(0) + ' pts'"}
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
 
 TUTOR_COLUMNS = [
-    {"field": "name", "headerName": "Tutor", "minWidth": 170, "pinned": "left"},
-    {"field": "tutor_id", "headerName": "ID", "minWidth": 110},
-    {"field": "subjects", "headerName": "Subjects", "minWidth": 170,
+    {"field": "name", "headerName": "Tutor", "minWidth": 160, "pinned": "left", "tooltipField": "name"},
+    {"field": "attention", "headerName": "Attention", "minWidth": 110, "sort": "asc",
+     "valueFormatter": {"function": "['Open alert', 'Falling', 'Low success', ''][params.value] || ''"},
+     "headerTooltip": "Default order: open alert, falling week over week, low success on 5+ rated, then the rest",
+     "cellClassRules": {"text-danger fw-semibold": "params.value === 0", "text-warning fw-semibold": "params.value === 1"}},
+    {"field": "tutor_id", "headerName": "ID", "minWidth": 90},
+    {"field": "subjects", "headerName": "Subjects", "minWidth": 120, "tooltipField": "subjects",
      "headerTooltip": "Column filter: type a subject, e.g. algebra"},
-    {"field": "region", "headerName": "Region", "minWidth": 90},
-    {"field": "status", "headerName": "Status", "minWidth": 100},
-    {"field": "first_sessions", "headerName": "First sessions", **NUMBER},
-    {"field": "rated_completed", "headerName": "Rated", **NUMBER,
+    {"field": "region", "headerName": "Region", "minWidth": 85},
+    {"field": "status", "headerName": "Status", "minWidth": 90, "valueFormatter": LABEL},
+    {"field": "first_sessions", "headerName": "First sessions", "minWidth": 130, **NUMBER},
+    {"field": "rated_completed", "headerName": "Rated", "minWidth": 80, **NUMBER,
      "headerTooltip": "Rated completed first sessions: the success rate's denominator"},
-    {"field": "success_rate", "headerName": "Success rate", "valueFormatter": PCT, **NUMBER,
-     "headerTooltip": "Completed with rating >= 4 / rated completed first sessions"},
-    {"field": "completion_rate", "headerName": "Completion", "valueFormatter": PCT, **NUMBER},
-    {"field": "avg_rating", "headerName": "Avg rating", "valueFormatter": RATING, **NUMBER},
-    {"field": "wow_trend", "headerName": "WoW trend", "valueFormatter": POINTS, **NUMBER,
+    {"field": "success_rate", "headerName": "Success rate", "minWidth": 125, "valueFormatter": PCT_N, **NUMBER,
+     "headerTooltip": f"Completed with rating >= 4 / rated completed first sessions; grey with n below {TOP_MIN_RATED} rated"},
+    {"field": "completion_rate", "headerName": "Completion", "minWidth": 115, "valueFormatter": PCT, **NUMBER},
+    {"field": "avg_rating", "headerName": "Avg rating", "minWidth": 110, "valueFormatter": RATING, **NUMBER},
+    {"field": "wow_trend", "headerName": "WoW trend", "minWidth": 115, "valueFormatter": POINTS, **NUMBER,
      "headerTooltip": "Success rate of the last 7 days minus the 7 days before, in points",
      "cellClassRules": {"text-danger fw-semibold": "params.value != null && params.value <= -10",
                         "text-success fw-semibold": "params.value != null && params.value >= 10"}},
@@ -37,7 +47,7 @@ SESSION_COLUMNS = [
     {"field": "customer_id", "headerName": "Customer", "minWidth": 120},
     {"field": "subject", "headerName": "Subject"},
     {"field": "status", "headerName": "Status",
-     "cellClassRules": {"text-danger": "params.value === 'no_show'"}},
+     "cellClassRules": {"text-danger": "params.value === 'No-show'"}},
     {"field": "rating", "headerName": "Rating", **NUMBER,
      "cellClassRules": {"text-danger fw-semibold": "params.value != null && params.value < 4"}},
     {"field": "outcome", "headerName": "Outcome"},
@@ -45,11 +55,13 @@ SESSION_COLUMNS = [
     {"field": "region", "headerName": "Region"},
 ]
 REGION_COLUMNS = [
-    {"field": "key", "headerName": "Region (customer)", "minWidth": 120},
-    {"field": "first_sessions", "headerName": "First sessions", **NUMBER},
+    {"field": "key", "headerName": "Region (customer)", "minWidth": 150},
+    {"field": "first_sessions", "headerName": "First sessions", "minWidth": 130, **NUMBER},
     {"field": "rated_completed", "headerName": "Rated", **NUMBER},
-    {"field": "success_rate", "headerName": "Success rate", "valueFormatter": PCT, **NUMBER,
-     "cellClassRules": {"text-danger fw-semibold": f"params.value != null && params.value < {LOW_SUCCESS}"}},
+    {"field": "success_rate", "headerName": "Success rate", "minWidth": 125, "valueFormatter": PCT_N, **NUMBER,
+     "cellClassRules": {"text-danger fw-semibold": f"params.value != null && params.value < {LOW_SUCCESS} && "
+                                                   f"params.data.rated_completed >= {TOP_MIN_RATED}",
+                        "text-muted": f"params.data.rated_completed < {TOP_MIN_RATED}"}},
     {"field": "rest_rate", "headerName": "Other regions", "valueFormatter": PCT, **NUMBER},
     {"field": "gap_points", "headerName": "Gap", "valueFormatter": POINTS, **NUMBER},
     {"field": "completion_rate", "headerName": "Completion", "valueFormatter": PCT, **NUMBER},
@@ -83,12 +95,17 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
         section("Tutors", [
             html.Div([html.Span("■ ", className="tutors-legend-low"), f"success below {LOW_SUCCESS:.0%}  ",
                       html.Span("■ ", className="tutors-legend-top ms-3"),
-                      f"top: ≥ {TOP_SUCCESS:.0%} with ≥ {TOP_MIN_RATED} rated  ·  click a row for its first sessions"],
+                      f"top: ≥ {TOP_SUCCESS:.0%} with ≥ {TOP_MIN_RATED} rated  ·  grey: fewer than {TOP_MIN_RATED} rated (n shown)  ·  "
+                      "open alerts and falling tutors first  ·  click a row for its first sessions"],
                      className="small text-muted mb-2"),
             grid("tutors-grid", TUTOR_COLUMNS, height="520px", getRowId="params.data.tutor_id",
-                 dashGridOptions={"rowClassRules": {"tutors-row-low": "params.data.band === 'low'",
-                                                    "tutors-row-top": "params.data.band === 'top'"},
-                                  "tooltipShowDelay": 300}),
+                 dashGridOptions={"rowClassRules": {
+                     "tutors-row-low": "params.data.band === 'low' && !params.data.small_sample",
+                     "tutors-row-top": "params.data.band === 'top'",
+                     "tutors-row-small": "params.data.small_sample",
+                     "tutors-row-flash": f"params.data.tutor_id === {json.dumps(tutor or '')}"},
+                     "tooltipShowDelay": 300},
+                 **({"scrollTo": {"rowId": tutor, "rowPosition": "middle"}} if tutor else {})),
         ], help_text="First-session statistics per tutor for the selected period"),
         section("First sessions of the selected tutor", [
             html.Div(id="tutors-detail-title", className="mb-2",

@@ -23,7 +23,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from models.derived import TutorPerformance
+from domain.alerting.lifecycle import OPEN_STATES
+from models.derived import Alert, TutorPerformance
 from models.frames import read_frame
 from models.source import Tutor
 from read.cache import cached_read
@@ -231,3 +232,23 @@ def first_session_api(engine: Engine, by: str, since: datetime | None = None,
         raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
     rows = _stats(engine, by, since, until)
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows]
+
+
+def alerting_tutors(engine: Engine) -> set[str]:
+    """Tutors with an open tutor-performance alert (active, acknowledged or snoozed)."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(Alert.entity_id).where(Alert.type == "tutor_performance",
+                                                              Alert.status.in_(OPEN_STATES))).scalars())
+
+
+def by_attention(grid: pd.DataFrame, alerting: set[str]) -> pd.DataFrame:
+    """The grid in the order someone should look at it: tutors with an open alert, then falling ones (WoW trend
+    <= -10 points on a real sample), then low success on a real sample (>= TOP_MIN_RATED rated), then the rest by most first
+    sessions; within each, the steepest fall first. Adds `attention` (0-3) and `small_sample`."""
+    small = grid["rated_completed"] < TOP_MIN_RATED
+    attention = np.select([grid["tutor_id"].isin(alerting), (grid["wow_trend"] <= -10) & ~small,
+                           (grid["band"] == "low") & ~small], [0, 1, 2], 3)
+    out = grid.assign(attention=attention, small_sample=small)
+    out["_trend"] = out["wow_trend"].fillna(0)
+    return (out.sort_values(["attention", "_trend", "first_sessions", "tutor_id"], ascending=[True, True, False, True],
+                            kind="stable").drop(columns="_trend").reset_index(drop=True))

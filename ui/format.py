@@ -33,6 +33,7 @@ LABELS: dict[str, str] = {
     "recruit.raise_budget": "Raise recruiting budget", "recruit.cut_spend": "Cut recruiting spend",
     "subject.priority": "Priority subject", "onboarding.pause": "Pause onboarding",
     # segments, channels
+    "sat_prep": "SAT prep", "act_prep": "ACT prep", "esl": "ESL",
     "k12": "K-12", "college": "College", "adult": "Adult learners", "test_prep": "Test prep",
     "organic": "Organic", "paid_search": "Paid search", "social": "Social", "referral": "Referral",
     "partner": "Partner", "email": "Email",
@@ -57,6 +58,8 @@ def humanize(code) -> str:
     code = str(code)
     if code in LABELS:
         return LABELS[code]
+    if code.startswith("trigger.") and code[8:] in LABELS:  # alert rules of customer triggers
+        return LABELS[code[8:]]
     words = code.replace(".", " ").replace("_", " ").replace("-", " ").strip()
     return words[:1].upper() + words[1:] if words else code
 

@@ -67,7 +67,7 @@ def test_implement_one_dismiss_another_rate_changes_and_survives_reload(recruite
     until(lambda: len(card_ids(dash_duo)) == 2, timeout=15)
     dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "—", timeout=10)
     spanish = card_with(dash_duo, "Raise the spanish recruiting budget")
-    assert "ROI +" in spanish.text and "P1" in spanish.text
+    assert "/week" in spanish.text and "P1" in spanish.text
     assert spanish.find_element(By.LINK_TEXT, "spanish").get_attribute("href").endswith("/forecast?subject=spanish")
 
     spanish.find_element(By.XPATH, ".//button[contains(., 'Implement')]").click()

@@ -73,7 +73,11 @@ def test_sort_filter_red_rows_and_drill_down(logged_in):
     dash_duo = logged_in
     dash_duo.driver.get(f"{dash_duo.server_url}/tutors")
     dash_duo.wait_for_text_to_equal("#tutors-card-first-sessions", "44", timeout=15)
-    wait_for_rows(dash_duo, "tutors-grid", sorted(TUTORS))
+    # by attention: low success on a real sample first (no open alert, no fall here), then the rest by volume;
+    # Dan's 25 % is on 4 rated sessions: grey with its n, not red
+    rows = wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara", "t-alice", "t-eve", "t-dan"])
+    assert "tutors-row-small" in dict(rows)["t-dan"] and "tutors-row-low" not in dict(rows)["t-dan"]
+    assert dash_duo.find_element("#tutors-grid .ag-row[row-id='t-dan'] .ag-cell[col-id='success_rate']").text == "25 % (n=4)"
 
     dash_duo.find_element("#tutors-grid .ag-header-cell[col-id='success_rate'] .ag-header-cell-label").click()
     wait_for_rows(dash_duo, "tutors-grid", ["t-dan", "t-bob", "t-cara", "t-eve", "t-alice"])
@@ -103,6 +107,8 @@ def test_alert_link_opens_the_tutor_drill_down(logged_in):
     dash_duo.driver.get(f"{dash_duo.server_url}/tutors?tutor=t-cara&period=last_week")
     dash_duo.wait_for_text_to_equal("#tutors-detail-name", "Cara Cole", timeout=15)
     until(lambda: len(grid_rows(dash_duo, "tutors-first-sessions")) == 10, timeout=10)
+    until(lambda: "tutors-row-flash" in dict(grid_rows(dash_duo, "tutors-grid")).get("t-cara", []), timeout=10)
+    assert [rid for rid, classes in grid_rows(dash_duo, "tutors-grid") if "tutors-row-flash" in classes] == ["t-cara"]
 
 
 @pytest.mark.parametrize("app_settings", [False], indirect=True)
