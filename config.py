@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # demand forecast, supply alerts, recommendations (jobs/forecast.py, supply.py, recommend.py)
     forecast_subjects: str = ""  # comma-separated; empty: the contract's subjects plus any booked in the window
     forecast_train_days: int = 90  # history the model is fitted on
+    marketplace_tz: str = "America/New_York"  # daily shapes, weekdays and holidays of demand are read in this zone
+    marketplace_holidays: str = "US"  # holiday calendar (country code of the `holidays` package); "none" for none
     forecast_retrain_days: int = 7  # a stored model older than this is refitted by the hourly job
     forecast_judge_days: int = 14  # scored runs of this many days decide model vs baseline as the forecast of record
     forecast_keep_days: int = 90  # demand_forecasts rows: every run for 8 days, then the day's first run up to this
@@ -99,6 +101,9 @@ class Settings(BaseSettings):
     shortage_min_missing: float = 1.0  # a shortage window must miss at least this many sessions to alert
     surplus_alert_min_hours: int = 24  # surplus hours (coverage > 130 %) in the week that make a campaign alert
     revenue_per_session: float = 45.0  # $ per session held, for recommendation ROI
+    recommend_roi_weeks: int = 8  # ROI horizon of a hire or a cut (domain/recruiting_roi.py)
+    recommend_onboarding_weeks: int = 1  # a new tutor serves from the week after this many
+    recommend_tutor_retention_weekly: float = 0.97  # share of new tutors still active each next week
     recommendation_ttl_h: int = 72  # a pending recommendation expires after this; also the cool-down after a decision
     recommendation_daily_cap: int = 10  # new recommendations per rolling 24 h, highest priority first
     recommend_shortage_gap: float = 0.20  # demand above supply by this share in the short hours -> raise budget

@@ -239,6 +239,12 @@ def thin(conn, at: datetime, keep_days: int) -> int:
 
 
 # -- the job ---------------------------------------------------------------------------------------------
+def calendar_params(settings) -> dict:
+    """The marketplace's time zone and holiday calendar for the forecaster (config: marketplace_tz, _holidays)."""
+    country = (settings.marketplace_holidays or "").strip()
+    return {"tz": settings.marketplace_tz or None, "holidays": None if country.lower() in ("", "none") else country.upper()}
+
+
 def on_the_books(engine: Engine, forecast: pd.DataFrame, at: datetime, days: int) -> tuple[pd.DataFrame, dict]:
     """The models' forecast -> what is booked now + what is still to come (domain.forecasting.pickup), the
     booking curve learned from the ``days`` before ``at``; hours whose tutors are all booked are unconstrained."""
@@ -281,7 +287,8 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
         try:
             if fitted:
                 report(0.05 + 0.85 * i / len(subjects), f"fitting {subject} ({i + 1}/{len(subjects)})")
-                model = DemandForecaster(horizon_h=HORIZON_H, train_days=settings.forecast_train_days).fit(history)
+                model = DemandForecaster(horizon_h=HORIZON_H, train_days=settings.forecast_train_days,
+                                         **calendar_params(settings)).fit(history)
                 prior = stored.get(subject)
                 if prior is None or prior["trained_at"] <= at:
                     new_models.append({"subject": subject, "trained_at": at, "kind": DemandForecaster.KIND,
