@@ -20,16 +20,6 @@ def _engine():
     return queries.engine_for(current_settings())
 
 
-@callback(Output("explorer-metric", "options"), Output("explorer-metric", "value"), Input("explorer-metric", "id"),
-          Input("explorer-metric", "value"))
-def options(_id, chosen):
-    found = metrics.streams(_engine())
-    opts = [{"label": f"{s['label']}  ({s['group']})", "value": s["value"]} for s in found]
-    known = {s["value"] for s in found}
-    first = next((s["value"] for s in found if s["group"] == "Metric streams"), found[0]["value"] if found else None)
-    return opts, chosen if chosen in known else first
-
-
 @callback(Output("explorer-dates", "disabled"), Input("explorer-range", "value"))
 def custom_dates(chosen):
     return chosen != "custom"
@@ -77,5 +67,5 @@ def chart(stream, chosen, start, end, compare, _version):
     summary = (f"{fmt.number(len(actual))} points from {fmt.utc_text(actual.index.min())} to "
                f"{fmt.utc_text(actual.index.max())} · latest {fmt.value(actual.iloc[-1], unit)} · "
                f"{len(notes)} alert{'s' if len(notes) != 1 else ''} in this period")
-    links = [html.Li(html.A(n["text"], href=f"/alerts?alert={n['alert_id']}")) for n in notes if n.get("alert_id")]
+    links = [html.Li(html.A(n["text"], href=f"/alerts?id={n['alert_id']}")) for n in notes if n.get("alert_id")]
     return fig, summary, html.Ul(links, className="mb-0") if links else None

@@ -7,7 +7,14 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
+from datetime import timedelta
+
+from read import metrics
+from read.status import engine_for
+from ui import format as fmt
+from ui.charts import MIN_POINTS, stream_figure, too_few
 from ui.components import empty_state
+from web_context import current_settings
 
 SEVERITY_COLORS = {"critical": "danger", "warning": "warning", "info": "info"}
 STATUS_COLORS = {"active": "danger", "acknowledged": "primary", "snoozed": "secondary", "resolved": "success",
@@ -15,9 +22,7 @@ STATUS_COLORS = {"active": "danger", "acknowledged": "primary", "snoozed": "seco
 
 
 def when(value) -> str:
-    if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
-        return "—"
-    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC")
+    return fmt.utc_text(value)
 
 
 def number(value) -> str:
@@ -25,6 +30,37 @@ def number(value) -> str:
         return "n/a"
     value = float(value)
     return f"{value:,.0f}" if value.is_integer() else f"{value:,.4g}"
+
+
+def current_text(alert: dict) -> str:
+    """The current value in the unit the expected value speaks: 0.3846 next to "Expected >= 65 %" reads 38 %."""
+    value, expected = alert.get("current_value"), str(alert.get("expected_value") or "")
+    if "%" in expected and value is not None and value == value and abs(float(value)) <= 1.5:
+        return fmt.percent(value)
+    return number(value)
+
+
+def anomaly_chart(alert: dict):
+    """An anomaly alert's stream around the event: actual, expected range, flagged points."""
+    details = alert.get("details") or {}
+    metric = details.get("metric") or alert.get("entity_id")
+    if alert.get("type") != "anomaly" or not metric:
+        return None
+    start = pd.Timestamp(details.get("start") or alert["detected_at"])
+    end = pd.Timestamp(details.get("end") or alert.get("last_seen_at") or alert["detected_at"])
+    since, until = start - timedelta(days=2), end + timedelta(hours=6)
+    engine = engine_for(current_settings())
+    history = metrics.series(engine, metric, since - timedelta(weeks=metrics.BAND_WEEKS), until)
+    actual = history[history.index >= since]
+    if len(actual) < MIN_POINTS:
+        return too_few(len(actual), "points of this stream", id="alerts-detail-too-few")
+    windows = metrics.anomaly_windows(engine, metric, since, until)
+    fig = stream_figure(actual, metrics.expected_band(history, since), metrics.flagged_points(actual, windows),
+                        height=260)
+    return html.Div([dcc.Graph(figure=fig, config={"displayModeBar": False}, id="alerts-detail-chart"),
+                     dcc.Link([html.I(className="bi bi-activity me-1"), "Open in the metric explorer"],
+                              href=f"/explorer?metric={metric}&range=7d", id="alerts-detail-explorer")],
+                    className="mb-2")
 
 
 def _fact(label: str, value, id: str | None = None) -> dbc.Col:
@@ -44,7 +80,7 @@ def _history(events: list[dict]) -> html.Table:
 def _details(details: dict) -> html.Div | None:
     if not details:
         return None
-    items = [html.Tr([html.Th(k, className="fw-normal text-muted"),
+    items = [html.Tr([html.Th(fmt.humanize(k), className="fw-normal text-muted"),
                       html.Td(v if isinstance(v, (str, int, float)) else json.dumps(v, default=str))])
              for k, v in details.items()]
     return html.Details([html.Summary("Details", className="small"),
@@ -76,19 +112,21 @@ def detail_view(alert: dict | None) -> html.Div:
     link = alert.get("link")
     snoozed = f" until {when(alert['snoozed_until'])}" if alert["status"] == "snoozed" and alert.get("snoozed_until") else ""
     return html.Div([
-        html.Div([dbc.Badge(alert["severity"], color=SEVERITY_COLORS.get(alert["severity"], "secondary"), className="me-1"),
-                  dbc.Badge(alert["status"] + snoozed, color=STATUS_COLORS.get(alert["status"], "secondary"),
+        html.Div([dbc.Badge(fmt.humanize(alert["severity"]), color=SEVERITY_COLORS.get(alert["severity"], "secondary"), className="me-1"),
+                  dbc.Badge(fmt.humanize(alert["status"]) + snoozed, color=STATUS_COLORS.get(alert["status"], "secondary"),
                             text_color="dark" if alert["status"] == "dismissed" else None, className="me-1",
                             id="alerts-detail-status"),
-                  dbc.Badge(alert["type"], color="light", text_color="dark")], className="mb-2"),
+                  dbc.Badge(fmt.humanize(alert["type"]), color="light", text_color="dark")], className="mb-2"),
         html.H2(alert["title"], className="h5", id="alerts-detail-title"),
-        html.Div(f"Rule {alert['rule']} · {alert.get('entity_id') or ''} · detected {when(alert['detected_at'])} · "
-                 f"last seen {when(alert.get('last_seen_at'))}", className="small text-muted mb-2"),
-        dbc.Row([_fact("Current", number(alert.get("current_value")), id="alerts-detail-current"),
+        html.Div([f"{fmt.humanize(alert['rule'])} · {alert.get('entity_id') or ''} · detected ",
+                  fmt.when(alert["detected_at"]), " · last seen ", fmt.when(alert.get("last_seen_at"))],
+                 className="small text-muted mb-2", title=f"rule {alert['rule']}"),
+        dbc.Row([_fact("Current", current_text(alert), id="alerts-detail-current"),
                  _fact("Expected", alert.get("expected_value") or "n/a", id="alerts-detail-expected")], className="mb-2"),
         html.Div([html.Div("Why", className="small text-muted"), html.P(alert["message"], id="alerts-detail-message")]),
         html.Div([html.Div("Suggested investigation", className="small text-muted"),
                   html.Ol([html.Li(s) for s in steps], className="mb-2", id="alerts-detail-steps")]) if steps else None,
+        anomaly_chart(alert),
         html.Div(_link(link), className="mb-2") if link else None,
         _details(alert.get("details") or {}),
         _deliveries(alert.get("deliveries") or []),
