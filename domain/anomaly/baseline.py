@@ -145,6 +145,9 @@ def _candidates(y, level, per, grid, cfg: Baseline, classic: bool = True):
         with np.errstate(all="ignore"):
             modes.append(("mul", np.where(level > 0, y / level, np.nan)))
     near = max(0, int(round(pd.Timedelta(minutes=15) / grid.step)))
+    # a profile needs min_cycles cycles of what this stream fills: a sensor filling a third of its
+    # slots never has three full cycles of same-phase samples, and would fall back to the level (causal: the share filled so far)
+    fill = np.cumsum(np.isfinite(y)) / np.arange(1, n + 1) if n else np.ones(0)
     daytype = _daytype_order(grid) if "day" in per else None
     for code, key, count in ((1, "day", cfg.days), (3, "daytype", cfg.days), (2, "week", cfg.weeks)):
         if key == "daytype":
@@ -168,7 +171,7 @@ def _candidates(y, level, per, grid, cfg: Baseline, classic: bool = True):
                     exp, cmean = level * prof, level * pmean
                 else:
                     exp, cmean = level + prof, level + pmean
-            exp[got < need] = np.nan
+            exp[got < need * fill] = np.nan
             out.append((code, rank, exp, cmean, np.floor(got), MODES.index(mode)))
     return out
 

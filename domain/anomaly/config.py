@@ -60,7 +60,8 @@ class RobustZScore:
     warmup_days: float = 14.0          # for the first days of history (two weekly cycles) the bars are ...
     warmup_factor: float = 2.0         # ... this much higher: only extreme deviations (no weekly shape known yet)
     calibrate: bool = True             # bars from the stream's own tail (tail.py) instead of the routine/spiky rules:
-    false_alarms_per_week: float = 0.5 # ... the rate at which its own past would have crossed each bar
+    false_alarms_per_week: float = 1.5 # ... the rate at which its own past would have crossed the bars
+                                       # (lone point, 3- and 12-point means together; before grouping)
     calibration_days: float = 14.0     # ... judged over this much trailing history (observed points)
 
 

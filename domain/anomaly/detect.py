@@ -57,6 +57,8 @@ def detect_grid(grid: Grid, config: DetectorConfig, metric: str = "series") -> l
     if holiday.any():
         events = [e for e in events if not _mostly_holiday(e, grid, holiday)]
     events.sort(key=lambda e: (e.start, e.method))
+    if grid.sample_ns is not None and len(grid.sample_ns) and (grid.sample_ns != grid.index.asi8).any():
+        events = [_at_samples(e, grid) for e in events]
     if config.refractory_hours > 0:
         keep = refractory([(e.start, e.end) for e in events], config.refractory_hours)
         events = [e for e, k in zip(events, keep) if k]
@@ -109,6 +111,13 @@ def to_log(grid: Grid, config: DetectorConfig) -> tuple[Grid, DetectorConfig]:
     cfg.baseline.min_spread_pct = 0.0
     cfg.baseline.min_spread = float(floor)
     return replace(grid, values=values, scale="log"), cfg
+
+
+def _at_samples(event: AnomalyEvent, grid: Grid) -> AnomalyEvent:
+    """Event times as the series' own sample times, not grid slots (see Grid.sample_time)."""
+    return replace(event, start=grid.sample_time(event.start).to_pydatetime(),
+                   end=grid.sample_time(event.end).to_pydatetime(),
+                   peak_ts=grid.sample_time(event.peak_ts).to_pydatetime())
 
 
 def _mostly_holiday(event: AnomalyEvent, grid: Grid, holiday: np.ndarray) -> bool:

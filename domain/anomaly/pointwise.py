@@ -296,8 +296,8 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
             k = int(fl.scale[peak])
             text += (f"the mean of its last {k} observed points is beyond {thr:.1f}" if k > 1 else f"threshold {thr:.1f}")
             if fl.raised[peak]:
-                text += (f" (calibrated on this stream's own history: crossed about {cfg.false_alarms_per_week:g}"
-                         f" times a week; floor {cfg.threshold:g})")
+                text += (f" (calibrated on this stream's own history, whose misses crossed its bars about"
+                         f" {cfg.false_alarms_per_week:g} times a week; floor {cfg.threshold:g})")
         elif fl.pair is not None and fl.pair[peak]:
             text += f"2 points in a row beyond {thr:.1f}"
             if fl.spiky is not None and fl.spiky[peak]:
@@ -312,7 +312,7 @@ def _why(method, grid, ex, config, fl: Flags, peak, first, last, n, value, exp, 
             text += f"threshold {thr:.1f}"
             if fl.raised[peak]:
                 text += f" (raised from {cfg.threshold:g}: this metric spikes to that level routinely)"
-        if ex.seen[peak] < cfg.warmup_days * grid.per_day:
+        if fl.scale is None and ex.seen[peak] < cfg.warmup_days * grid.per_day:
             text += f" (bars x{cfg.warmup_factor:g} during the first {cfg.warmup_days:g} days)"
     if n > 1:
         text += f"; {n} points flagged from {fmt_time(grid.index[first])} to {fmt_time(grid.index[last])}"

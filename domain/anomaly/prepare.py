@@ -24,6 +24,17 @@ class Grid:
     step: pd.Timedelta
     notes: list[str] = field(default_factory=list)
     scale: str = "linear"  # "log": values are log(original); events report exp() of them
+    sample_ns: np.ndarray | None = None  # per slot: the earliest sample time in it (ns), -1 where empty
+
+    def sample_time(self, ts) -> pd.Timestamp:
+        """The series' own sample time in the slot at `ts`: with gaps the median spacing (the step)
+        can exceed the sampling, and an event must name a row that exists."""
+        if self.sample_ns is None:
+            return pd.Timestamp(ts)
+        i = int(round((pd.Timestamp(ts) - self.index[0]) / self.step)) if len(self.index) else -1
+        if 0 <= i < len(self.sample_ns) and self.sample_ns[i] >= 0:
+            return pd.Timestamp(int(self.sample_ns[i]))
+        return pd.Timestamp(ts)
 
     @property
     def per_day(self) -> float:
@@ -97,7 +108,10 @@ def to_grid(series: pd.Series, at: datetime | None = None) -> Grid:
     missing = int((counts == 0).sum())
     if missing:
         notes.append(f"{missing} of {n} points missing at a {step} step (gaps are tolerated)")
-    return Grid(grid_values, grid_index, step, notes)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, slot, index.asi8)
+    sample_ns = np.where(counts > 0, first, -1)
+    return Grid(grid_values, grid_index, step, notes, sample_ns=sample_ns)
 
 
 def series_from_frame(frame: pd.DataFrame, time_col: str, value_col: str) -> tuple[pd.Series, list[BadRow]]:

@@ -32,7 +32,9 @@ def tail_bar(scores: np.ndarray, p: float, history: int, every: int, min_points:
     """Bar per position for non-negative `scores` (observed points only, in time order).
 
     The bar at i comes from scores[i - history: i] (strictly past), refreshed every `every`
-    points (a daily-ish refresh is plenty and keeps 90 streams cheap); inf until min_points exist.
+    points (a few times a day is plenty and keeps 90 streams cheap); inf until min_points exist.
+    Past alerts stay in the history: leaving them out lowers the bar of a spiky stream after every
+    alert and it alerts ever more (on the dev kit: 145 false-positive events instead of 64).
     """
     n = len(scores)
     bar = np.full(n, np.inf)
@@ -77,7 +79,8 @@ def calibrated_flags(z: np.ndarray, times: pd.DatetimeIndex, per_week_rate: floa
     A point is flagged when the mean z of the last k observed points (k in SCALES) is beyond both its
     calibrated bar and the floor (RUN_FLOOR x floor for k > 1), same sign for the whole mean.
     bar: the bar the flag passed (or the single-point bar); scale: the k that flagged (0 = none).
-    per_week_rate: false alarms per week allowed per scale, before event grouping.
+    per_week_rate: false alarms a week the stream's own past would have raised, all scales together,
+    before event grouping (the refractory period then merges what belongs to one incident).
     """
     n = len(z)
     flags = np.zeros(n, dtype=bool)
@@ -90,7 +93,7 @@ def calibrated_flags(z: np.ndarray, times: pd.DatetimeIndex, per_week_rate: floa
     t = times[obs]
     span_days = max((t[-1] - t[0]) / pd.Timedelta(days=1), 1e-9)
     per_day = len(obs) / span_days if len(obs) > 1 else 1.0  # observed points a day, gaps and all
-    p = per_week_rate / (7.0 * per_day)
+    p = per_week_rate / len(SCALES) / (7.0 * per_day)  # the week's budget shared by the scales
     # the tail is fitted to the top TAIL_SHARE of the history: an hourly stream's two weeks hold 7
     # such points, too few, so the history is at least MIN_HISTORY observed points
     history = max(MIN_HISTORY, int(round(history_days * per_day)))
