@@ -100,4 +100,5 @@ def test_a_lower_false_alarm_rate_raises_the_bar_and_gaps_do_not_break_a_run():
     assert flags[run].any() and not flags[:4900].any() and scale[run].max() > 1  # caught as a run
     _, strict, _ = calibrated_flags(z, idx, 0.05, 14, 5.0)
     seen = np.isfinite(bar[4000:4900])
-    assert (strict[4000:4900][seen] > bar[4000:4900][seen]).all()
+    strict, bar = strict[4000:4900][seen], bar[4000:4900][seen]
+    assert (strict >= bar).all() and (strict > bar).any()  # never lower; higher where above the floor
