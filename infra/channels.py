@@ -3,7 +3,7 @@
     CHANNELS[channel](settings, message) -> None, raising ChannelError when the message did not go out.
 
 `message` is a domain.alerting.notify.Delivery (or anything with channel, dedup_key, recipients,
-subject, body). Email goes through Flask-Mail bound to a minimal Flask app built from Settings,
+subject, body; email also sends `html` as the alternative part and `images` [(content id, PNG)] inline). Email goes through Flask-Mail bound to a minimal Flask app built from Settings,
 because the notify job runs outside the web app (Celery worker, embedded scheduler, CLI).
 """
 from __future__ import annotations
@@ -74,7 +74,10 @@ def send_email(settings: Settings, message: Outgoing) -> None:
     app = mail_app(settings)
     mail = Mail(app)
     msg = Message(subject=message.subject, recipients=list(message.recipients), body=message.body,
-                  sender=settings.mail_sender, extra_headers={"X-Alert-Delivery": message.dedup_key})
+                  sender=settings.mail_sender, extra_headers={"X-Alert-Delivery": message.dedup_key},
+                  html=getattr(message, "html", None))  # HTML alternative when the message has one
+    for cid, png in getattr(message, "images", ()):  # inline charts the HTML shows as <img src="cid:...">
+        msg.attach(f"{cid}.png", "image/png", png, "inline", headers={"Content-ID": f"<{cid}>"})
     msg.msgId = message_id(message.dedup_key, settings.mail_sender)
     connection = _TimedConnection(mail.state)
     connection.timeout_s = settings.mail_timeout_s

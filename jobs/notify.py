@@ -14,13 +14,17 @@ dedup key, so even a manual resend is recognisable as the same message.
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Engine
 
+from domain.alerting.email_html import chart_png, render_html
 from models.derived import Alert, AlertDelivery, Silence
+from models.source import MetricPoint
 from models.frames import read_frame
 from models.ops import User
 from infra.channels import CHANNELS, enabled_channels
@@ -122,6 +126,8 @@ def send_due(ctx: JobContext):
             continue
         message = Delivery(d.channel, d.kind, d.dedup_key, tuple(r for r in d.recipients.split(",") if r),
                            d.subject, d.body, tuple(int(i) for i in d.alert_ids.split(",") if i))
+        if d.channel == "email":
+            message = with_html(engine, message, settings.base_url())
         try:
             send = CHANNELS.get(d.channel)
             if send is None:
@@ -140,3 +146,54 @@ def send_due(ctx: JobContext):
         yield "sent"
 
 
+
+
+@dataclass(frozen=True)
+class HtmlDelivery:
+    """A Delivery with its HTML alternative and inline chart images (infra/channels.send_email sends both)."""
+    channel: str
+    kind: str
+    dedup_key: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    alert_ids: tuple[int, ...]
+    html: str
+    images: tuple[tuple[str, bytes], ...]
+
+
+HTML_COLUMNS = ["id", "severity", "title", "type", "rule", "current_value", "expected_value", "message", "link",
+                "detected_at", "details"]
+
+
+def with_html(engine: Engine, message: Delivery, base_url: str, max_charts: int = 3) -> HtmlDelivery:
+    """The message's alerts as an HTML table (rendered at send time from the alerts it carries), with a chart of
+    the stream around each anomaly (at most `max_charts`); the stored plain text stays the alternative."""
+    stmt = select(*[getattr(Alert, c) for c in HTML_COLUMNS]).where(Alert.id.in_(message.alert_ids))
+    alerts = read_frame(engine, stmt, parse_dates=["detected_at"])
+    charts, images = {}, []
+    for a in alerts[alerts["type"] == "anomaly"].head(max_charts).itertuples():
+        png = _anomaly_png(engine, json.loads(a.details or "{}"))
+        if png:
+            cid = f"alert-{int(a.id)}-chart"
+            charts[int(a.id)] = cid
+            images.append((cid, png))
+    intro = message.body.split("\n", 1)[0]
+    html = render_html(message.subject, intro, alerts.drop(columns="details"), base_url, charts)
+    return HtmlDelivery(message.channel, message.kind, message.dedup_key, message.recipients, message.subject,
+                        message.body, message.alert_ids, html, tuple(images))
+
+
+def _anomaly_png(engine: Engine, details: dict) -> bytes | None:
+    """The stream two days before the anomaly to a few hours after it, as a small PNG (None without data)."""
+    metric, start, end = details.get("metric"), details.get("start"), details.get("end")
+    if not (metric and start and end):
+        return None
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    stmt = (select(MetricPoint.ts, MetricPoint.value).where(
+        MetricPoint.metric == metric, MetricPoint.ts >= (start - timedelta(days=2)).to_pydatetime(),
+        MetricPoint.ts <= (end + timedelta(hours=6)).to_pydatetime()).order_by(MetricPoint.ts))
+    points = read_frame(engine, stmt, parse_dates=["ts"])
+    if len(points) < 3:
+        return None
+    return chart_png(pd.Series(points["value"].to_numpy(dtype=float), index=pd.DatetimeIndex(points["ts"])), start, end)
