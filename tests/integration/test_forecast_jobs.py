@@ -81,8 +81,10 @@ def test_a_recommendation_for_the_shortage_subject_with_its_roi(market):
     r = details["roi"]
     # ROI = (sessions served x revenue per session - extra spend) / extra spend, as stored
     assert rec.roi == pytest.approx((r["sessions"] * 45.0 - r["spend_week"]) / r["spend_week"], abs=1e-4)
-    assert r["sessions"] <= details["shortfall"] + 1e-9 and details["shortfall"] >= 1
-    assert "sessions short" in rec.reason and "ROI" in rec.expected_impact
+    # over the 8-week horizon a hire serves at most the week's shortfall each week after onboarding
+    assert r["sessions"] <= details["shortfall"] * (r["horizon_weeks"] - 1) + 1e-9 and details["shortfall"] >= 1
+    assert r["horizon_weeks"] == 8 and r["payback_weeks"] is not None
+    assert "sessions short" in rec.reason and "8-week ROI" in rec.expected_impact
     assert results["recommend"]["created"][0] == f"recruit.raise_budget:{incident['subject']}"
 
 
