@@ -27,6 +27,7 @@ PAGES = [
     ("overview", "/", "Overview", "bi-speedometer", 10, {"menu": "Marketplace"}),
     ("explorer", "/explorer", "Metric explorer", "bi-activity", 12, {"menu": "Marketplace"}),
     ("velocity", "/velocity", "Velocity & cohorts", "bi-graph-up-arrow", 35, {"menu": "Marketplace"}),
+    ("queue", "/queue", "My queue", "bi-list-check", 29, {"menu": "Customers"}),
     ("customers", "/customers", "Customers", "bi-people-fill", 30, {"menu": "Customers"}),
     ("customer_detail", "/customers/<customer_id>", "Customer", "bi-person", 31, {"nav": False, "menu": "Customers"}),
     ("churn", "/churn", "Churn risk", "bi-graph-down-arrow", 50, {"menu": "Customers"}),

@@ -5,7 +5,23 @@
         return "/customers/" + encodeURIComponent(id);
     }
 
-    function go(path) {
+    var VIEW_KEY = "customers-view";  // the list's query string, for the detail page's "All customers"
+
+    /* remember the row being opened in the list's own URL, so Back shows it highlighted */
+    function rememberRow(id) {
+        if (window.location.pathname !== "/customers") {
+            return;
+        }
+        var url = new URL(window.location.href);
+        url.searchParams.set("row", id);
+        window.history.replaceState(window.history.state, "", url.pathname + url.search);
+        window.sessionStorage.setItem(VIEW_KEY, url.search);
+    }
+
+    function go(path, id) {
+        if (id != null) {
+            rememberRow(id);
+        }
         window.history.pushState({}, "", path);
         window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
         window.scrollTo(0, 0);
@@ -25,7 +41,7 @@
                     return;
                 }
                 event.preventDefault();
-                go(path);
+                go(path, props.value);
             },
         }, props.value);
     };
@@ -35,9 +51,52 @@
         /* a click anywhere else on a row opens the customer too */
         open: function (cell) {
             if (cell && cell.colId !== "customer_id" && cell.rowId) {
-                go(customerPath(cell.rowId));
+                go(customerPath(cell.rowId), cell.rowId);
             }
             return window.dash_clientside.no_update;
+        },
+        /* the view -> the query string (replaceState: one history entry per visit, Back leaves the list) */
+        syncUrl: function (request, tier, segment, subject, tutor, channel, attention, owner, followUp, contacted) {
+            if (window.location.pathname !== "/customers") {
+                return window.dash_clientside.no_update;
+            }
+            var old = new URL(window.location.href).searchParams;
+            var q = new URLSearchParams();
+            var lists = {tier: tier, segment: segment, subject: subject, tutor: tutor, channel: channel, owner: owner};
+            Object.keys(lists).forEach(function (k) {
+                if (lists[k] && lists[k].length) {
+                    q.set(k, lists[k].join(","));
+                }
+            });
+            if (attention) { q.set("attention", "1"); }
+            if (followUp) { q.set("follow_up", followUp); }
+            if (contacted) { q.set("contacted", contacted); }
+            if (request) {
+                var sort = (request.sortModel || [])[0];
+                if (sort) { q.set("sort", sort.colId + ":" + sort.sort); }
+                var filter = request.filterModel || {};
+                if (Object.keys(filter).length) { q.set("filter", JSON.stringify(filter)); }
+            } else {
+                ["sort", "filter"].forEach(function (k) { if (old.get(k)) { q.set(k, old.get(k)); } });
+            }
+            if (old.get("row")) { q.set("row", old.get("row")); }
+            var search = q.toString() ? "?" + q.toString() : "";
+            if (search !== window.location.search) {
+                window.history.replaceState(window.history.state, "", "/customers" + search);
+            }
+            window.sessionStorage.setItem(VIEW_KEY, search);
+            return search;
+        },
+        /* a saved view: load the page at its address */
+        openView: function (query) {
+            if (query != null) {
+                window.location.assign("/customers" + query);
+            }
+            return window.dash_clientside.no_update;
+        },
+        /* the detail page's "All customers": back to the list as it was left */
+        backHref: function () {
+            return "/customers" + (window.sessionStorage.getItem(VIEW_KEY) || "");
         },
         /* new scores: reload the loaded blocks where they are (the agent keeps the place in the list) */
         refresh: function () {

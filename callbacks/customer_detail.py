@@ -1,19 +1,25 @@
-"""Customer detail callbacks: draw the customer (on load and on data change) and log a contact."""
+"""Customer detail callbacks: draw the customer (on load and on data change), log a contact with its
+follow-up, reassign the owner, and point "All customers" at the list as it was left."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from auth import audit
+from auth.permissions import NotAllowed
+from infra.clock import utcnow
+from read.queue import agents
+from writes.contacts import default_follow_up
+from writes.tasks import reassign
 from ui.components import empty_state, section
 from layouts.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
 from read import customers as cq
 from writes import contacts
 from domain.customers.health_config import TIER_LABELS, component_docs
 from read.status import engine_for
-from web_context import current_email, current_settings
+from web_context import can, current_email, current_role, current_settings
 
 TIER_COLORS = {"critical": "danger", "at-risk": "warning", "healthy": "success", "thriving": "primary"}
 STATUS_COLORS = {"completed": "#198754", "no_show": "#dc3545", "cancelled": "#adb5bd"}
@@ -51,7 +57,7 @@ def header(d: dict) -> dbc.Card:
             html.Div(f"Priority {s['priority']} · scored {_when(s['computed_at'])} UTC", className="small text-muted"),
         ])
     return dbc.Card(dbc.CardBody(dbc.Row([
-        dbc.Col([html.H1(f"Customer {d['customer_id']}", className="h4 mb-2", id="customer-title"), score_block], md=5),
+        dbc.Col([html.Div("Health score", className="small text-muted"), score_block], md=5),
         dbc.Col(dbc.Row([dbc.Col([html.Div(k, className="small text-muted"), html.Div(_fact_value(v))], xs=6, lg=4,
                                  className="mb-2") for k, v in facts]), md=7),
     ])), className="mb-3 shadow-sm")
@@ -77,7 +83,7 @@ def triggers(d: dict) -> dbc.Card:
             html.Div(f"Rule: {t['rule']}. Do: {t['intervention']}", className="small text-muted"),
         ], className="mb-2", id=f"customer-trigger-{t['name']}") for t in d["triggers"]], className="list-unstyled mb-0")
     return section("Triggers firing now", body, id="customer-triggers",
-                   help_text="The contract's alert triggers as of the last scoring, each raised as an alert.")
+                   help_text="The contract's triggers as of the last scoring; each is a task on the customer.")
 
 
 def _date_range(values: pd.Series) -> list:
@@ -172,6 +178,53 @@ def contacts_table(contacts: pd.DataFrame):
                      size="sm", className="small mb-0", id="customer-contacts-table")
 
 
+def identity_card(d: dict, personal: bool) -> dbc.Card:
+    """Who the customer is and how to reach them (tel: and mailto: links); personal data only if allowed."""
+    c = d["customer"] or {}
+    lines = [html.H1(f"Customer {d['customer_id']}", className="h5 mb-1", id="customer-title")]
+    if personal:
+        name, phone, email = c.get("name"), c.get("phone"), c.get("email")
+        lines.append(html.Div(name or "No name on file", className="fs-4 fw-semibold" if name else "text-muted",
+                              id="customer-name"))
+        lines.append(html.Div(html.A([html.I(className="bi bi-telephone me-1"), phone], href=f"tel:{phone}",
+                                     id="customer-phone", className="btn btn-success btn-sm mt-1 me-1")
+                              if phone else html.Span("No phone on file", className="text-muted small me-2")))
+        lines.append(html.Div(html.A([html.I(className="bi bi-envelope me-1"), email], href=f"mailto:{email}",
+                                     id="customer-email", className="small") if email else
+                              html.Span("No email on file", className="text-muted small")))
+    return dbc.Card(dbc.CardBody(lines), className="mb-2 shadow-sm", id="customer-identity-card")
+
+
+def owner_card(work: dict, choices: list[str] | None) -> dbc.Card:
+    """The owner, the last contact and next follow-up; reassign for admin, ops and the owner (`choices`)."""
+    owner = work.get("owner_email")
+    facts = [html.Div([html.Span("Owner ", className="text-muted"),
+                       html.Strong(owner or "nobody yet", id="customer-owner-email")]),
+             html.Div([html.Span("Last contacted ", className="text-muted"), _when(work.get("last_contacted_at"))]),
+             html.Div([html.Span("Next follow-up ", className="text-muted"),
+                       html.Span(_when(work.get("next_follow_up_at"), "%Y-%m-%d"), id="customer-next-follow-up")])]
+    if choices:
+        facts.append(dbc.InputGroup([
+            dbc.Select(id="customer-owner-choice", options=[{"label": a, "value": a} for a in choices], value=owner),
+            dbc.Button("Reassign", id="customer-owner-save", color="secondary", outline=True)], size="sm",
+            className="mt-2"))
+        facts.append(html.Div(id="customer-owner-message", className="mt-1"))
+    return dbc.Card(dbc.CardBody(facts, className="small"), className="mb-2 shadow-sm")
+
+
+def action_card(d: dict, suggestion) -> html.Div:
+    """The suggested action and the open tasks behind it (due dates; waiting ones until their follow-up)."""
+    tasks = d["tasks"]
+    items = [html.Li([dbc.Badge(f"P{r.priority}", color="danger" if r.priority <= 2 else "secondary", className="me-1"),
+                      html.Span(r.why or r.trigger),
+                      html.Small(f" · due {_when(r.due_at, '%d %b')}" if r.status == "open" else
+                                 f" · waiting until {_when(r.waiting_until, '%d %b')}", className="text-muted")],
+                     className="mb-1", id=f"customer-task-{r.trigger}") for r in tasks.itertuples()]
+    body = html.Ul(items, className="list-unstyled small mb-0", id="customer-tasks") if items else \
+        html.P("No open task for this customer.", className="text-muted small mb-0", id="customer-tasks-none")
+    return html.Div([suggestion or html.Div(), section("Tasks", body)])
+
+
 def _config():
     return cq.health_config(current_settings().health_weights)
 
@@ -182,14 +235,18 @@ def not_found(customer_id) -> html.Div:
 
 
 @callback(Output("customer-content", "children"), Output("customer-contacts", "children"),
-          Output("customer-contact-section", "style"),
+          Output("customer-contact-section", "style"), Output("customer-identity", "children"),
+          Output("customer-owner", "children"), Output("customer-action", "children"),
           Input("customer-id", "data"), Input("customer-contact-saved", "data"), Input("shell-data-version", "data"))
 def draw(customer_id, _saved, _version):
-    d = cq.customer_detail(engine_for(current_settings()), customer_id) if customer_id else None
+    engine = engine_for(current_settings())
+    d = cq.customer_detail(engine, customer_id, personal=can("personal_data.view")) if customer_id else None
     if d is None:
-        return not_found(customer_id or ""), None, {"display": "none"}
+        return not_found(customer_id or ""), None, {"display": "none"}, None, None, None
+    owner = d["work"].get("owner_email")
+    may_reassign = current_role() in ("admin", "ops") or (can("contact.log") and owner == current_email())
     content = html.Div([
-        header(d), intervention(d),
+        header(d),
         dbc.Row([dbc.Col(section("Score history", history_chart(d), help_text="One point per day"), lg=5),
                  dbc.Col(triggers(d), lg=7)], className="g-3"),
         html.H2("Score components", className="h5 mt-2"),
@@ -198,22 +255,62 @@ def draw(customer_id, _saved, _version):
                  dbc.Col(section("Inbound calls", calls_table(d), help_text="Newest first, with reason codes"), lg=5)],
                 className="g-3"),
     ])
-    return content, contacts_table(d["contacts"]), {}
+    return (content, contacts_table(d["contacts"]), {}, identity_card(d, can("personal_data.view")),
+            owner_card(d["work"], agents(engine) if may_reassign else None), action_card(d, intervention(d)))
 
 
 @callback(Output("customer-contact-message", "children"), Output("customer-contact-saved", "data"),
           Output("customer-contact-note", "value"),
           Input("customer-contact-save", "n_clicks"), State("customer-id", "data"),
           State("customer-contact-channel", "value"), State("customer-contact-outcome", "value"),
-          State("customer-contact-note", "value"), State("customer-contact-saved", "data"), prevent_initial_call=True)
-def log_contact(_n, customer_id, channel, outcome, note, saved):
+          State("customer-contact-note", "value"), State("customer-contact-saved", "data"),
+          State("customer-contact-follow-up", "value"), prevent_initial_call=True)
+def log_contact(_n, customer_id, channel, outcome, note, saved, follow_up):
     engine, user = engine_for(current_settings()), current_email()
     try:
-        contact_id = contacts.add_contact(engine, customer_id, user, channel, outcome, note)
+        day = _day(follow_up)
+        contact_id = contacts.add_contact(engine, customer_id, user, channel, outcome, note, follow_up=day)
     except ValueError as exc:
         return dbc.Alert(str(exc), color="warning", className="py-2 mb-0", id="customer-contact-error"), no_update, no_update
     audit.record(engine, "customer.contact", user_email=user, entity="customer", entity_id=customer_id,
-                 detail={"contact_id": contact_id, "channel": channel, "outcome": outcome})
-    done = f"Logged: {CHANNEL_LABELS.get(channel, channel)}, {OUTCOME_LABELS.get(outcome, outcome).lower()}."
+                 detail={"contact_id": contact_id, "channel": channel, "outcome": outcome, "follow_up": day})
+    done = f"Logged: {CHANNEL_LABELS.get(channel, channel)}, {OUTCOME_LABELS.get(outcome, outcome).lower()}. " \
+           f"Follow up on {day:%a %d %b}: the customer is out of the queue until then."
     return dbc.Alert(done, color="success", className="py-2 mb-0", id="customer-contact-done", duration=6000), \
         (saved or 0) + 1, ""
+
+
+def _day(value):
+    """The follow-up date field (YYYY-MM-DD) -> midnight UTC of that day; ValueError with a message."""
+    if not value:
+        raise ValueError("Choose when to follow up.")
+    try:
+        return pd.Timestamp(str(value)[:10]).to_pydatetime().replace(tzinfo=None)
+    except (TypeError, ValueError):
+        raise ValueError("The follow-up date is not a date.") from None
+
+
+@callback(Output("customer-contact-follow-up", "value"), Input("customer-contact-outcome", "value"),
+          prevent_initial_call=True)
+def follow_up_for(outcome):
+    """The follow-up the outcome suggests (tomorrow after no answer, a week after reaching them ...)."""
+    return f"{default_follow_up(outcome, utcnow()):%Y-%m-%d}"
+
+
+@callback(Output("customer-owner-message", "children"), Output("customer-contact-saved", "data", allow_duplicate=True),
+          Input("customer-owner-save", "n_clicks"), State("customer-owner-choice", "value"), State("customer-id", "data"),
+          State("customer-contact-saved", "data"), prevent_initial_call=True)
+def change_owner(_n, new_owner, customer_id, saved):
+    engine, user = engine_for(current_settings()), current_email()
+    try:
+        old = reassign(engine, customer_id, new_owner, user, current_role())
+    except (NotAllowed, ValueError) as exc:
+        return dbc.Alert(str(exc), color="warning", className="py-1 mb-0 small", id="customer-owner-error"), no_update
+    audit.record(engine, "customer.reassign", user_email=user, entity="customer", entity_id=customer_id,
+                 detail={"from": old, "to": new_owner})
+    return dbc.Alert(f"Now owned by {new_owner}.", color="success", className="py-1 mb-0 small", duration=5000,
+                     id="customer-owner-done"), (saved or 0) + 1
+
+
+clientside_callback(ClientsideFunction("customers", "backHref"), Output("customer-back", "href"),
+                    Input("customer-id", "data"))

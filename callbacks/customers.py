@@ -1,23 +1,37 @@
-"""Customers page callbacks: grid blocks from the database, quick-filter options, refetch on change, CSV export."""
+"""Customers page callbacks: grid blocks from the database, quick-filter options, refetch on change, CSV export,
+the view kept in the URL (assets/customers.js) and saved views."""
 from __future__ import annotations
 
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from auth import audit
 from read import customers as cq
 from infra.clock import utcnow
 from read.status import engine_for
+from read.views import list_views
 from infra.versions import topic_version
-from web_context import current_email, current_settings
+from web_context import can, current_email, current_settings
+from writes.views import save_view
 
 QUICK = [("customers-tier", "tier"), ("customers-segment", "segment"), ("customers-subject", "primary_subject"),
          ("customers-tutor", "primary_tutor_id"), ("customers-channel", "acquisition_channel")]
-QUICK_STATES = [State(id, "value") for id, _ in QUICK] + [State("customers-attention", "value")]
+OWNER_ETC = [("customers-owner", "owner"), ("customers-follow-up", "follow_up"), ("customers-contacted", "contacted")]
+QUICK_STATES = [State(id, "value") for id, _ in QUICK] + [State("customers-attention", "value")] + \
+    [State(id, "value") for id, _ in OWNER_ETC]
 
 
 def _quick(*values) -> dict:
-    *lists, attention = values
-    return {key: list(v or []) for (_, key), v in zip(QUICK, lists)} | {"attention": bool(attention)}
+    lists, attention, (owner, follow_up, contacted) = values[:len(QUICK)], values[len(QUICK)], values[len(QUICK) + 1:]
+    return {key: list(v or []) for (_, key), v in zip(QUICK, lists)} | {
+        "attention": bool(attention), "owner": list(owner or []), "follow_up": follow_up or None,
+        "contacted": contacted or None}
+
+
+def _redacted(filter_model) -> dict | None:
+    """The filter model for the audit log, without what was typed into personal-data columns."""
+    if not isinstance(filter_model, dict):
+        return None
+    return {k: ("[personal data]" if k in cq.PERSONAL else v) for k, v in filter_model.items()}
 
 
 @callback(Output("customers-grid", "getRowsResponse"), Output("customers-count", "children"),
@@ -29,7 +43,8 @@ def rows(request, *quick):
     try:
         data, total = cq.customer_page(engine_for(current_settings()), request.get("sortModel"),
                                        request.get("filterModel"), int(request.get("startRow", 0)),
-                                       int(request.get("endRow", 100)), _quick(*quick))
+                                       int(request.get("endRow", 100)), _quick(*quick),
+                                       personal=can("personal_data.view"))
     except (cq.QueryError, TypeError, ValueError) as exc:
         return {"rowData": [], "rowCount": 0}, "", str(exc)
     noun = "customer" if total == 1 else "customers"
@@ -52,7 +67,13 @@ def options(_version):
 
 clientside_callback(ClientsideFunction("customers", "refetch"), Output("customers-refetched", "data"),
                     *[Input(id, "value") for id, _ in QUICK], Input("customers-attention", "value"),
-                    prevent_initial_call=True)
+                    *[Input(id, "value") for id, _ in OWNER_ETC], prevent_initial_call=True)
+# the view in the URL: quick filters and the grid's request (sort, filters) -> the query string
+clientside_callback(ClientsideFunction("customers", "syncUrl"), Output("customers-search", "data"),
+                    Input("customers-grid", "getRowsRequest"), *[Input(id, "value") for id, _ in QUICK],
+                    Input("customers-attention", "value"), *[Input(id, "value") for id, _ in OWNER_ETC])
+clientside_callback(ClientsideFunction("customers", "openView"), Output("customers-view-opened", "data"),
+                    Input("customers-views", "value"), prevent_initial_call=True)
 clientside_callback(ClientsideFunction("customers", "refresh"), Output("customers-refreshed", "data"),
                     Input("customers-health-version", "data"), prevent_initial_call=True)
 clientside_callback(ClientsideFunction("customers", "open"), Output("customers-opened", "data"),
@@ -66,10 +87,24 @@ def export(_n, request, *quick):
     request = request or {}
     try:
         text = cq.export_filtered(engine_for(current_settings()), request.get("sortModel"), request.get("filterModel"),
-                                  _quick(*quick))
+                                  _quick(*quick), personal=can("personal_data.view"))
     except cq.QueryError as exc:
         return no_update, str(exc)
     audit.record(engine_for(current_settings()), "customers.export", user_email=current_email(), entity="customers",
-                 detail={"sortModel": request.get("sortModel"), "filterModel": request.get("filterModel"),
+                 detail={"sortModel": request.get("sortModel"), "filterModel": _redacted(request.get("filterModel")),
                          "quick": _quick(*quick), "rows": text.count("\n") - 1})
     return dcc.send_string(text, f"customers-{utcnow():%Y%m%d-%H%M}.csv", type="text/csv"), ""
+
+
+@callback(Output("customers-view-message", "children"), Output("customers-views", "options"),
+          Input("customers-view-save", "n_clicks"), State("customers-view-name", "value"),
+          State("customers-search", "data"), prevent_initial_call=True)
+def save(_n, name, search):
+    engine, user = engine_for(current_settings()), current_email()
+    try:
+        save_view(engine, user, "customers", name, search or "")
+    except ValueError as exc:
+        return html.Span(str(exc), className="text-danger", id="customers-view-error"), no_update
+    views = list_views(engine, user, "customers")
+    return html.Span(f"Saved “{' '.join((name or '').split())}”.", className="text-success", id="customers-view-saved"), \
+        [{"label": v["name"], "value": v["query"]} for v in views]

@@ -3,13 +3,13 @@
 `customer_page` serves AG Grid's infinite row model: the grid's sortModel and filterModel are
 translated into SQLAlchemy Core ORDER BY / WHERE on health_scores (whitelisted columns, bound
 parameters, never SQL built from strings) plus LIMIT/OFFSET, so 50,000 customers never travel to the
-browser. `export_filtered` writes the whole filtered set as CSV. `customer_detail` gathers one
-customer (an agent's outreach is written by writes/contacts.py).
+browser. `export_filtered` writes the whole filtered set as CSV. The owner and outreach columns come from
+customer_work and the name from customers, outer-joined on customer_id; the name (personal data) only
+for viewers allowed to see it. One customer: read/customer_detail.py.
 """
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,26 +17,42 @@ import pandas as pd
 from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.engine import Engine
 
-from models.derived import Alert, ContactLog, HealthScore, HealthScoreHistory
-from models.source import Customer, InboundCall, TutorSession
-from domain.alerting.lifecycle import OPEN_STATES
+from infra.clock import utcnow
+from loaders.worklist import contact_columns
+from models.derived import CustomerWork, HealthScore
+from models.source import Customer
 from read.cache import cached_read
-from domain.customers.health_config import COMPONENT_LABELS, COMPONENTS, TIERS, HealthConfig, parse_health_config
+from domain.customers.health_config import TIERS, HealthConfig, parse_health_config
 from domain.customers.triggers import TRIGGERS
 
 T = HealthScore.__table__
+W = CustomerWork.__table__  # owner and outreach, outer-joined on customer_id
+C = Customer.__table__  # the name (personal data), joined only when asked for
+WORK_COLUMNS = ("owner_email", "last_contacted_at", "next_follow_up_at")
+PERSONAL = ("name",)  # shown, sorted, filtered and exported only for roles with personal_data.view
 GRID_COLUMNS = [
-    "customer_id", "score", "tier", "priority", "triggers", "intervention", "segment", "acquisition_channel",
+    "customer_id", "name", "owner_email", "last_contacted_at", "next_follow_up_at", "score", "tier", "priority", "triggers", "intervention", "segment", "acquisition_channel",
     "region", "primary_subject", "primary_tutor_id", "velocity", "calls_14d", "last_session_at",
     "first_session_score", "velocity_score", "calls_score", "goal_score", "tutor_consistency_score",
     "churn_probability", "computed_at",
 ]
-TEXT = {"customer_id", "tier", "triggers", "intervention", "segment", "acquisition_channel", "region",
+TEXT = {"customer_id", "name", "owner_email", "tier", "triggers", "intervention", "segment", "acquisition_channel", "region",
         "primary_subject", "primary_tutor_id"}
-DATES = {"last_session_at", "computed_at"}
+DATES = {"last_session_at", "computed_at", "last_contacted_at", "next_follow_up_at"}
 NUMBERS = set(GRID_COLUMNS) - TEXT - DATES
 QUICK_KEYS = ("tier", "segment", "acquisition_channel", "region", "primary_subject", "primary_tutor_id")
 EXPORT_MAX = 1_000_000
+FOLLOW_UPS = ("due", "waiting", "none")  # follow-up date passed / ahead / never set
+CONTACTED = ("never", "7d", "30d")  # never contacted / contacted in the last 7 or 30 days
+
+
+def column(col: str):
+    """The SQL column behind a grid column (health_scores, customer_work or customers)."""
+    if col in WORK_COLUMNS:
+        return W.c[col]
+    if col in PERSONAL:
+        return C.c[col]
+    return T.c[col]
 
 
 class QueryError(ValueError):
@@ -59,6 +75,9 @@ class QuickFilters:
     trigger: str | None = None
     min_score: float | None = None
     max_score: float | None = None
+    owner: list[str] = field(default_factory=list)  # owner emails; "none" for customers without one
+    follow_up: str | None = None  # one of FOLLOW_UPS
+    contacted: str | None = None  # one of CONTACTED
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "QuickFilters":
@@ -66,7 +85,7 @@ class QuickFilters:
         unknown = set(values) - set(cls.__dataclass_fields__)
         if unknown:
             raise QueryError(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        for key in QUICK_KEYS:
+        for key in QUICK_KEYS + ("owner",):
             v = values.get(key)
             values[key] = [] if v in (None, "") else [str(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
         return cls(**values)
@@ -81,8 +100,24 @@ def quick_conditions(quick: QuickFilters) -> list:
         values = getattr(quick, key)
         if values:
             conds.append(T.c[key].in_(values))
-    if quick.attention:
+    now = utcnow()
+    if quick.attention:  # not those contacted and waiting for their follow-up
         conds.append(or_(T.c.priority <= 2, T.c.tier == "critical"))
+        conds.append(or_(W.c.next_follow_up_at.is_(None), W.c.next_follow_up_at <= now, W.c.open_tasks > 0))
+    if quick.owner:
+        named = [o for o in quick.owner if o != "none"]
+        conds.append(or_(W.c.owner_email.in_(named), *([W.c.owner_email.is_(None)] if "none" in quick.owner else [])))
+    if quick.follow_up is not None:
+        if quick.follow_up not in FOLLOW_UPS:
+            raise QueryError(f"follow_up must be one of {', '.join(FOLLOW_UPS)}")
+        f = W.c.next_follow_up_at
+        conds.append({"due": f <= now, "waiting": f > now, "none": f.is_(None)}[quick.follow_up])
+    if quick.contacted is not None:
+        if quick.contacted not in CONTACTED:
+            raise QueryError(f"contacted must be one of {', '.join(CONTACTED)}")
+        last = W.c.last_contacted_at
+        conds.append(last.is_(None) if quick.contacted == "never"
+                     else last >= now - pd.Timedelta(days=int(quick.contacted[:-1])))
     if quick.trigger:
         if quick.trigger not in TRIGGERS:
             raise QueryError(f"trigger {quick.trigger} unknown; use {', '.join(TRIGGERS)}")
@@ -117,7 +152,7 @@ def _date(col: str, value) -> datetime:
 
 
 def _text_condition(col: str, f: dict):
-    c, op, value = T.c[col], f.get("type", "contains"), f.get("filter")
+    c, op, value = column(col), f.get("type", "contains"), f.get("filter")
     if op == "blank":
         return or_(c.is_(None), c == "")
     if op == "notBlank":
@@ -141,7 +176,7 @@ def _text_condition(col: str, f: dict):
 
 
 def _compare(col: str, f: dict, parse, lo_key: str, hi_key: str):
-    c, op = T.c[col], f.get("type", "equals")
+    c, op = column(col), f.get("type", "equals")
     if op == "blank":
         return c.is_(None)
     if op == "notBlank":
@@ -165,7 +200,7 @@ def _date_condition(col: str, f: dict):
     op = f.get("type", "equals")
     if op == "equals" and f.get("dateFrom") is not None:  # the whole day
         day = _date(col, f["dateFrom"]).replace(hour=0, minute=0, second=0, microsecond=0)
-        return and_(T.c[col] >= day, T.c[col] < day + pd.Timedelta(days=1))
+        return and_(column(col) >= day, column(col) < day + pd.Timedelta(days=1))
     return _compare(col, f, _date, "dateFrom", "dateTo")
 
 
@@ -175,8 +210,8 @@ def _one_condition(col: str, f: dict):
         values = f.get("values")
         if not isinstance(values, list):
             raise QueryError(f"filter on {col}: set filter needs a list of values")
-        return T.c[col].in_([str(v) for v in values if v is not None]) if col in TEXT else \
-            T.c[col].in_([_number(col, v) for v in values if v is not None])
+        return column(col).in_([str(v) for v in values if v is not None]) if col in TEXT else \
+            column(col).in_([_number(col, v) for v in values if v is not None])
     if kind == "text":
         return _text_condition(col, f)
     if kind == "number":
@@ -199,7 +234,7 @@ def filter_conditions(filter_model: dict | None) -> list:
         raise QueryError("filterModel must be an object")
     conds = []
     for col, f in filter_model.items():
-        if col not in T.c or col not in GRID_COLUMNS:
+        if col not in GRID_COLUMNS:
             raise QueryError(f"cannot filter on {col!r}")
         if not isinstance(f, dict):
             raise QueryError(f"filter on {col}: expected an object")
@@ -230,7 +265,7 @@ def order_by(sort_model: list | None, attention: bool = False) -> list:
         direction = item.get("sort", "asc")
         if direction not in ("asc", "desc"):
             raise QueryError(f"sort direction must be asc or desc, not {direction!r}")
-        c = T.c[col]
+        c = column(col)
         clauses.append(c.asc().nulls_last() if direction == "asc" else c.desc().nulls_last())
     if not clauses:
         clauses = [T.c.priority.asc(), T.c.score.asc()] if attention else [T.c.score.asc()]
@@ -242,27 +277,58 @@ def _where(filter_model, quick: QuickFilters | dict | None) -> tuple[list, Quick
     return filter_conditions(filter_model) + quick_conditions(quick), quick
 
 
-def _select(columns: list[str], filter_model, sort_model, quick):
+def visible_columns(engine: Engine, personal: bool) -> list[str]:
+    """GRID_COLUMNS this viewer gets: the name only with personal_data.view and once the store has it."""
+    hidden = set(PERSONAL) if not personal else set(PERSONAL) - set(contact_columns(engine))
+    return [c for c in GRID_COLUMNS if c not in hidden]
+
+
+def _check_allowed(allowed: list[str], sort_model, filter_model) -> bool:
+    """QueryError for a sort or filter on a column the viewer may not see; True when the name is used."""
+    used = {i.get("colId") for i in (sort_model or []) if isinstance(i, dict)}
+    used |= set(filter_model) if isinstance(filter_model, dict) else set()
+    refused = sorted(c for c in used if c in GRID_COLUMNS and c not in allowed)
+    if refused:
+        raise QueryError(f"cannot sort or filter on {', '.join(refused)}")
+    return bool(used & set(PERSONAL))
+
+
+def _source(with_name: bool):
+    """health_scores with customer_work (and customers for the name) outer-joined on customer_id."""
+    j = T.outerjoin(W, W.c.customer_id == T.c.customer_id)
+    return j.outerjoin(C, C.c.customer_id == T.c.customer_id) if with_name else j
+
+
+def _select(engine: Engine, filter_model, sort_model, quick, personal: bool):
+    allowed = visible_columns(engine, personal)
+    named = _check_allowed(allowed, sort_model, filter_model)
     conds, quick = _where(filter_model, quick)
-    stmt = select(*(T.c[c] for c in columns)).where(*conds).order_by(*order_by(sort_model, quick.attention))
-    return stmt, conds
+    stmt = (select(*(column(c).label(c) for c in allowed)).select_from(_source("name" in allowed))
+            .where(*conds).order_by(*order_by(sort_model, quick.attention)))
+    return stmt, conds, named
 
 
 def customer_page(engine: Engine, sort_model: list | None, filter_model: dict | None, start: int, end: int,
-                  quick: QuickFilters | dict | None = None, columns: list[str] | None = None) -> tuple[list[dict], int]:
-    """Rows [start, end) of the sorted, filtered customers (JSON-ready dicts of GRID_COLUMNS) and the total."""
+                  quick: QuickFilters | dict | None = None, columns: list[str] | None = None,
+                  personal: bool = False) -> tuple[list[dict], int]:
+    """Rows [start, end) of the sorted, filtered customers (JSON-ready dicts of GRID_COLUMNS) and the total.
+    personal: the viewer may see personal data (the name); without it the name is left out and refused."""
     if not (isinstance(start, int) and isinstance(end, int)) or start < 0 or end <= start or end - start > 1000:
         raise QueryError("rows must be 0 <= start < end with at most 1,000 rows per request")
-    columns = columns or GRID_COLUMNS
+    allowed = visible_columns(engine, personal)
+    columns = [c for c in (columns or GRID_COLUMNS) if c in allowed]
+    named = _check_allowed(allowed, sort_model, filter_model)
     conds, quick = _where(filter_model, quick)
     order = order_by(sort_model, quick.attention)
     # Deferred join: find the page's ids on narrow rows first, then read their columns; the sort never
     # carries wide rows and a deep OFFSET skips ids, not whole records (3-10x faster at 50,000).
-    page = select(T.c.customer_id).where(*conds).order_by(*order).limit(end - start).offset(start).subquery()
-    stmt = select(*(T.c[c] for c in columns)).join(page, page.c.customer_id == T.c.customer_id).order_by(*order)
+    page = (select(T.c.customer_id).select_from(_source(named)).where(*conds).order_by(*order)
+            .limit(end - start).offset(start).subquery())
+    stmt = (select(*(column(c).label(c) for c in columns)).select_from(_source("name" in columns))
+            .join(page, page.c.customer_id == T.c.customer_id).order_by(*order))
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
-        total = conn.execute(select(func.count()).select_from(T).where(*conds)).scalar() or 0
+        total = conn.execute(select(func.count()).select_from(_source(named)).where(*conds)).scalar() or 0
     return [_json_row(r._mapping) for r in rows], int(total)
 
 
@@ -278,9 +344,10 @@ def _json_row(row) -> dict:
 
 
 def export_filtered(engine: Engine, sort_model: list | None, filter_model: dict | None,
-                    quick: QuickFilters | dict | None = None) -> str:
-    """Every customer of the filtered set, sorted as the grid is, as CSV text (header + GRID_COLUMNS)."""
-    stmt, _ = _select(GRID_COLUMNS, filter_model, sort_model, quick)
+                    quick: QuickFilters | dict | None = None, personal: bool = False) -> str:
+    """Every customer of the filtered set, sorted as the grid is, as CSV text (header + the columns the
+    viewer may see: the name only with `personal`)."""
+    stmt, _, _ = _select(engine, filter_model, sort_model, quick, personal)
     with engine.connect() as conn:
         result = conn.execute(stmt.limit(EXPORT_MAX))
         frame = pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
@@ -303,85 +370,8 @@ def distinct_values(engine: Engine, keys: tuple[str, ...] = QUICK_KEYS) -> dict[
     return out
 
 
-# --- one customer -------------------------------------------------------------------------------
-
-def _frame(conn, stmt) -> pd.DataFrame:
-    result = conn.execute(stmt)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
-
-
-def customer_detail(engine: Engine, customer_id: str) -> dict | None:
-    """Everything the detail page and the API show about one customer; None when unknown.
-
-    Keys: customer (source record or None), score (health_scores row or None), components (per
-    component: label, score, weight, facts, why), triggers ([{name, severity, rule, why, alert_id,
-    intervention}] for the triggers firing at the last scoring), history, sessions, calls, contacts
-    (DataFrames, oldest first for history and sessions, newest first for calls and contacts), alerts
-    (open alerts about the customer)."""
-    cid = str(customer_id)
-    with engine.connect() as conn:
-        cust = conn.execute(select(Customer.__table__).where(Customer.customer_id == cid)).first()
-        score = conn.execute(select(T).where(T.c.customer_id == cid)).first()
-        if cust is None and score is None:
-            return None
-        history = _frame(conn, select(HealthScoreHistory.day, HealthScoreHistory.score, HealthScoreHistory.tier)
-                         .where(HealthScoreHistory.customer_id == cid).order_by(HealthScoreHistory.day))
-        sessions = _frame(conn, select(TutorSession.session_id, TutorSession.start_time, TutorSession.tutor_id,
-                                       TutorSession.subject, TutorSession.status, TutorSession.rating)
-                          .where(TutorSession.customer_id == cid).order_by(TutorSession.start_time))
-        calls = _frame(conn, select(InboundCall.call_id, InboundCall.call_date, InboundCall.duration_s,
-                                    InboundCall.reason_code)
-                       .where(InboundCall.customer_id == cid).order_by(InboundCall.call_date.desc()))
-        contacts = _frame(conn, select(ContactLog.id, ContactLog.contacted_at, ContactLog.user_email, ContactLog.channel,
-                                       ContactLog.outcome, ContactLog.note)
-                          .where(ContactLog.customer_id == cid).order_by(ContactLog.contacted_at.desc(),
-                                                                         ContactLog.id.desc()))
-        # by entity only (a handful of rows): with the status and type in SQL too, SQLite picks the status
-        # index and walks every open alert (tens of thousands at 50,000 customers)
-        alerts = _frame(conn, select(Alert.id, Alert.rule, Alert.type, Alert.severity, Alert.status, Alert.title,
-                                     Alert.message, Alert.details, Alert.detected_at).where(Alert.entity_id == cid))
-    alerts = alerts[(alerts["type"] == "customer_risk") & alerts["status"].isin(OPEN_STATES)]
-    alerts = alerts.sort_values("detected_at", ascending=False).drop(columns="type").reset_index(drop=True)
-    sessions["rating"] = pd.to_numeric(sessions["rating"], errors="coerce")
-    score = dict(score._mapping) if score is not None else None
-    return {
-        "customer_id": cid, "customer": dict(cust._mapping) if cust is not None else None, "score": score,
-        "components": components(score), "triggers": fired_triggers(score, alerts),
-        "history": history, "sessions": sessions, "calls": calls, "contacts": contacts, "alerts": alerts,
-    }
-
-
-def components(score: dict | None) -> dict[str, dict]:
-    """Per component (COMPONENTS order): label, score, weight, facts, why, from the stored explanation."""
-    if not score or not score.get("explanation"):
-        return {}
-    try:
-        parsed = json.loads(score["explanation"])
-    except ValueError:
-        return {}
-    return {k: {"label": COMPONENT_LABELS[k], **parsed[k]} for k in COMPONENTS if k in parsed}
-
-
-def fired_triggers(score: dict | None, alerts: pd.DataFrame) -> list[dict]:
-    """The contract triggers firing at the last scoring, with the why of their open alert when there is one."""
-    names = [t for t in (score or {}).get("triggers", "").split(",") if t in TRIGGERS] if score else []
-    by_rule = {r.rule: r for r in alerts.itertuples()} if len(alerts) else {}
-    out = []
-    for name in names:
-        alert = by_rule.get(f"trigger.{name}")
-        trig = TRIGGERS[name]
-        why = _why(alert) if alert is not None else trig.rule
-        out.append({"name": name, "severity": trig.severity, "rule": trig.rule, "why": why,
-                    "intervention": trig.intervention, "alert_id": int(alert.id) if alert is not None else None})
-    return out
-
-
-def _why(alert) -> str:
-    """The trigger's own explanation, stored by the scoring job in the alert's details."""
-    try:
-        return json.loads(alert.details or "{}").get("why") or alert.message
-    except ValueError:
-        return alert.message
+# one customer: read/customer_detail.py (re-exported for the callers that read it from here)
+from read.customer_detail import components, customer_detail, fired_triggers  # noqa: E402,F401  (re-exported)
 
 
 def health_config(health_weights: str | None) -> HealthConfig | None:

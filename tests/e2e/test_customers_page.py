@@ -105,7 +105,7 @@ def test_cs_agent_works_the_at_risk_list(dash_duo, store):
     everyone = scores(engine)
 
     # the customers page from the navbar: every customer, riskiest first
-    duo.find_element("#nav-customers").click()
+    duo.wait_for_page(f"{duo.server_url}/customers")
     duo.wait_for_text_to_equal("#customers-count", f"{len(everyone)} customers", timeout=20)
     rows = wait_rows(duo, lambda r: len(r) == len(everyone))
 
@@ -156,11 +156,15 @@ def test_cs_agent_works_the_at_risk_list(dash_duo, store):
                                      ContactLog.outcome)).all()
     assert logged == [(CRITICAL, CS[0], "phone", "reached")]
 
-    # back to the list, the same segment, export: the file holds exactly the filtered set
+    # "All customers" returns to the same view: the adults, sorted by risk, the customer opened highlighted
     click(duo, "#customer-back")
-    duo.wait_for_text_to_equal("#customers-count", f"{len(everyone)} customers", timeout=15)
-    duo.select_dcc_dropdown("#customers-segment", "adult")
     duo.wait_for_text_to_equal("#customers-count", f"{len(adults)} customers", timeout=15)
+    rows = wait_rows(duo, lambda r: len(r) == len(adults))
+    assert [r["score"] for r in rows] == sorted(adults.values())
+    assert "segment=adult" in duo.driver.current_url and "sort=score%3Aasc" in duo.driver.current_url
+    WebDriverWait(duo.driver, 10).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, f".ag-row.customers-row-opened[row-id='{CRITICAL}']")))
+    # export: the file holds exactly the filtered set
     # dash[testing] points Chrome's downloads at duo.download_path (prefs and, headless, CDP)
     folder = Path(duo.download_path)
     before = set(folder.glob("customers-*.csv"))
@@ -201,7 +205,7 @@ def test_unknown_customer_and_the_velocity_page(dash_duo, store):
     duo.wait_for_contains_text("#customer-not-found", "No customer NOPE-1", timeout=15)
     assert not duo.find_element("#customer-contact-section").is_displayed()
 
-    duo.find_element("#nav-velocity").click()
+    duo.wait_for_page(f"{duo.server_url}/velocity")
     duo.wait_for_text_to_equal("#velocity-card-customers", "13", timeout=20)
     for chart in ("cohorts", "nth", "tiers", "retention", "histogram", "trend"):
         duo.wait_for_element(f"#velocity-{chart} .main-svg", timeout=15)
