@@ -91,7 +91,11 @@ class Settings(BaseSettings):
     # demand forecast, supply alerts, recommendations (jobs/forecast.py, supply.py, recommend.py)
     forecast_subjects: str = ""  # comma-separated; empty: the contract's subjects plus any booked in the window
     forecast_train_days: int = 90  # history the model is fitted on
-    marketplace_tz: str = "America/New_York"  # daily shapes, weekdays and holidays of demand are read in this zone
+    # Demand's daily shapes, weekdays and holidays are read in this zone. Default: US Eastern standard time all
+    # year (UTC-5, no DST jump), because tutor_availability is stored in UTC hours and bookings follow it: a
+    # DST-following zone moves forecast demand into hours no tutor offers for the weeks after each change.
+    # Use an IANA zone with DST (America/New_York) when availability is kept in local time.
+    marketplace_tz: str = "Etc/GMT+5"
     marketplace_holidays: str = "US"  # holiday calendar (country code of the `holidays` package); "none" for none
     forecast_retrain_days: int = 7  # a stored model older than this is refitted by the hourly job
     forecast_judge_days: int = 14  # scored runs of this many days decide model vs baseline as the forecast of record

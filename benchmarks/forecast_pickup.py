@@ -30,6 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from config import Settings  # noqa: E402
 from domain.forecasting import DemandForecaster, accuracy, hourly_demand  # noqa: E402
 from domain.forecasting.pickup import booked_now, with_pickup  # noqa: E402
 from domain.recommendations import RuleConfig, recommend, subject_balance, tutor_week_hours  # noqa: E402
@@ -59,13 +60,13 @@ def realised(market, bookings: pd.DataFrame, at: pd.Timestamp) -> pd.DataFrame:
     return hourly_demand(final, at, at + timedelta(hours=HORIZON), subjects=list(SUBJECTS))
 
 
-def forecast_all(bookings: pd.DataFrame, at: pd.Timestamp) -> tuple[pd.DataFrame, float, float]:
+def forecast_all(bookings: pd.DataFrame, at: pd.Timestamp, tz: str | None = None) -> tuple[pd.DataFrame, float, float]:
     """The unconditional forecast of every subject as the forecast job makes it; (frame, fit s, predict s)."""
     history = hourly_demand(bookings, at - timedelta(days=90), at, subjects=list(SUBJECTS))
     frames, fit_s, predict_s = [], 0.0, 0.0
     for subject in SUBJECTS:
         started = time.perf_counter()
-        model = DemandForecaster(horizon_h=HORIZON).fit(history[history["subject"] == subject][["ts", "y"]])
+        model = DemandForecaster(horizon_h=HORIZON, tz=tz).fit(history[history["subject"] == subject][["ts", "y"]])
         fit_s += time.perf_counter() - started
         started = time.perf_counter()
         frames.append(model.predict(start=at).assign(subject=subject))
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5000)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--end", default="2026-03-04T15:00")
+    parser.add_argument("--tz", default=Settings().marketplace_tz, help="the marketplace time zone (config marketplace_tz)")
     args = parser.parse_args()
     if args.seed == 42:
         print("note: seed 42 is the demo's marketplace; the check means most on another seed")
@@ -99,7 +101,7 @@ def main() -> None:
           f"{time.perf_counter() - started:.1f} s; planted shortage: {planted['subject']} "
           f"{planted['start']:%a %d %b %H:%M}-{planted['end']:%H:%M} UTC")
 
-    fc, fit_s, predict_s = forecast_all(bookings, at)
+    fc, fit_s, predict_s = forecast_all(bookings, at, args.tz)
     started = time.perf_counter()
     supply = available_hours(f["tutors"], f["tutor_availability"], bookings, at, HORIZON)
     total, coefs = with_pickup(fc, bookings, at, open_hours=supply)
