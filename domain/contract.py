@@ -14,6 +14,8 @@ class Field:
     kind: str  # "str", "datetime", "date", "int", "float"
     required: bool = True
     vocab: tuple[str, ...] | None = None
+    future_ok: bool = False  # times: may lie in the future (a booking's scheduled_time); others may not
+    personal: bool = False  # personal data: never logged, never echoed in a quarantine reason
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,19 @@ class Record:
     snapshot_of: str | None = None  # snapshot records: each poll is the whole truth for the parents it names
 
     @property
+    def personal(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.personal)
+
+    @property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
+
+DUPLICATE_RULE = ("A row whose id appears more than once in a batch: the newest updated_at wins, older versions "
+                  "are dropped; rows tied at the newest updated_at with different content are all quarantined.")
 
 SEGMENTS = ("k12", "college", "adult", "test_prep")
 CHANNELS = ("organic", "paid_search", "social", "referral", "partner", "email")
@@ -47,7 +56,7 @@ RECORDS: dict[str, Record] = {
         "customers",
         (
             Field("customer_id", "str"),
-            Field("signup_date", "date"),
+            Field("signup_date", "datetime"),  # a full timestamp: the time of day is kept
             Field("acquisition_channel", "str"),
             Field("segment", "str"),
             Field("region", "str", vocab=US_STATES),
@@ -57,6 +66,9 @@ RECORDS: dict[str, Record] = {
             Field("status", "str", vocab=("active", "paused", "churned")),
             Field("churned_at", "datetime", required=False),
             Field("updated_at", "datetime"),
+            Field("name", "str", required=False, personal=True),
+            Field("email", "str", required=False, personal=True),
+            Field("phone", "str", required=False, personal=True),
         ),
         key=("customer_id",),
         watermark="updated_at",
@@ -97,10 +109,11 @@ RECORDS: dict[str, Record] = {
             Field("tutor_id", "str"),
             Field("subject", "str"),
             Field("start_time", "datetime"),
-            Field("end_time", "datetime"),
+            Field("end_time", "datetime", future_ok=True),  # a running session's planned end
             Field("rating", "float", required=False),
             Field("status", "str", vocab=("completed", "cancelled", "no_show")),
             Field("updated_at", "datetime"),
+            Field("price", "float", required=False),
         ),
         key=("session_id",),
         watermark="updated_at",
@@ -113,7 +126,7 @@ RECORDS: dict[str, Record] = {
             Field("customer_id", "str"),
             Field("tutor_id", "str"),
             Field("subject", "str"),
-            Field("scheduled_time", "datetime"),
+            Field("scheduled_time", "datetime", future_ok=True),
             Field("created_at", "datetime"),
             Field("status", "str", vocab=("scheduled", "completed", "cancelled", "rescheduled", "no_show")),
             Field("rescheduled_by", "str", required=False, vocab=("tutor", "customer")),

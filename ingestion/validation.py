@@ -1,15 +1,23 @@
 """Validate a raw batch against the contract: typed good rows, and bad rows each with a reason.
 
-Pure: no database. The caller supplies the ids already known for reference checks.
+Pure: no database. The caller supplies the ids already known for reference checks, the poll time
+(times after it, beyond a small skew, are bad input) and the store's column limits (read from the
+models by ingestion.limits).
 """
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
 from domain.contract import RECORDS, Record
+from ingestion.checks import CONFLICT_REASON, check_future, check_limits, duplicate_verdicts
+from ingestion.limits import ColumnLimit, store_limits
+from models.frames import row_hash
+
+REDACTED = "<personal data>"
 
 
 def _parse_datetime(raw: pd.Series, blank: pd.Series | None = None) -> pd.Series:
@@ -53,20 +61,26 @@ def typed_column(raw: pd.Series, kind: str, blank: pd.Series | None = None) -> p
         return out.dt.normalize() if kind == "date" else out
     if kind == "int":
         num = pd.to_numeric(raw, errors="coerce")
-        frac = num.notna() & (num != np.floor(num.fillna(0)))
+        # fractions and values no 64-bit integer holds (e.g. "1e30") are not integers
+        frac = num.notna() & ((num != np.floor(num.fillna(0))) | (num.abs() >= 2.0 ** 63))
         return num.mask(frac).astype("Int64")
     if kind == "float":
         return pd.to_numeric(raw, errors="coerce").astype("float64")
     raise ValueError(kind)
 
 
-def validate(record: str, raw: pd.DataFrame, known: dict[str, set] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def validate(record: str, raw: pd.DataFrame, known: dict[str, set] | None = None, now: datetime | None = None,
+             skew: timedelta = timedelta(hours=1),
+             limits: dict[str, ColumnLimit] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split a raw batch into (good typed rows, bad rows).
 
-    good: the contract columns with contract types, one row per key (last wins when a key
-    repeats with identical content; conflicting duplicates are all rejected).
-    bad: columns row_key, reason, payload (JSON of the raw row). Reasons name the field.
-    `known` maps a referenced record name to the set of its ids (e.g. {"customers": {...}}).
+    good: the contract columns with contract types, one row per key. A key repeated in the batch
+    follows ingestion.checks.DUPLICATE_RULE: the newest watermark wins, older versions are dropped,
+    rows tied at the newest watermark with different content are all quarantined.
+    bad: columns row_key, reason, payload (JSON of the raw row, personal fields redacted). Reasons
+    name the field. `known` maps a referenced record name to the set of its ids (e.g.
+    {"customers": {...}}). `now`: the poll time; times after now + skew are bad (None: not checked).
+    `limits`: the store's column limits (default: ingestion.limits.store_limits(record)).
     """
     spec = RECORDS[record]
     missing_cols = [c for c in spec.columns if c not in raw.columns and spec.field(c).required]
@@ -108,15 +122,10 @@ def validate(record: str, raw: pd.DataFrame, known: dict[str, set] | None = None
             dangling = typed[col].notna() & ~typed[col].isin(known[ref_record])
             reject(dangling, f"dangling reference {col} {{value}}: no such {ref_record[:-1] if ref_record.endswith('s') else ref_record}")
     _check_rules(record, typed, reject)
-    # a key repeated inside the batch: keep the newest (by watermark, else the last), quarantine the rest
-    key = list(spec.key)
-    valid = reasons.isna()
-    order = typed[valid]
-    if spec.watermark:
-        order = order.sort_values(spec.watermark, kind="stable")
-    dup = order.duplicated(key, keep="last")
-    if dup.any():
-        reasons[dup[dup].index] = "duplicate id in batch (the newest row was kept)"
+    check_future(spec, typed, reject, now, skew)
+    check_limits(spec, typed, reject, store_limits(record) if limits is None else limits)
+    dropped, conflict = duplicate_verdicts(spec, typed, reasons.isna(), lambda f: row_hash(f, spec.columns))
+    reasons[conflict] = CONFLICT_REASON.format(wm=spec.watermark or "content key")
     # fill {value} placeholders with the offending value
     bad_mask = reasons.notna()
     bad_reasons = reasons[bad_mask].copy()
@@ -124,14 +133,17 @@ def validate(record: str, raw: pd.DataFrame, known: dict[str, set] | None = None
         reason = bad_reasons[idx]
         if "{value}" in reason:
             fname = _field_in_reason(reason, spec)
-            bad_reasons[idx] = reason.replace("{value}", repr(raw.at[idx, fname]) if fname else "")
+            bad_reasons[idx] = reason.replace("{value}", _shown(raw.at[idx, fname]) if fname else "")
     bad = _bad_rows(spec, raw.loc[bad_mask], bad_reasons)
-    good = typed[reasons.isna()][spec.columns].reset_index(drop=True)
+    keep = reasons.isna()
+    if len(dropped):
+        keep[dropped] = False
+    good = typed[keep][spec.columns].reset_index(drop=True)
     return good, bad
 
 
 _RANGES = {
-    "sessions": {"rating": (1, 5)},
+    "sessions": {"rating": (1, 5), "price": (0, 100_000)},
     "tutors": {"rating_avg": (1, 5)},
     "tutor_availability": {"weekday": (0, 6), "start_hour": (0, 23), "end_hour": (1, 24)},
     "inbound_calls": {"duration_s": (0, 86400)},
@@ -150,6 +162,11 @@ def _check_rules(record: str, typed: pd.DataFrame, reject) -> None:
         reject((typed["status"] == "churned") & typed["churned_at"].isna(), "status churned without churned_at")
 
 
+def _shown(value) -> str:
+    """The offending value as the reason quotes it: Python's repr, numpy scalars as plain numbers."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _field_in_reason(reason: str, spec: Record) -> str | None:
     for f in sorted(spec.columns, key=len, reverse=True):
         if f in reason:
@@ -162,7 +179,8 @@ def _bad_rows(spec: Record, raw: pd.DataFrame, reasons: pd.Series) -> pd.DataFra
         return pd.DataFrame(columns=["row_key", "reason", "payload"])
     key_cols = [k for k in spec.key if k in raw.columns]
     keys = raw[key_cols].astype(str).agg("|".join, axis=1) if key_cols else pd.Series("", index=raw.index)
-    payload = [json.dumps({k: (None if _isna(v) else str(v)) for k, v in row.items()})
+    personal = spec.personal
+    payload = [json.dumps({k: (None if _isna(v) else REDACTED if k in personal else str(v)) for k, v in row.items()})
                for row in raw.to_dict("records")]
     return pd.DataFrame({"row_key": keys.values, "reason": reasons.values, "payload": payload})
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from domain.contract import DUPLICATE_RULE
 from ui.components import grid, page_header, section
+
+QUARANTINE_HELP = (
+    "Rows that failed validation are kept here with their reason; the rest of each batch landed. "
+    "Times more than the allowed clock skew (CLOCK_SKEW_S) after the poll are refused (a booking's "
+    "scheduled_time may lie ahead). Values must fit the store's columns (length, no NUL bytes, ranges). "
+    "A CSV line that cannot be read (ragged, bad quote, not UTF-8) is quarantined as file:line. " + DUPLICATE_RULE)
+SOURCES_HELP = ("Every failure of a poll is recorded per record: the error, and how many polls in a row failed. "
+                "One failing record does not stop the others; a record whose parent failed waits for the next poll.")
 
 SOURCE_COLUMNS = [
     {"field": "source", "headerName": "Source", "minWidth": 200},
@@ -40,8 +49,8 @@ def layout(**_query) -> html.Div:
     return html.Div([
         page_header("Data health", "Where every number comes from: sources, freshness, rejected rows, jobs."),
         dbc.Row(id="data-health-cards", className="g-3 mb-3"),
-        section("Sources", grid("data-health-sources", SOURCE_COLUMNS, height="360px")),
+        section("Sources", grid("data-health-sources", SOURCE_COLUMNS, height="360px"), help_text=SOURCES_HELP),
         section("Quarantined rows", grid("data-health-quarantine", QUARANTINE_COLUMNS, height="320px"),
-                help_text="Rows that failed validation are kept here with their reason; the rest of each batch landed."),
+                help_text=QUARANTINE_HELP),
         section("Scheduled jobs", grid("data-health-jobs", JOB_COLUMNS, height="300px")),
     ])

@@ -3,6 +3,7 @@ from alembic import context
 from sqlalchemy import pool, create_engine
 
 from models import Base
+from models.base import normalise_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -10,10 +11,10 @@ target_metadata = Base.metadata
 
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return url
-    from config import get_settings
-    return get_settings().db_url
+    if not url:
+        from config import get_settings
+        url = get_settings().db_url
+    return normalise_url(url)
 
 
 def run_migrations_offline() -> None:

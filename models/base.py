@@ -31,9 +31,31 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-@lru_cache(maxsize=8)
+PG_DRIVER = "postgresql+psycopg2"  # the PostgreSQL driver requirements.txt installs
+
+
+def normalise_url(url: str) -> str:
+    """`postgres://` and `postgresql://` (as Heroku, README and most tools write them) -> the installed driver.
+
+    SQLAlchemy's default driver for a bare `postgresql://` is psycopg 3, which is not installed;
+    an explicit driver (`postgresql+psycopg2://`, `sqlite://`) is left as it is.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return PG_DRIVER + "://" + url[len(scheme):]
+    return url
+
+
 def get_engine(url: str) -> Engine:
     """One engine per URL per process (engines pool connections; never create one per request)."""
+    return _engine(normalise_url(url))
+
+
+get_engine.cache_clear = lambda: _engine.cache_clear()  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -28,7 +28,11 @@ class Adapter(Protocol):
         """Rows of `record` whose watermark column is >= since (all rows when since is None).
 
         Columns are the contract's (domain.contract.RECORDS[record].columns); values may still
-        be raw (strings); ingestion validates and types them.
+        be raw (strings); ingestion validates and types them. Optional fields the source lacks may be
+        absent. Rows the source could not even parse (a ragged CSV line) may be handed over in
+        `attrs["rejected"]` (columns row_key, reason, payload): ingestion quarantines them.
+        An adapter that can list a record's ids cheaply also has `ids(record) -> list[str]`, used
+        to find rows deleted at the source (ingestion.reconcile).
         """
         ...
 

@@ -1,13 +1,29 @@
-"""A folder of contract CSVs (customers.csv, sessions.csv, ...): another marketplace's export, or `demo --out`."""
+"""A folder of contract CSVs (customers.csv, sessions.csv, ...): another marketplace's export, or `demo --out`.
+
+Files are read row by row: a ragged line (too many or too few fields), a bad quote or bytes that are
+not UTF-8 cost that line only; it is handed to ingestion in `attrs["rejected"]` (row_key
+`file:line`, a reason naming the file and line) and quarantined, and every good line is kept. An empty
+or header-only file is zero rows.
+"""
 from __future__ import annotations
 
+import csv
+import json
+import re
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from sources.base import ContractViolation, SourceUnavailable
 from domain.contract import RECORDS
+from sources.base import SourceUnavailable
+
+_UNDECODABLE = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, as surrogateescape keeps them
+REJECTED_COLUMNS = ["row_key", "reason", "payload"]
+
+
+class _Restart(Exception):
+    """A bad record that spans several lines: quarantine its first line, parse again from the next one."""
 
 
 class CsvDirAdapter:
@@ -24,19 +40,84 @@ class CsvDirAdapter:
             raise SourceUnavailable(f"folder {self.folder} does not exist")
 
     def fetch(self, record: str, since: datetime | None) -> pd.DataFrame:
-        """Rows as raw strings (ingestion types them); rows whose watermark can't be parsed are kept for quarantine."""
+        """Rows as raw strings (ingestion types them); rows whose watermark can't be parsed are kept for quarantine.
+
+        Lines that cannot be read are in the result's attrs["rejected"] (columns row_key, reason, payload).
+        """
         self.check()
         path = self.folder / f"{record}.csv"
         try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            data = path.read_bytes()
         except FileNotFoundError:
             return pd.DataFrame(columns=RECORDS[record].columns)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise ContractViolation(f"{path.name}: cannot parse CSV ({exc})") from exc
-        df.columns = [c.strip() for c in df.columns]
+        df, rejected = read_rows(data, path.name, hide_text=bool(RECORDS[record].personal))
         column = RECORDS[record].watermark
-        if since is not None and column and column in df.columns:
+        if since is not None and column and column in df.columns and len(df):
             stamp = pd.to_datetime(df[column], errors="coerce", utc=True, format="ISO8601")
             stamp = stamp.dt.tz_localize(None)
             df = df[stamp.isna() | (stamp >= pd.Timestamp(since))]
-        return df.reset_index(drop=True)
+        df = df.reset_index(drop=True)
+        df.attrs["rejected"] = rejected
+        return df
+
+
+def read_rows(data: bytes, file: str, hide_text: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows as text, None for empty fields; rejected lines) of a CSV file's bytes.
+
+    `hide_text`: keep the rejected line's text out of the quarantine payload (files with personal data).
+    """
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    if not text.strip():
+        return pd.DataFrame(), pd.DataFrame(columns=REJECTED_COLUMNS)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [line + "\n" for line in lines]
+    header = [c.strip() for c in next(csv.reader([lines[0]]))]
+    undecodable = _UNDECODABLE.search(text) is not None
+    rows: list[list[str]] = []
+    rejected: list[dict] = []
+
+    def reject(index: int, why: str) -> None:
+        number = index + 1  # physical line number in the file, the header being line 1
+        shown = (f"{len(lines[index].rstrip())} characters, not shown (the file holds personal data)" if hide_text
+                 else lines[index].rstrip("\r\n")[:1000].encode("utf-8", "replace").decode("utf-8"))
+        rejected.append({"row_key": f"{file}:{number}", "reason": f"{file} line {number}: {why}",
+                         "payload": json.dumps({"file": file, "line": number, "text": shown})})
+
+    pos = 1
+    while pos < len(lines):
+        reader = csv.reader(iter(lines[pos:]), strict=True)
+        read = 0
+        try:
+            for row in reader:
+                first, read = pos + read, reader.line_num
+                last = pos + read - 1
+                if not row or row == [""]:
+                    continue
+                why = _problem(row, header, lines[first:last + 1] if undecodable else None)
+                if why is None:
+                    rows.append(row)
+                elif last > first:
+                    reject(first, why)
+                    raise _Restart(first + 1)
+                else:
+                    reject(first, why)
+            break
+        except _Restart as restart:
+            pos = restart.args[0]
+        except csv.Error as exc:
+            first = pos + read
+            reject(first, f"bad quoting ({exc})")
+            pos = first + 1
+    df = pd.DataFrame(rows, columns=header, dtype=object)
+    df = df.where(df != "", None) if len(df) else df
+    return df, pd.DataFrame(rejected, columns=REJECTED_COLUMNS)
+
+
+def _problem(row: list[str], header: list[str], raw_lines: list[str] | None) -> str | None:
+    if raw_lines is not None and any(_UNDECODABLE.search(line) for line in raw_lines):
+        return "bytes that are not UTF-8"
+    if len(row) != len(header):
+        return f"ragged line: {len(row)} fields, the header has {len(header)}"
+    return None

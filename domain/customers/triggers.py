@@ -2,7 +2,7 @@
 
 Conventions, as of a time T (`at`, naive UTC):
 
-* Eligible customers: signed up by T (signup_date at 00:00 <= T) and not churned at T. Churned at T
+* Eligible customers: signed up by T (signup_date, a full timestamp, <= T) and not churned at T. Churned at T
   means churned_at <= T, whatever the current status says (a past T sees customers who churned later
   as active); a customer whose status is `churned` but who has no churned_at is treated as churned.
 * Nothing after T is used: a session counts once its start_time <= T (even if it is still running),
@@ -12,9 +12,11 @@ Conventions, as of a time T (`at`, naive UTC):
 * First session: the earliest session by start_time whose status is `completed` or `no_show`; ties in
   start_time go to the completed one, then to the lowest session_id (string order) - the same rule
   as domain.first_session, so the score and the first-session pages agree.
-* Days since signup (day7_nudge) are calendar days: T's date minus signup_date.
-* inactive_21d for a customer who never completed a session: measured from signup (00:00 of the
-  signup date), so someone who signed up 3+ weeks ago and never had a lesson is flagged too.
+* signup_date is a full timestamp (the contract keeps the time of day). day7_nudge looks at customers
+  whose signup is at least 7 and less than 14 days (exact durations) before T, and counts their
+  completed sessions that started in [signup, signup + 7 days], both ends included.
+* inactive_21d for a customer who never completed a session: measured from the signup timestamp,
+  so someone who signed up 3+ weeks ago and never had a lesson is flagged too.
   inactive_14d needs 3+ completed sessions by definition, so it never fires for them.
 * goal_completed with no goal_completed_at: the status is trusted and it fires (the time is unknown,
   so a replay "as of" a past T may flag it early); with a goal_completed_at after T it does not fire
@@ -67,7 +69,7 @@ TRIGGER_COLUMNS = ["customer_id", "trigger", "severity", "why", "value"]
 CALLS_MIN, CALLS_DAYS = 2, 14
 LOW_RATING = 3.0
 INACTIVE_MIN_SESSIONS, INACTIVE_DAYS, INACTIVE_LONG_DAYS = 3, 14, 21
-NUDGE_MIN_SESSIONS, NUDGE_FIRST_DAYS, NUDGE_AGE = 3, 7, (7, 14)
+NUDGE_MIN_SESSIONS, NUDGE_FIRST_DAYS, NUDGE_AGE = 3, 7, (7, 14)  # age: 7 <= days since signup < 14
 VELOCITY_DAYS, VELOCITY_FROM, VELOCITY_TO = 28, 2.0, 1.0
 
 
@@ -163,7 +165,7 @@ def trigger_facts(prep: Prepared) -> pd.DataFrame:
 
     Columns: customer_id, signup, days_since_signup (calendar days), tenure_days (exact, float),
     completed_total, completed_28d (in (T-28d, T]), completed_prev_28d (in (T-56d, T-28d]),
-    completed_first7 (start in [signup day, signup day + 7d)), last_completed (NaT if none),
+    completed_first7 (start in [signup, signup + 7d]), last_completed (NaT if none),
     fs_session_id, fs_status, fs_rating, fs_start, fs_tutor_id, fs_subject (first session, NaN if none),
     calls_14d (in (T-14d, T]), goal, goal_status (as of T), goal_completed_at, goal_done.
     """
@@ -183,8 +185,8 @@ def trigger_facts(prep: Prepared) -> pd.DataFrame:
     f["completed_28d"] = _count(codes[recent], n)
     prev = done & ~recent & (t > at_ns - 2 * VELOCITY_DAYS * DAY_NS)
     f["completed_prev_28d"] = _count(codes[prev], n)
-    day0 = signup_day_ns[codes]
-    first7 = done & (t >= day0) & (t < day0 + NUDGE_FIRST_DAYS * DAY_NS)
+    day0 = signup_ns[codes]
+    first7 = done & (t >= day0) & (t <= day0 + NUDGE_FIRST_DAYS * DAY_NS)
     f["completed_first7"] = _count(codes[first7], n)
     last = np.full(n, NAT, dtype=np.int64)
     np.maximum.at(last, codes[done], t[done])
@@ -234,7 +236,7 @@ def fired(f: pd.DataFrame, at: pd.Timestamp) -> dict[str, tuple[np.ndarray, np.n
     since_ref = np.where(has_last, since_last, f["tenure_days"].to_numpy())
     velocity = f["completed_28d"].to_numpy() / 4
     prev_velocity = f["completed_prev_28d"].to_numpy() / 4
-    age = f["days_since_signup"].to_numpy()
+    age = f["tenure_days"].to_numpy()
     goal_at = f["goal_completed_at"].to_numpy(dtype="datetime64[ns]").view("int64")
     goal_days = np.where(goal_at != NAT, (at_ns - goal_at) / DAY_NS, np.nan)
     rating = f["fs_rating"].to_numpy(dtype=float)
@@ -245,7 +247,7 @@ def fired(f: pd.DataFrame, at: pd.Timestamp) -> dict[str, tuple[np.ndarray, np.n
         "velocity_drop": ((prev_velocity >= VELOCITY_FROM) & (velocity <= VELOCITY_TO), velocity),
         "inactive_14d": ((f["completed_total"].to_numpy() >= INACTIVE_MIN_SESSIONS) & has_last
                          & (since_last >= INACTIVE_DAYS), since_last),
-        "day7_nudge": ((age >= NUDGE_AGE[0]) & (age <= NUDGE_AGE[1])
+        "day7_nudge": ((age >= NUDGE_AGE[0]) & (age < NUDGE_AGE[1])
                        & (f["completed_first7"].to_numpy() < NUDGE_MIN_SESSIONS),
                        f["completed_first7"].to_numpy().astype(float)),
         "goal_completed": (f["goal_done"].to_numpy(dtype=bool), goal_days),
@@ -326,10 +328,10 @@ def evaluate_triggers(customers: pd.DataFrame, sessions: pd.DataFrame, calls: pd
     Boundaries: calls_14d needs >= 2 calls with call_date in (T-14d, T]; first_session_low_rating
     needs a rating < 3 (3.0 does not fire; an unrated or no-show first session does not fire);
     inactive_14d: >= 3 completed sessions and the last one at or before T-14d; inactive_21d: the last
-    completed session (or, with none, the signup date at 00:00) at or before T-21d; velocity_drop:
-    >= 8 completed sessions in (T-56d, T-28d] and <= 4 in (T-28d, T]; day7_nudge: T's date minus
-    signup_date is 7..14 days (both ends included) and < 3 completed sessions started in
-    [signup, signup + 7 days); goal_completed: goal_status `completed` with goal_completed_at <= T
+    completed session (or, with none, the signup timestamp) at or before T-21d; velocity_drop:
+    >= 8 completed sessions in (T-56d, T-28d] and <= 4 in (T-28d, T]; day7_nudge: T - signup_date
+    (full timestamps) is at least 7 and less than 14 days and < 3 completed sessions started in
+    [signup, signup + 7 days] (both ends included); goal_completed: goal_status `completed` with goal_completed_at <= T
     (or missing).
     """
     prep = prepare(customers, sessions, calls, at)

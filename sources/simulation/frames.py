@@ -11,8 +11,8 @@ import pandas as pd
 
 from domain.contract import CALL_REASONS, CHANNELS, RECORDS, SEGMENTS, SUBJECTS, US_STATES
 from sources.simulation.engine import ONBOARDING
+from sources.simulation.world.contacts import contacts, session_prices
 from sources.simulation.world.entities import GOAL_TEXTS, RECRUIT_CHANNELS
-from sources.simulation.world.rhythms import DAY
 
 _SUBJ = np.array(SUBJECTS, dtype=object)
 _STATE = np.array(US_STATES, dtype=object)
@@ -74,7 +74,7 @@ def customers(eng, idx: np.ndarray) -> pd.DataFrame:
     st = c.status[idx]
     return frame("customers", {
         "customer_id": cust_ids(eng, idx),
-        "signup_date": dt(c.signup_t[idx] // DAY * DAY),
+        "signup_date": dt(c.signup_t[idx]),  # a full timestamp, as the contract gives it
         "acquisition_channel": np.array(CHANNELS, dtype=object)[c.chan[idx]],
         "segment": np.array(SEGMENTS, dtype=object)[c.seg[idx]],
         "region": _STATE[c.state[idx]],
@@ -84,6 +84,7 @@ def customers(eng, idx: np.ndarray) -> pd.DataFrame:
         "status": np.array(["active", "paused", "churned"], dtype=object)[st],
         "churned_at": dt(c.churned_t[idx], st == 2),
         "updated_at": dt(c.updated[idx]),
+        **contacts(c.seq[idx]),
     })
 
 
@@ -118,6 +119,7 @@ def sessions(eng, entries: list) -> pd.DataFrame:
         "rating": rating,
         "status": _BOOKING_STATUS[b.status[idx]],
         "updated_at": dt(b.sched[idx]),
+        "price": session_prices(b.subj[idx], b.dur[idx], b.status[idx]),
     })
 
 

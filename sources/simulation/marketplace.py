@@ -62,7 +62,7 @@ class Marketplace:
         at_s = _seconds(at)
         start = _seconds(self.start)
         c = eng.c
-        sig = c.signup_t[:n] // DAY * DAY
+        sig = c.signup_t[:n]  # signup_date is a full timestamp (contract)
         ok = np.flatnonzero((sig <= at_s) & (c.churned_t[:n] > at_s))
         p0 = (at_s - start) / DAY
         p1 = p0 + 30
