@@ -31,9 +31,7 @@ def days_before(at: datetime, days: float) -> datetime:
 
 
 def customer(customer_id: str | None = None, **kw) -> dict:
-    signup = kw.pop("signup_date", (T0 - timedelta(days=60)).date())
-    if isinstance(signup, datetime):
-        signup = signup.date()
+    signup = kw.pop("signup_date", (T0 - timedelta(days=60)).date())  # a date (00:00) or a full timestamp
     row = {
         "customer_id": customer_id or _next("c"), "signup_date": signup, "acquisition_channel": "organic",
         "segment": "k12", "region": "CA", "goal": "pass algebra", "goal_status": "in_progress",

@@ -18,6 +18,7 @@ from sources.rails import RailsAdapter
 from domain.contract import RECORDS
 from ingestion.pipeline import ingest_sources
 from tests.conftest import create_pg_database, drop_pg_database
+from infra.clock import utcnow
 from tests.support.dataset import contract_frames
 from tests.support.rails_db import RAILS_TABLES, load_rails_db, rails_engine
 
@@ -92,8 +93,7 @@ def test_full_ingest_equals_the_source_and_a_second_poll_inserts_nothing(any_set
 
 def test_rows_touched_in_rails_are_updated_and_only_those(any_settings, adapter, rails, frames):
     ingest_sources(any_settings, [adapter])
-    newest = max(df["updated_at"].max() for df in frames.values() if "updated_at" in df)
-    later = (newest + pd.Timedelta(hours=1)).to_pydatetime()  # what Rails stamps now: past every watermark
+    later = utcnow()  # what Rails stamps now: past every watermark (the data ends at the hour before)
     changed = frames["sessions"]["session_id"].iloc[[3, 50, 200]].tolist()
     paused = frames["customers"]["customer_id"].iloc[[1, 2]].tolist()
     with rails.begin() as conn:
@@ -211,3 +211,72 @@ def test_polls_reread_a_short_lookback_so_late_commits_are_not_lost(any_settings
                      {k: (None if pd.isna(v) else v) for k, v in late.iloc[0].to_dict().items()})
     recs = ingest_sources(any_settings, [adapter])["records"]
     assert recs["sessions"]["inserted"] == 1
+
+
+def test_rows_deleted_in_rails_are_removed_from_the_store_and_stop_counting(any_settings, adapter, rails, frames):
+    from models.source import Booking, DeletedRow
+    from loaders.bookings import load_bookings
+    settings = any_settings.model_copy(update={"reconcile_interval_s": 0})
+    ingest_sources(settings, [adapter])
+    gone = frames["bookings"]["booking_id"].iloc[[0, 7]].tolist()
+    session_gone = frames["sessions"]["session_id"].iloc[5]
+    with rails.begin() as conn:
+        conn.execute(text("DELETE FROM bookings WHERE booking_id = ANY(:ids)"), {"ids": gone})
+        conn.execute(text("DELETE FROM sessions WHERE session_id = :s"), {"s": session_gone})
+    store = get_engine(settings.db_url)
+    before = store_count(store, "bookings")
+    recs = ingest_sources(settings, [adapter])["records"]
+    assert recs["bookings"]["deleted"] == 2 and recs["sessions"]["deleted"] == 1
+    assert store_count(store, "bookings") == before - 2
+    with store.connect() as conn:
+        assert conn.execute(select(Booking).where(Booking.booking_id.in_(gone))).first() is None
+        kept = dict(conn.execute(select(DeletedRow.row_key, DeletedRow.record)).all())
+    assert kept == {gone[0]: "bookings", gone[1]: "bookings", session_gone: "sessions"}
+    # the shared loader the jobs count bookings with no longer sees them
+    start = frames["bookings"]["scheduled_time"].min().to_pydatetime()
+    end = (frames["bookings"]["scheduled_time"].max() + pd.Timedelta(days=1)).to_pydatetime()
+    loaded = load_bookings(store, start, end, columns=("booking_id", "scheduled_time"))
+    assert len(loaded) == before - 2 and not set(gone) & set(loaded["booking_id"])
+    # a poll within the interval does not read the ids again
+    later = settings.model_copy(update={"reconcile_interval_s": 3600})
+    assert "deleted" not in ingest_sources(later, [adapter])["records"]["bookings"]
+
+
+def test_a_reconciliation_that_would_empty_the_store_refuses_and_says_so(settings, adapter, rails):
+    settings = settings.model_copy(update={"reconcile_interval_s": 0})
+    ingest_sources(settings, [adapter])
+    with rails.begin() as conn:
+        conn.execute(text("DELETE FROM bookings"))
+    result = ingest_sources(settings, [adapter])
+    assert "id reconciliation refused" in result["errors"][adapter.name]
+    store = get_engine(settings.db_url)
+    assert store_count(store, "bookings") > 0
+    with Session(store) as session:
+        state = session.get(SourceState, (adapter.name, "bookings"))
+    assert state.consecutive_failures == 1 and "refused" in state.last_error
+
+
+def test_optional_contract_fields_missing_in_rails_are_empty_not_an_error(settings, pg_server, frames):
+    url = create_pg_database(pg_server, prefix="rails_src")
+    try:
+        load_rails_db(url, frames, drop={"customers": ("name", "email", "phone"), "sessions": ("price",)})
+        adapter = RailsAdapter(url.replace("postgresql+psycopg2://", "postgres://"))
+        assert ingest_sources(settings, [adapter])["errors"] == {}
+        with get_engine(settings.db_url).connect() as conn:
+            emails = set(conn.execute(text("SELECT email FROM customers")).scalars())
+            prices = set(conn.execute(text("SELECT price FROM sessions")).scalars())
+        assert emails == {None} and prices == {None}
+        adapter.close()
+    finally:
+        drop_pg_database(pg_server, url)
+
+
+def test_contact_fields_and_price_land_from_rails(settings, adapter, frames):
+    assert ingest_sources(settings, [adapter])["errors"] == {}
+    with get_engine(settings.db_url).connect() as conn:
+        row = conn.execute(text("SELECT name, email, phone FROM customers WHERE customer_id = :c"),
+                           {"c": frames["customers"]["customer_id"].iloc[0]}).one()
+        priced = conn.execute(text("SELECT count(*) FROM sessions WHERE price > 0")).scalar()
+    expected = frames["customers"].iloc[0]
+    assert tuple(row) == (expected["name"], expected["email"], expected["phone"])
+    assert priced > 0

@@ -204,16 +204,28 @@ def test_goal_in_progress_does_not_fire():
 
 # day7_nudge --------------------------------------------------------------------------------------
 
-def signup_days_ago(days: int):
-    return (AT - days * D).date()
+def signup_days_ago(days: float):
+    """A full signup timestamp `days` before T (the contract keeps the time of day)."""
+    return AT - days * D
 
 
-@pytest.mark.parametrize("age, fires", [(6, False), (7, True), (10, True), (14, True), (15, False)])
+@pytest.mark.parametrize("age, fires", [(6, False), (6.96, False), (7, True), (10, True), (13.99, True),
+                                        (14, False), (15, False)])
 def test_day7_nudge_only_for_signups_7_to_14_days_ago(age, fires):
     signup = pd.Timestamp(signup_days_ago(age))
     sess = [session("c1", signup + timedelta(hours=h)) for h in (10, 30)]  # 2 in the first week
     cust = [customer("c1", signup_date=signup_days_ago(age))]
     assert (("c1", "day7_nudge") in fired(cust, sess)) is fires
+
+
+def test_day7_nudge_keeps_the_signup_time_of_day():
+    # signed up six days and 23 hours before T: not yet 7 days (a date-only signup said 7)
+    late = AT - 7 * D + timedelta(hours=1)
+    assert ("c1", "day7_nudge") not in fired([customer("c1", signup_date=late)], [])
+    # sessions after midnight of the signup day but within 7 days of the signup time count
+    signup = AT - 8 * D - timedelta(hours=1)
+    sess = [session("c1", signup + 7 * D - timedelta(minutes=m)) for m in (1, 2, 3)]
+    assert ("c1", "day7_nudge") not in fired([customer("c1", signup_date=signup)], sess)
 
 
 def test_day7_nudge_three_sessions_in_the_first_week_do_not_fire():
@@ -222,10 +234,11 @@ def test_day7_nudge_three_sessions_in_the_first_week_do_not_fire():
     assert fired([customer("c1", signup_date=signup_days_ago(10))], sess) == set()
 
 
-def test_day7_nudge_first_week_is_signup_day_to_7_days_later_exclusive():
+def test_day7_nudge_first_week_is_signup_to_7_days_later_inclusive():
     signup = pd.Timestamp(signup_days_ago(10))
-    sess = [session("c1", signup + timedelta(hours=10)), session("c1", signup + 7 * D - timedelta(minutes=1)),
-            session("c1", signup + 7 * D)]  # the third starts on day 8: not in the first week
+    sess = [session("c1", signup - timedelta(minutes=1)),  # before the signup time: not in the first week
+            session("c1", signup + timedelta(hours=10)), session("c1", signup + 7 * D),  # both ends included
+            session("c1", signup + 7 * D + timedelta(minutes=1))]  # after it: not in the first week
     out = run([customer("c1", signup_date=signup_days_ago(10))], sess)
     row = out.set_index("trigger").loc["day7_nudge"]
     assert row["value"] == pytest.approx(2)
