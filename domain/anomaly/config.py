@@ -177,7 +177,10 @@ METHODS = ("robust_zscore", "sigma", "week_over_week", "consecutive_drops")
 # built-in stream rules and the operators' stored ones: a US business, so US holidays are expected
 # departures on every stream. The library default stays "none": a CPU or latency series fed to
 # `manage.py detect` has no reason to forgive a holiday.
-MARKETPLACE_RULES: dict[str, dict[str, Any]] = {"*": {"holidays": "US"}}
+# It also pages at a third of the library's false-alarm budget: `detect` on a lone series defaults to
+# catching incidents early (NAB-style scoring rewards it), while 90+ streams paging one operator need
+# fewer; on the synthetic marketplace this cuts events from 75 to 49 with all 7 incidents still found.
+MARKETPLACE_RULES: dict[str, dict[str, Any]] = {"*": {"holidays": "US", "robust_zscore": {"false_alarms_per_week": 0.5}}}
 
 _FIELD_NAMES = {
     cls: [f.name for f in fields(cls)]

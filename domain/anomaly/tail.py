@@ -23,6 +23,7 @@ import pandas as pd
 
 TAIL_SHARE = 0.02     # the top 2 % of the history is the tail the exponential is fitted to
 SCALES = (1, 3, 12)   # points averaged: a lone spike, a short burst, an hour-long shift at 5 minutes
+MIN_DAYS = 1.0        # no bar before a day of observed points (the dev kit: 59.5 without, 60.0 with, 56.9 at 3)
 MIN_HISTORY = 1500    # observed points the tail is fitted to, at least (30 tail points)
 MAX_SHAPE = 0.5      # generalised Pareto shape at most this (a tail like x^-2); moments need xi < 0.5
 RUN_FLOOR = 0.7       # a mean over several points may alert at 0.7 x the single-point floor
@@ -96,6 +97,7 @@ def calibrated_flags(z: np.ndarray, times: pd.DatetimeIndex, per_week_rate: floa
     p = per_week_rate / len(SCALES) / (7.0 * per_day)  # the week's budget shared by the scales
     # the tail is fitted to the top TAIL_SHARE of the history: an hourly stream's two weeks hold 7
     # such points, too few, so the history is at least MIN_HISTORY observed points
+    min_points = max(min_points, int(MIN_DAYS * per_day))  # a day of its own data, at least
     history = max(MIN_HISTORY, int(round(history_days * per_day)))
     every = max(1, int(round(per_day / 4)))  # the bars are refreshed four times a day
     zo = z[obs]
