@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "rules.edit": ("admin", "ops"),  # silences and detector rules
     "contact.log": ("admin", "ops", "cs"),
     "users.manage": ("admin",),
+    "history.backfill": ("admin", "ops"),  # start the backfill of derived histories (jobs/backfill.py)
     "customers.export": ("admin", "ops", "cs"),
     "personal_data.view": ("admin", "ops", "cs"),
 }

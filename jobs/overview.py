@@ -15,6 +15,7 @@ from infra.versions import bump_version
 from domain.marketplace import OverviewInputs, overview_metrics
 
 KEEP_SNAPSHOTS = 500
+KEEP_DAYS = 120  # one snapshot a day beyond the newest KEEP_SNAPSHOTS
 
 
 def load_inputs(ctx: JobContext) -> OverviewInputs:
@@ -30,13 +31,19 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
         tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.status))
         availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.start_hour,
                                                TutorAvailability.end_hour))
-        tiers = dict(conn.execute(select(HealthScore.tier, func.count()).group_by(HealthScore.tier)).all())
+        if ctx.live:
+            tiers = dict(conn.execute(select(HealthScore.tier, func.count()).group_by(HealthScore.tier)).all())
+        else:  # as of a past day (backfill): that day's stored tiers, not today's scores
+            tiers = dict(conn.execute(select(HealthScoreHistory.tier, func.count())
+                                      .where(HealthScoreHistory.day == pd.Timestamp(at).date())
+                                      .group_by(HealthScoreHistory.tier)).all())
         history = read_frame(conn, select(HealthScoreHistory.day, func.count().label("at_risk"))
                              .where(HealthScoreHistory.tier.in_(["critical", "at-risk"]),
                                     HealthScoreHistory.day >= (at - timedelta(days=8)).date())
                              .group_by(HealthScoreHistory.day))
         open_critical = conn.execute(select(func.count()).select_from(Alert)
-                                     .where(Alert.status == "active", Alert.severity == "critical")).scalar()
+                                     .where(Alert.status == "active", Alert.severity == "critical")).scalar() \
+            if ctx.live else None  # alert states of a past day are not kept
         latest = conn.execute(select(func.max(SupplyDemand.computed_at))).scalar()
         coverage = None
         if latest is not None:
@@ -48,7 +55,8 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
     return OverviewInputs(
         sessions=sessions, bookings=bookings, tutors=tutors, availability=availability, at=at,
         risk_now=(tiers.get("critical", 0) + tiers.get("at-risk", 0)) if scored else None,
-        risk_history=history, customers_scored=scored or None, open_critical=int(open_critical or 0),
+        risk_history=history, customers_scored=scored or None,
+        open_critical=None if open_critical is None else int(open_critical),
         coverage_24h=coverage, daily_target=ctx.settings.sessions_daily_target or None)
 
 
@@ -59,12 +67,28 @@ def run(ctx: JobContext) -> dict:
     payload = json.dumps({"at": ctx.at.isoformat(), "cards": cards}, default=_json_default)
     with ctx.engine.begin() as conn:
         conn.execute(insert(OverviewSnapshot).values(computed_at=ctx.at, payload=payload))
-        cutoff = conn.execute(select(OverviewSnapshot.id).order_by(OverviewSnapshot.id.desc())
-                              .offset(KEEP_SNAPSHOTS).limit(1)).scalar()
-        if cutoff:
-            conn.execute(delete(OverviewSnapshot).where(OverviewSnapshot.id <= cutoff))
+        prune(conn, ctx.at)
         bump_version(conn, "overview")
     return {"cards": {k: v["value"] for k, v in cards.items()}}
+
+
+def prune(conn, at) -> int:
+    """Keep the KEEP_SNAPSHOTS newest snapshots and, older than those, each day's last for KEEP_DAYS days (the
+    cards' history the explorer draws)."""
+    t = OverviewSnapshot
+    newest = conn.execute(select(t.computed_at).order_by(t.computed_at.desc(), t.id.desc())
+                          .offset(KEEP_SNAPSHOTS).limit(1)).scalar()
+    if newest is None:
+        return 0
+    older = pd.DataFrame(conn.execute(select(t.id, t.computed_at).where(t.computed_at <= newest)).all(),
+                         columns=["id", "computed_at"])
+    older["computed_at"] = pd.to_datetime(older["computed_at"])
+    recent = older[older["computed_at"] >= pd.Timestamp(at) - pd.Timedelta(days=KEEP_DAYS)]
+    keep = set(recent.sort_values(["computed_at", "id"]).groupby(recent["computed_at"].dt.normalize())["id"].last())
+    drop = [int(i) for i in older["id"] if int(i) not in keep]
+    for start in range(0, len(drop), 500):
+        conn.execute(delete(t).where(t.id.in_(drop[start:start + 500])))
+    return len(drop)
 
 
 def _json_default(value):

@@ -69,6 +69,8 @@ JOB_TABLE: tuple[JobSpec, ...] = (
     JobSpec("churn", "jobs.churn:predict", "churn.predict", 86400, 900,
             "daily churn risk, explanations and history with the active model"),
     # started by people (through jobs/door.py), never on a schedule
+    JobSpec("backfill", "jobs.backfill:run", "history.backfill", 0, 3600,
+            "history from the first minute: health, first-session and overview histories as of each past day"),
     JobSpec("retrain-forecast", "jobs.forecast:retrain", "forecast.retrain", 0, 2400,
             "Retrain now on the forecast page: train-forecast, then supply and recommend"),
 )

@@ -1,0 +1,89 @@
+"""backfill job: history from the first minute. When the store already holds past data (the demo, or a first
+ingest of a real source), compute the derived histories as of the end of each past day, so trends start
+weeks back instead of at install time.
+
+For each day of the last `backfill_weeks` weeks (never before the first session), oldest first, and only
+for what is missing:
+- health score history: the scoring job's load, score and history upsert as of that day (the current scores,
+  the worklist and alerts are left alone: they describe the present);
+- first-session computations: the first-session job as of that day (it leaves alerts alone when behind the
+  newest computation), which the tutor trend reads;
+- overview card history: one overview snapshot as of that day (the explorer's overview streams).
+Churn risk and forecast accuracy histories belong to their jobs' owners and are not rebuilt here.
+Progress is reported per day (job_runs), so the page that started it shows how far it is.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Date, func, select
+
+from domain.customers.health import score_prepared
+from domain.customers.health_config import parse_health_config
+from domain.customers.triggers import prepare, trigger_facts
+from infra import progress
+from infra.versions import bump_version
+from jobs import first_session, health, overview
+from jobs.context import JobContext
+from models.derived import HealthScoreHistory, OverviewSnapshot, TutorPerformance
+from models.source import TutorSession
+
+DAY_END = timedelta(hours=23, minutes=59)
+
+
+def days_to_fill(first_data: datetime | None, at: datetime, weeks: int) -> list[datetime]:
+    """The as-of times (each day's 23:59) of the past days to cover: from `weeks` weeks back, or the first
+    data's day if later, up to yesterday."""
+    if first_data is None:
+        return []
+    today = pd.Timestamp(at).normalize()
+    start = max(today - pd.Timedelta(weeks=weeks), pd.Timestamp(first_data).normalize())
+    return [(d + DAY_END).to_pydatetime() for d in pd.date_range(start, today - pd.Timedelta(days=1), freq="D")]
+
+
+def _done(conn, column, days: list[datetime]) -> set:
+    """Days (dates) among `days` that already hold a value in `column` (a date or a datetime column)."""
+    if not days:
+        return set()
+    lo, hi = days[0].replace(hour=0, minute=0), days[-1]
+    if isinstance(column.type, Date):
+        lo, hi = lo.date(), hi.date()
+    values = conn.execute(select(column).where(column >= lo, column <= hi).distinct()).scalars()
+    return {pd.Timestamp(v).date() for v in values}
+
+
+def run(ctx: JobContext) -> dict:
+    settings, engine = ctx.settings, ctx.engine
+    with engine.connect() as conn:
+        first = conn.execute(select(func.min(TutorSession.start_time))).scalar()
+        days = days_to_fill(pd.Timestamp(first).to_pydatetime() if first is not None else None, ctx.at,
+                            int(getattr(settings, "backfill_weeks", 12)))
+        done = {"health": _done(conn, HealthScoreHistory.day, days),
+                "first_session": _done(conn, TutorPerformance.computed_at, days),
+                "overview": _done(conn, OverviewSnapshot.computed_at, days)}
+    config = parse_health_config(settings.health_weights)
+    filled = {"health": 0, "first_session": 0, "overview": 0}
+    for i, at in enumerate(days):
+        progress.report(i / max(len(days), 1), f"{at:%d %b %Y} ({i + 1} of {len(days)} days)")
+        past = JobContext(settings=settings, at=at, live=False)
+        if at.date() not in done["health"]:
+            with engine.connect() as conn:
+                inputs = health.load_inputs(conn, at)
+            prep = prepare(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], at, inputs["bookings"])
+            scores = score_prepared(prep, trigger_facts(prep), config)
+            with engine.begin() as conn:
+                health.write_history(conn, scores, at.date())
+            filled["health"] += 1
+        if at.date() not in done["first_session"]:
+            first_session.run(past)
+            filled["first_session"] += 1
+        if at.date() not in done["overview"]:
+            overview.run(past)
+            filled["overview"] += 1
+    with engine.begin() as conn:
+        bump_version(conn, "overview")
+        bump_version(conn, health.TOPIC)
+    progress.report(1.0, "done")
+    return {"days": len(days), "from": days[0].date().isoformat() if days else None,
+            "to": days[-1].date().isoformat() if days else None, "filled": filled}
