@@ -6,6 +6,9 @@ PostgreSQL and SQLite stores, then an incremental poll after about an hour of ne
 Goal (DESIGN.md): a full ingest under 60 s. Loading the Rails database (COPY) is not counted.
 Each run prints where its time goes (fetch, validate, row hash, upsert, other) and the CPU seconds
 of this process, which help read wall times taken on a busy machine. `--profile` adds a cProfile.
+At the end: what the checks added by issue #12 cost per million rows (future times, the store's
+column limits, the duplicate rule, row-level CSV reading against pandas' parser, and the Rails id
+reconciliation that finds deleted rows).
 """
 from __future__ import annotations
 
@@ -34,6 +37,12 @@ from sources.csv_dir import CsvDirAdapter  # noqa: E402
 from sources.rails import RailsAdapter  # noqa: E402
 from domain.contract import INGEST_ORDER, RECORDS  # noqa: E402
 from ingestion import pipeline as ingestion  # noqa: E402
+from ingestion.checks import check_future, check_limits, duplicate_verdicts  # noqa: E402
+from ingestion.limits import store_limits  # noqa: E402
+from ingestion.validation import validate  # noqa: E402
+from models.frames import row_hash  # noqa: E402
+from infra.clock import utcnow  # noqa: E402
+from sources.csv_dir import read_rows  # noqa: E402
 from tests.conftest import PG_ADMIN_URL, create_pg_database, drop_pg_database  # noqa: E402
 from tests.support.dataset import HAVE_GENERATOR, contract_frames, more_rows, typed_frame  # noqa: E402
 from tests.support.rails_db import load_rails_db, rails_metadata  # noqa: E402
@@ -118,8 +127,49 @@ def fresh_store(kind: str, admin, tmp: Path, created: list[str]) -> Settings:
         db = tmp / f"store_{len(list(tmp.glob('store_*.db')))}.db"
         url = f"sqlite:///{db}"
     upgrade(url)
+    # the generated history ends at the current hour and the added hour may run up to an hour past the
+    # wall clock: a wider skew keeps those rows in (what the checks cost is measured apart, below)
     return Settings(database_url=url, var_dir=tmp, secret_key="bench", testing=True, source_retries=0,
-                    embedded_scheduler=False, live_synthetic=False)
+                    embedded_scheduler=False, live_synthetic=False, clock_skew_s=3 * 3600)
+
+
+def checks_cost(folder: Path, frames: dict[str, pd.DataFrame], rails: RailsAdapter | None) -> None:
+    """Seconds per million rows of each check #12 added, on the benchmark's own data."""
+    print("\ncost of the checks added by #12 (seconds per million rows)")
+    print(f"  {'record':<14}{'rows':>10}{'future':>9}{'limits':>9}{'dups':>8}{'validate':>10}"
+          f"{'csv rows':>10}{'pd csv':>8}{'ids':>7}")
+    noop = lambda mask, reason: None  # noqa: E731
+    now = utcnow()
+    for record in ("customers", "sessions", "bookings", "inbound_calls"):
+        spec = RECORDS[record]
+        typed, _ = validate(record, frames[record])
+        n = len(typed)
+        per_m = lambda s: s / n * 1e6  # noqa: E731
+        t = {}
+        for name, run in (("future", lambda: check_future(spec, typed, noop, now, pd.Timedelta(hours=1))),
+                          ("limits", lambda: check_limits(spec, typed, noop, store_limits(record))),
+                          ("dups", lambda: duplicate_verdicts(spec, typed, pd.Series(True, index=typed.index),
+                                                              lambda f: row_hash(f, spec.columns))),
+                          ("validate", lambda: validate(record, frames[record], now=now))):
+            started = time.perf_counter()
+            run()
+            t[name] = per_m(time.perf_counter() - started)
+        data = (folder / f"{record}.csv").read_bytes()
+        started = time.perf_counter()
+        read_rows(data, f"{record}.csv")
+        t["csv"] = per_m(time.perf_counter() - started)
+        started = time.perf_counter()
+        pd.read_csv(folder / f"{record}.csv", dtype=str, keep_default_na=False, na_values=[""])
+        t["pd"] = per_m(time.perf_counter() - started)
+        ids = float("nan")
+        if rails is not None and record != "inbound_calls":
+            started = time.perf_counter()
+            rails.ids(record)
+            ids = per_m(time.perf_counter() - started)
+        print(f"  {record:<14}{n:>10,}{t['future']:>9.2f}{t['limits']:>9.2f}{t['dups']:>8.2f}{t['validate']:>10.2f}"
+              f"{t['csv']:>10.2f}{t['pd']:>8.2f}{ids:>7.2f}")
+    print("  validate = the whole validation (types, vocabularies, rules and the three checks); csv rows = the "
+          "row-level reader, pd csv = pandas' C parser it replaced; ids = listing a Rails table's ids (reconciliation)")
 
 
 def databases(*urls: str | None) -> list[str]:
@@ -261,6 +311,8 @@ def main() -> None:
             flag = "" if not name.startswith("full") else ("  ok" if seconds < 60 else "  OVER")
             print(f"{name:<34}{n:>10,}{seconds:>9.2f}{cpu:>8.1f}{flag}")
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if "csv" in adapters:
+            checks_cost(tmp / "csv", frames, adapters.get("rails"))
     finally:
         for adapter in adapters.values() if "adapters" in locals() else ():
             if isinstance(adapter, RailsAdapter):
