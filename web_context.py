@@ -31,3 +31,8 @@ def current_role() -> str | None:
 def can(action: str) -> bool:
     """Whether the signed-in user's role may do `action` (auth/permissions.py)."""
     return permissions.can(current_role(), action)
+
+
+def require(action: str) -> None:
+    """NotAllowed unless the signed-in user's role may do `action`; a callback raising it answers 403."""
+    permissions.require(current_role(), action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from dash import Dash
+from dash.exceptions import InvalidCallbackReturnValue
 from flask import jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
@@ -40,7 +41,9 @@ def secure_server(app: Dash, settings: Settings) -> None:
     @app.server.errorhandler(Exception)
     def _malformed_dash_request(exc: Exception):
         """Dash reading a callback request that lacks its fields (never sent by a page): 400, not 500."""
-        if request.path == "/_dash-update-component" and isinstance(exc, BAD_INPUT):
-            log.warning("malformed callback request (%s)", type(exc).__name__)
+        if request.path == "/_dash-update-component" and isinstance(exc, BAD_INPUT + (InvalidCallbackReturnValue,)):
+            # InvalidCallbackReturnValue here: the request named outputs the page does not have (pattern outputs
+            # matching other components than the callback fills); logged, as it could also be a callback's bug
+            log.warning("malformed callback request (%s: %s)", type(exc).__name__, str(exc).strip()[:200])
             return jsonify(error="malformed callback request"), 400
         raise exc

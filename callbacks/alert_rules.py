@@ -111,7 +111,8 @@ def load_rule(metric):
         _base, saved, _own = rules.rule_configs(_engine(), metric)
     except rules.RuleError:
         return [no_update] * len(fields)  # saved_note says why
-    return [getattr(getattr(saved, section), key) for section, key in fields]
+    return [getattr(getattr(saved, section), key) if (section, key) in rules.RULE_SCHEMA else no_update
+            for section, key in fields]
 
 
 @callback(Output("alerts-rule-saved", "children"), Input("alerts-rule-metric", "value"),
@@ -160,7 +161,7 @@ def _counts(result: dict) -> str:
           State("alerts-rule-metric", "value"), State({"type": "alerts-rule-field", "section": ALL, "key": ALL}, "value"),
           prevent_initial_call=True)
 def preview_or_save(_preview, _save, metric, values):
-    if not metric:
+    if not metric or not isinstance(metric, str) or len(metric) > 128:
         return no_update, no_update, _msg("Choose a metric first.")
     ids = [s["id"] for s in ctx.states_list[1]]
     engine, at = _engine(), utcnow()
@@ -175,9 +176,10 @@ def preview_or_save(_preview, _save, metric, values):
             audit.record(engine, "metric_rule.save", user_email=current_email(), entity="metric_rule", entity_id=metric,
                          detail={"settings": overrides})
             return no_update, no_update, _msg(f"Rule for {metric} saved.", "success", id="alerts-rule-saved-ok")
-        series = rule_preview.load_series(engine, metric, 30, at)
-        draft = rule_preview.preview(series, base.with_overrides(overrides), 30, at, metric)
-        before = rule_preview.preview(series, saved, 30, at, metric)
+        with rule_preview.preview_slot():
+            series = rule_preview.load_series(engine, metric, 30, at)
+            draft = rule_preview.preview(series, base.with_overrides(overrides), 30, at, metric)
+            before = rule_preview.preview(series, saved, 30, at, metric)
     except rules.RuleError as exc:
         return no_update, no_update, _msg(str(exc), id="alerts-rule-error")
     window = series[series.index >= at - timedelta(days=30)]
@@ -187,5 +189,7 @@ def preview_or_save(_preview, _save, metric, values):
         html.Ul([html.Li(f"{e['start'][:16]} · {e['method']} · {e['severity']}: {e['why']}", className="small")
                  for e in draft["events"][:8]]),
         html.P(f"... and {len(draft['events']) - 8} more", className="small text-muted") if len(draft["events"]) > 8 else None,
+        html.P(f"A dense stream: previewed on {series.attrs['step_minutes']}-minute means.", className="small text-muted")
+        if series.attrs.get("step_minutes") else None,
     ])
     return summary, _figure(window, draft), None

@@ -19,7 +19,7 @@ from read import customers as cq
 from writes import contacts
 from domain.customers.health_config import TIER_LABELS, component_docs
 from read.status import engine_for
-from web_context import can, current_email, current_role, current_settings
+from web_context import can, current_email, current_role, current_settings, require
 
 TIER_COLORS = {"critical": "danger", "at-risk": "warning", "healthy": "success", "thriving": "primary"}
 STATUS_COLORS = {"completed": "#198754", "no_show": "#dc3545", "cancelled": "#adb5bd"}
@@ -266,6 +266,7 @@ def draw(customer_id, _saved, _version):
           State("customer-contact-note", "value"), State("customer-contact-saved", "data"),
           State("customer-contact-follow-up", "value"), prevent_initial_call=True)
 def log_contact(_n, customer_id, channel, outcome, note, saved, follow_up):
+    require("contact.log")
     engine, user = engine_for(current_settings()), current_email()
     try:
         day = _day(follow_up)

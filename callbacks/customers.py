@@ -10,7 +10,7 @@ from infra.clock import utcnow
 from read.status import engine_for
 from read.views import list_views
 from infra.versions import topic_version
-from web_context import can, current_email, current_settings
+from web_context import can, current_email, current_settings, require
 from writes.views import save_view
 
 QUICK = [("customers-tier", "tier"), ("customers-segment", "segment"), ("customers-subject", "primary_subject"),
@@ -41,14 +41,23 @@ def rows(request, *quick):
     if not request:
         return no_update, no_update, no_update
     try:
+        start, end = _row(request, "startRow", 0), _row(request, "endRow", 100)
         data, total = cq.customer_page(engine_for(current_settings()), request.get("sortModel"),
-                                       request.get("filterModel"), int(request.get("startRow", 0)),
-                                       int(request.get("endRow", 100)), _quick(*quick),
+                                       request.get("filterModel"), start, end, _quick(*quick),
                                        personal=can("personal_data.view"))
-    except (cq.QueryError, TypeError, ValueError) as exc:
+    except (cq.QueryError, TypeError, ValueError, OverflowError) as exc:
         return {"rowData": [], "rowCount": 0}, "", str(exc)
     noun = "customer" if total == 1 else "customers"
     return {"rowData": data, "rowCount": total}, f"{total:,} {noun}", ""
+
+
+def _row(request: dict, key: str, default: int) -> int:
+    """A row index of the grid's request: a whole number from 0 to 10,000,000 (AG Grid never sends more)."""
+    value = request.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+            or not 0 <= value <= 10_000_000 or int(value) != value:
+        raise cq.QueryError(f"{key} must be a whole number from 0 to 10,000,000")
+    return int(value)
 
 
 @callback(Output("customers-health-version", "data"), Input("shell-data-version", "data"),
@@ -84,6 +93,7 @@ clientside_callback(ClientsideFunction("customers", "open"), Output("customers-o
           Input("customers-export", "n_clicks"), State("customers-grid", "getRowsRequest"), *QUICK_STATES,
           prevent_initial_call=True)
 def export(_n, request, *quick):
+    require("customers.export")
     request = request or {}
     try:
         text = cq.export_filtered(engine_for(current_settings()), request.get("sortModel"), request.get("filterModel"),

@@ -15,7 +15,8 @@ from read import forecast as fq
 from writes import recommendations
 from read import status as queries
 from infra.clock import utcnow
-from web_context import current_email, current_role, current_settings
+from auth.permissions import PERMISSIONS
+from web_context import can, current_email, current_settings
 
 PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "primary", 4: "secondary", 5: "light"}
 STATUS_COLORS = {"implemented": "success", "dismissed": "secondary", "expired": "light", "pending": "primary"}
@@ -163,7 +164,7 @@ def refresh(status, _changed, _version, feed_shown):
                 else "Nothing here yet.")
         return empty_state(f"No {status} recommendations", hint, id="recs-empty"), "0 shown", rate, detail, chart, []
     shown = f"{len(df)} of {total} shown" if total > len(df) else f"{total} shown"
-    can_decide = current_role() in fq.DECIDE_ROLES
+    can_decide = can("recommendation.decide")
     sig = signature(df, status, can_decide)
     if sig == feed_shown:  # nothing new: never redraw under someone typing a reason or about to click
         return no_update, shown, rate, detail, chart, no_update
@@ -179,10 +180,12 @@ def decide(_implement, _dismiss, reasons, reason_ids, changed):
     trigger = ctx.triggered_id
     if not trigger or not any(t["value"] for t in ctx.triggered):  # cards being drawn, not a click
         return no_update, no_update
-    if current_role() not in fq.DECIDE_ROLES:
-        return dbc.Alert(f"Only {', '.join(fq.DECIDE_ROLES)} users can decide recommendations.", color="warning",
-                         className="py-2", id="recs-error"), no_update
+    if not can("recommendation.decide"):
+        return dbc.Alert(f"Only {', '.join(PERMISSIONS['recommendation.decide'])} users can decide recommendations.",
+                         color="warning", className="py-2", id="recs-error"), no_update
     rec_id = int(trigger["index"])
+    if not 0 < rec_id < 2**31:
+        return dbc.Alert(f"No recommendation {rec_id}.", color="warning", className="py-2", id="recs-error"), no_update
     action = "implement" if trigger["type"] == "recs-implement" else "dismiss"
     reason = next((v for v, i in zip(reasons, reason_ids) if i["index"] == rec_id), None)
     try:

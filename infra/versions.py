@@ -5,14 +5,30 @@ its cache on `data_version` and pages poll it to know when to redraw.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from infra.clock import utcnow
-from models.ops import DataVersion
+from models.ops import DataVersion, JobRunCommit
+
+_run: contextvars.ContextVar[int | None] = contextvars.ContextVar("job_run", default=None)
+
+
+@contextmanager
+def recording_commits(run_id: int) -> Iterator[None]:
+    """Inside the block every bump_version also notes run `run_id`'s write (jobs/runner.py: what a killed run
+    had committed is then known exactly: the note commits or rolls back with the data)."""
+    token = _run.set(run_id)
+    try:
+        yield
+    finally:
+        _run.reset(token)
 
 
 def bump_version(conn, topic: str) -> None:
@@ -22,6 +38,9 @@ def bump_version(conn, topic: str) -> None:
         version=DataVersion.version + 1, changed_at=now)).rowcount
     if not changed:
         conn.execute(insert(DataVersion).values(topic=topic, version=1, changed_at=now))
+    run_id = _run.get()
+    if run_id is not None:
+        conn.execute(insert(JobRunCommit).values(run_id=run_id, topic=topic, at=now))
     _fault_test_hold(topic)
 
 

@@ -11,13 +11,14 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import insert, text, update
+from sqlalchemy import delete, insert, select, text, update
 
 from config import Settings
-from models.ops import JobRun
+from models.ops import JobRun, JobRunCommit
 from jobs.table import job
 from infra import progress
 from infra.clock import utcnow
+from infra.versions import recording_commits
 from jobs.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def job_lock(ctx: JobContext, name: str) -> Iterator[None]:
     """PostgreSQL advisory lock (shared by every worker), or a process lock on SQLite."""
     engine = ctx.engine
     if engine.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        key = _lock_key(name)
         with engine.connect() as conn:
             got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
             if not got:
@@ -72,10 +73,11 @@ def run_job(name: str, settings: Settings, at: datetime | None = None) -> dict:
                 job=name, started_at=utcnow(), status="running")).inserted_primary_key[0]
             _close_abandoned(conn, name, run_id)
         try:
-            with progress.reporting_to(_progress_writer(ctx, run_id)) if not progress.reporting() else nullcontext():
+            with progress.reporting_to(_progress_writer(ctx, run_id)) if not progress.reporting() else nullcontext(), \
+                    recording_commits(run_id):
                 summary = func(ctx) or {}
         except Exception as exc:
-            _finish(ctx, run_id, "failed", started, {"error": f"{type(exc).__name__}: {exc}"})
+            _finish(ctx, run_id, "failed", started, {"error": f"{type(exc).__name__}: {exc}"}, say_committed=True)
             log.exception("job %s failed", name)
             raise
         _finish(ctx, run_id, "ok", started, summary)
@@ -89,15 +91,58 @@ def _close_abandoned(conn, name: str, run_id: int) -> None:
     "running" row is dead (its worker's connection, lock and open write transaction went with it).
     On SQLite the lock is per process, so only rows older than ABANDONED_AFTER_S are judged dead.
     """
-    now = utcnow()
-    stmt = update(JobRun).where(JobRun.job == name, JobRun.status == "running", JobRun.id != run_id)
+    stmt = select(JobRun.id).where(JobRun.job == name, JobRun.status == "running", JobRun.id != run_id)
     if conn.dialect.name != "postgresql":
-        stmt = stmt.where(JobRun.started_at < now - timedelta(seconds=ABANDONED_AFTER_S))
-    detail = json.dumps({"error": "abandoned: its worker stopped before the run finished; "
-                                  f"nothing it wrote was committed (found by run {run_id})"})
-    closed = conn.execute(stmt.values(status="abandoned", finished_at=now, detail=detail)).rowcount
-    if closed:
-        log.warning("job %s: marked %d run(s) left running by a stopped worker as abandoned", name, closed)
+        stmt = stmt.where(JobRun.started_at < utcnow() - timedelta(seconds=ABANDONED_AFTER_S))
+    dead = list(conn.execute(stmt).scalars())
+    for dead_id in dead:
+        mark_abandoned(conn, dead_id, f"found by run {run_id}")
+    if dead:
+        log.warning("job %s: marked %d run(s) left running by a stopped worker as abandoned", name, len(dead))
+
+
+def committed(conn, run_id: int) -> dict[str, int]:
+    """{data topic: committed writes} of run `run_id` (job_run_commits, written with the data)."""
+    counts: dict[str, int] = {}
+    for topic in conn.execute(select(JobRunCommit.topic).where(JobRunCommit.run_id == run_id)
+                              .order_by(JobRunCommit.id)).scalars():
+        counts[topic] = counts.get(topic, 0) + 1
+    return counts
+
+
+def committed_text(counts: dict[str, int]) -> str:
+    if not counts:
+        return "nothing it wrote was committed"
+    parts = [f"{topic} ({n} writes)" if n > 1 else topic for topic, n in counts.items()]
+    return f"it had committed {sum(counts.values())} write(s): {', '.join(parts)}; the rest was not written"
+
+
+def mark_abandoned(conn, run_id: int, found_by: str) -> bool:
+    """Close run `run_id` (still "running", its worker gone) as abandoned, saying what it had committed."""
+    counts = committed(conn, run_id)
+    detail = {"error": f"abandoned: its worker stopped before the run finished; {committed_text(counts)} "
+                       f"({found_by})", "committed": counts}
+    done = conn.execute(update(JobRun).where(JobRun.id == run_id, JobRun.status == "running").values(
+        status="abandoned", finished_at=utcnow(), detail=json.dumps(detail))).rowcount
+    conn.execute(delete(JobRunCommit).where(JobRunCommit.run_id == run_id))
+    return bool(done)
+
+
+def lock_free(engine, name: str) -> bool | None:
+    """PostgreSQL: True when nobody holds job `name`'s advisory lock (no run of it is alive anywhere);
+    None on SQLite, where the lock is per process and says nothing about other processes."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key(name)}).scalar()
+        if got:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_key(name)})
+        conn.commit()
+        return bool(got)
+
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
 
 
 def _progress_writer(ctx: JobContext, run_id: int, every_s: float = 1.0):
@@ -116,8 +161,14 @@ def _progress_writer(ctx: JobContext, run_id: int, every_s: float = 1.0):
     return write
 
 
-def _finish(ctx: JobContext, run_id: int, status: str, started: float, detail: dict) -> None:
+def _finish(ctx: JobContext, run_id: int, status: str, started: float, detail: dict,
+            say_committed: bool = False) -> None:
+    """Record the outcome; a failed run also says what it had committed before it failed."""
     with ctx.engine.begin() as conn:
+        if say_committed:
+            counts = committed(conn, run_id)
+            detail = {**detail, "committed": counts, "error": f"{detail.get('error', '')}; {committed_text(counts)}"}
+        conn.execute(delete(JobRunCommit).where(JobRunCommit.run_id == run_id))
         conn.execute(update(JobRun).where(JobRun.id == run_id).values(
             status=status, finished_at=utcnow(), duration_s=time.perf_counter() - started,
             detail=json.dumps(detail, default=str)))

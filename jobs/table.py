@@ -90,6 +90,15 @@ def beat_schedule() -> dict:
     return {spec.name: {"task": spec.task_name, "schedule": float(spec.every_s)} for spec in JOB_TABLE if spec.scheduled}
 
 
+def visibility_timeout_s() -> int:
+    """How long Redis keeps a delivered, unacknowledged task before handing it out again (its worker is
+    presumed dead): the longest time limit of the jobs that run at least hourly, plus a minute. A killed
+    worker's hourly-or-more-frequent job is then redone within ~16 minutes, not an hour. A longer job (the
+    weekly fits, the retrain) outlives it: its redelivered copy finds the job's lock held and returns at once
+    ("already running"), and if that worker dies too, the catch-up (workers/catchup.py) sends it again."""
+    return max(spec.time_limit_s for spec in JOB_TABLE if 0 < spec.every_s <= 3600) + 60
+
+
 def scheduled_jobs() -> dict[str, int]:
     """name -> seconds between runs, in table order, for the embedded scheduler and `run-jobs`."""
     return {spec.name: spec.every_s for spec in JOB_TABLE if spec.scheduled}

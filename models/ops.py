@@ -86,6 +86,16 @@ class JobRun(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON summary or error
 
 
+class JobRunCommit(Base):
+    """One committed write of a running job (the data topic it bumped), inserted in that write's own transaction:
+    a run killed midway can say exactly what it had committed. Deleted when the run finishes or is closed."""
+    __tablename__ = "job_run_commits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(Integer, index=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class DataVersion(Base):
     """A counter per topic bumped whenever a job writes; pages poll it cheaply to know when to redraw."""
     __tablename__ = "data_versions"

@@ -146,9 +146,12 @@ def _number(col: str, value) -> float:
 
 def _date(col: str, value) -> datetime:
     try:
-        return pd.Timestamp(str(value)).to_pydatetime().replace(tzinfo=None)
-    except (TypeError, ValueError):
-        raise QueryError(f"filter on {col}: {value!r} is not a date") from None
+        stamp = pd.Timestamp(str(value)[:40])
+        if pd.isna(stamp) or not 1970 <= stamp.year < 2200:  # "" parses as NaT
+            raise ValueError(value)
+        return stamp.to_pydatetime().replace(tzinfo=None)
+    except (TypeError, ValueError, OverflowError):
+        raise QueryError(f"filter on {col}: {str(value)[:40]!r} is not a date between 1970 and 2200") from None
 
 
 def _text_condition(col: str, f: dict):

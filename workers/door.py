@@ -18,6 +18,7 @@ from auth import audit
 from auth.permissions import require
 from config import Settings
 from infra.clock import utcnow
+from jobs.runner import lock_free, mark_abandoned
 from jobs.table import job
 from models.base import get_engine
 from models.ops import JobRun
@@ -75,11 +76,18 @@ def _send(settings: Settings, task_name: str) -> None:
 
 def state(settings: Settings, name: str, since: datetime) -> RunState:
     """How the newest run of `name` started at or after `since` is going (queued while none has started)."""
-    with get_engine(settings.db_url).connect() as conn:
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
         # a run already going when the user asked (JobBusy) is the one the page follows
-        row = conn.execute(select(JobRun.status, JobRun.detail).where(
+        row = conn.execute(select(JobRun.id, JobRun.status, JobRun.detail).where(
             JobRun.job == name, or_(JobRun.started_at >= since, JobRun.status == "running"))
             .order_by(JobRun.id.desc()).limit(1)).first()
+    if row is not None and row.status == "running" and lock_free(engine, name):
+        # nobody holds the job's lock: the worker running it died (kill -9); say so now instead of showing
+        # frozen progress until the task is redelivered
+        with engine.begin() as conn:
+            mark_abandoned(conn, row.id, "found by the page following it")
+        return state(settings, name, since)
     if row is None:
         return RunState("queued", 0.0, "waiting for a worker", {}, False)
     try:

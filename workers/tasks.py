@@ -5,7 +5,8 @@ from config import get_settings
 from infra.clock import parse_utc
 from jobs.table import JOB_TABLE, JobSpec
 from jobs.runner import JobBusy, run_job
-from workers.celery_app import celery
+from workers.catchup import send_stale
+from workers.celery_app import CATCHUP_TASK, celery
 
 
 def _make_task(spec: JobSpec):
@@ -24,3 +25,9 @@ def _make_task(spec: JobSpec):
 
 
 TASKS = {spec.name: _make_task(spec) for spec in JOB_TABLE}
+
+
+@celery.task(name=CATCHUP_TASK, soft_time_limit=50, time_limit=60)
+def catchup() -> list[str]:
+    """Every CATCHUP_EVERY_S: send the scheduled jobs whose output is stale (a task lost with its worker)."""
+    return send_stale(get_settings(), celery)
