@@ -1,14 +1,14 @@
 """job_run_commits: what a running job has committed, so an abandoned run can say it
 
 Revision ID: 0005_run_commits
-Revises: 0003_worklist
+Revises: 0004_ingest
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0005_run_commits'
-down_revision = '0003_worklist'
+down_revision = '0004_ingest'
 branch_labels = None
 depends_on = None
 
