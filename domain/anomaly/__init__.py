@@ -45,7 +45,17 @@ Precision rules, each a general principle (benchmarks/anomaly.py measures them; 
     min_total_drop_pct below the usual for its weekday (a high coming back to normal is not one),
     and on count streams that last period is improbably low under Poisson noise (z >= min_zscore).
 
-robust_zscore (on) -- z = (value - expected) / spread. For Gaussian noise 1.4826 x MAD is the
+robust_zscore (on) -- z = (value - expected) / spread, judged against bars calibrated per stream
+    (calibrate, the default; tail.py): each stream's own recent misses set the bar it crosses about
+    false_alarms_per_week times a week (peaks over threshold: an exponential-to-Pareto tail fitted
+    to the top 2 % of 14+ days of observed points), never below `threshold`; judged at three time
+    scales on observed points only -- the point, the mean of the last 3 and of the last 12 -- so a
+    gap does not break a run, and a spike far beyond a spiky stream's routine spikes alerts instead
+    of being silenced by a "spiky" label. Ready once a day of the stream's data and 100 points are
+    in (not three days of same-hour samples that a gappy sensor never reaches). On the NAB dev kit
+    (../shared/devkits/anomaly) this took the score from 38.7 to 60. With calibrate false the
+    legacy fixed bars below apply:
+    z For Gaussian noise 1.4826 x MAD is the
     standard deviation, so z reads in "sigmas", but past outliers do not inflate it. Fires at
     |z| >= 5 for one point, >= 3.5 for 2 points in a row when they cover 30+ minutes (hourly
     data), or >= 3.5 for 3+ points covering 30+ minutes (a shift). Why not 2: 2 sigma fires on
@@ -70,6 +80,10 @@ consecutive_drops (on) -- the daily aggregate, relative to its median on the sam
     that usual, and the fall is unusual (robust z >= 3 against past 3-day changes; for counts also
     a Poisson z >= 3 for the last day). Catches slow declines; steps are the other methods' job.
     Fires when the third day is complete.
+
+Refractory (refractory_hours, 24): an event of any method starting within 24 h of the end of the
+last raised one is the same incident unfolding (aftershocks, the baseline catching up, another
+method's view) and is not raised again: one alert per incident.
 
 Events: flags within merge_gap_hours (3 h) merge, and a long event swallows what follows within
 its own length (a level shift's aftershocks). Each has start, end, peak_ts, value (peak),
