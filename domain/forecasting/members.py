@@ -15,7 +15,9 @@ Members (``SPECS``: name -> profile, weeks, trimmed, level window in hours, addi
   means take weeks to follow;
 - ``daykind*``: the same hour on days of the same kind (weekday / Saturday / Sunday) over 1-2 weeks,
   a smoother and more recent daily shape, alone or with a recent level;
-- ``*smooth_shift``: the profile plus an exponentially smoothed, damped level (``smoothed_shift``).
+- ``*smooth_shift``: the profile plus an exponentially smoothed, damped level (``smoothed_shift``);
+- ``smooth4w*``: a day-kind shape over 4 weeks smoothed across neighbouring hours, times each weekday's
+  own level (``smooth_profile``): less noise where an hour holds a few sessions.
 The inner backtest weighs them per lead time; most get little weight on most series.
 """
 from __future__ import annotations
@@ -38,6 +40,7 @@ SPECS: dict[str, tuple[str, int, bool, int]] = {  # name -> (profile, weeks, tri
     "daykind_shift6h": ("daykind", 2, False, -6), "daykind_shift1d": ("daykind", 2, False, -24),
     "daykind1w_shift6h": ("daykind", 1, False, -6),
     "smooth_shift": ("week", 4, True, "ses"), "daykind_smooth_shift": ("daykind", 2, False, "ses"),
+    "smooth4w": ("smooth", 4, False, 0), "smooth4w_level1d": ("smooth", 4, False, 24),
 }
 SES_ALPHAS = (0.01, 0.03, 0.1, 0.3)
 SES_HOURS = 336  # the level is smoothed over the last two weeks
@@ -90,6 +93,20 @@ def daykind_profile(y: np.ndarray, how: np.ndarray, end: int, weeks: int) -> np.
         for d in days:
             out[d * 24:(d + 1) * 24] = shape
     return out
+
+
+def smooth_profile(y: np.ndarray, how: np.ndarray, end: int, weeks: int) -> np.ndarray:
+    """A low-noise profile for thin series: the day-kind shape over ``weeks`` weeks, each hour averaged
+    with its neighbours (1-2-1), times each weekday's own level over twice as many weeks."""
+    base = daykind_profile(y, how, end, weeks)
+    day = base.reshape(7, 24)
+    smooth = (np.roll(day, 1, axis=1) + 2 * day + np.roll(day, -1, axis=1)) / 4
+    m = week_matrix(y, how, end, 2 * weeks).reshape(2 * weeks, 7, 24)
+    own = _quiet(np.nanmean, _quiet(np.nanmean, m, axis=0), axis=1)
+    pooled = _quiet(np.nanmean, day, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(pooled > 0, own / pooled, 1.0)
+    return (smooth * np.nan_to_num(factor, nan=1.0)[:, None]).ravel()
 
 
 def level_ratio(y: np.ndarray, how: np.ndarray, prof: np.ndarray, hours: int) -> float:
@@ -151,7 +168,8 @@ def forecasts(y: np.ndarray, how: np.ndarray, how_f: np.ndarray, hol_w: np.ndarr
             out[name] = smoothed_shift(y, how, how_f, hol_w, kind, weeks, trimmed, lead)
             continue
         end = len(y) - abs(hours)
-        prof = profile(y, how, end, weeks, trimmed) if kind == "week" else daykind_profile(y, how, end, weeks)
+        prof = (profile(y, how, end, weeks, trimmed) if kind == "week" else daykind_profile(y, how, end, weeks)
+                if kind == "daykind" else smooth_profile(y, how, end, weeks))
         if hours < 0:  # additive: a level that moves the whole profile (load has a base it adds to)
             out[name] = _read(prof, how_f, hol_w) + level_shift(y, how, prof, -hours)
             continue
