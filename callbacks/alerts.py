@@ -130,7 +130,10 @@ def bulk(*args):
     ids = [int(r["id"]) for r in (rows or (shown if rule else []) or [])]
     at, user = utcnow(), current_email()
     try:
-        until = at + timedelta(minutes=_snooze_minutes(snooze_minutes)) if action == "snooze" else None
+        minutes = int(snooze_minutes) if str(snooze_minutes or "").isdigit() else 240
+        if action == "snooze" and not 1 <= minutes <= 60 * 24 * 30:
+            raise ValueError("A snooze lasts between 1 minute and 30 days.")
+        until = at + timedelta(minutes=minutes) if action == "snooze" else None
         if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
             raise ValueError("A comment has at most 2,000 characters.")
         result = act_many(_engine(), ids, action, user, comment, until=until, at=at)

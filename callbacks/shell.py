@@ -64,8 +64,8 @@ def alert_banner(_version, _n):
     children = [html.I(className="bi bi-bell-fill me-2"), f"Open alerts: {' and '.join(parts)}. ",
                 html.A("Open the alert center", href="/alerts", className="alert-link")]
     if customers:
-        children += [f" · {customers:,} customer triggers to work on the ",
-                     html.A("customers page", href="/customers", className="alert-link")]
+        children += [f" · {customers:,} customers to contact in the ",
+                     html.A("CS worklist", href="/queue", className="alert-link")]
     return dbc.Alert(children, color=color, className="py-2", id="shell-alert-banner-alert")
 
 

@@ -1,5 +1,10 @@
-"""Alert center: the alerts grid with filters, the selected alert's context and actions, silences,
-detector rules with a 30-day preview, and the delivery log. `/alerts?id=N` opens alert N."""
+"""Alert center: triage. Tabs by state (needs action, acknowledged, snoozed, resolved, all), alerts
+grouped by rule with counts (a group opens in the grid), severity first then newest, bulk acknowledge /
+snooze / resolve with one comment, a silence chosen from the rules and entities with a preview of what
+it mutes; the selected alert's context and actions; silences, detector rules, the delivery log.
+
+The view is in the query string (status, type, severity, time, rule, id): `/alerts?id=N` opens alert N,
+Back and a shared link show the same. Customer triggers are CS tasks (My queue), linked with a count."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -19,7 +24,7 @@ ALERT_COLUMNS = [
     {"field": "rule", "headerName": "Rule"},
     {"field": "current_value", "headerName": "Current", "type": "numericColumn", "maxWidth": 120},
     {"field": "expected_value", "headerName": "Expected", "maxWidth": 140},
-    {"field": "detected_at", "headerName": "Detected (UTC)", "sort": "desc", "minWidth": 150},
+    {"field": "detected_at", "headerName": "Detected (UTC)", "minWidth": 150},
 ]
 DELIVERY_COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 80},
@@ -34,10 +39,12 @@ DELIVERY_COLUMNS = [
     {"field": "next_attempt_at", "headerName": "Next attempt"},
     {"field": "last_error", "headerName": "Last error", "minWidth": 260, "tooltipField": "last_error"},
 ]
-STATUS_OPTIONS = [{"label": "Open (active, acknowledged, snoozed)", "value": "open"},
-                  {"label": "Active", "value": "active"}, {"label": "Acknowledged", "value": "acknowledged"},
+STATUS_OPTIONS = [{"label": "Needs action", "value": "active"}, {"label": "Acknowledged", "value": "acknowledged"},
                   {"label": "Snoozed", "value": "snoozed"}, {"label": "Resolved", "value": "resolved"},
                   {"label": "Dismissed", "value": "dismissed"}, {"label": "All", "value": "all"}]
+STATUS_VALUES = [o["value"] for o in STATUS_OPTIONS] + ["open"]
+BULK_ACTIONS = [("acknowledge", "Acknowledge", "primary"), ("snooze", "Snooze", "secondary"),
+                ("resolve", "Resolve", "success")]
 TIME_OPTIONS = [{"label": "Any time", "value": "all"}, {"label": "Last 24 hours", "value": "24"},
                 {"label": "Last 7 days", "value": "168"}, {"label": "Last 30 days", "value": "720"},
                 {"label": "Last 90 days", "value": "2160"}]
@@ -53,14 +60,60 @@ def _filter(label: str, control) -> dbc.Col:
     return dbc.Col([dbc.Label(label, className="small text-muted mb-1"), control], xs=12, sm=6, lg=3)
 
 
-def filters() -> dbc.Row:
-    return dbc.Row([
-        _filter("Status", dbc.Select(id="alerts-filter-status", options=STATUS_OPTIONS, value="open")),
-        _filter("Type", dcc.Dropdown(id="alerts-filter-type", options=list(TYPES), multi=True, placeholder="All types")),
-        _filter("Severity", dcc.Dropdown(id="alerts-filter-severity", options=list(SEVERITIES), multi=True,
-                                         placeholder="All severities")),
-        _filter("Detected", dbc.Select(id="alerts-filter-time", options=TIME_OPTIONS, value="all")),
-    ], className="g-2 mb-3")
+def view_state(query: dict) -> dict:
+    """The query string -> the alert centre's view (malformed values fall back to the defaults)."""
+    def listed(key, allowed):
+        return [v for v in str(query.get(key) or "").split(",") if v in allowed]
+    status = query.get("status") if query.get("status") in STATUS_VALUES else "active"
+    time = query.get("time") if query.get("time") in [o["value"] for o in TIME_OPTIONS] else "all"
+    rule = str(query["rule"])[:64] if query.get("rule") else None
+    selected = int(query["id"]) if str(query.get("id") or "").isdigit() and len(str(query["id"])) < 10 else None
+    return {"status": status, "type": listed("type", TYPES), "severity": listed("severity", SEVERITIES),
+            "time": time, "rule": rule, "id": selected}
+
+
+def filters(state: dict) -> html.Div:
+    return html.Div([
+        dbc.RadioItems(id="alerts-filter-status", options=STATUS_OPTIONS, value=state["status"], inline=True,
+                       className="btn-group mb-2 alerts-tabs", inputClassName="btn-check",
+                       labelClassName="btn btn-outline-secondary btn-sm", labelCheckedClassName="active"),
+        dbc.Row([
+            _filter("Type", dcc.Dropdown(id="alerts-filter-type", options=list(TYPES), multi=True, value=state["type"],
+                                         placeholder="All but customer risk (the CS worklist)")),
+            _filter("Severity", dcc.Dropdown(id="alerts-filter-severity", options=list(SEVERITIES), multi=True,
+                                             value=state["severity"], placeholder="All severities")),
+            _filter("Detected", dbc.Select(id="alerts-filter-time", options=TIME_OPTIONS, value=state["time"])),
+            dbc.Col(html.Div(id="alerts-worklist", className="small pt-lg-4"), xs=12, sm=6, lg=3),
+        ], className="g-2 mb-3"),
+    ])
+
+
+def bulk_bar() -> html.Div:
+    """One comment and one action for the selected alerts (or the whole group shown when none is selected)."""
+    return html.Div([
+        dbc.InputGroup([
+            dbc.Input(id="alerts-bulk-comment", placeholder="Comment for all of them (optional)", maxLength=2000),
+            *[dbc.Button(label, id=f"alerts-bulk-{action}", color=color, outline=action != "acknowledge")
+              for action, label, color in BULK_ACTIONS],
+        ], size="sm"),
+        html.Small(id="alerts-bulk-scope", className="text-muted"),
+        html.Div(id="alerts-bulk-message", className="mt-1"),
+    ], className="mb-2")
+
+
+def mute_card() -> dbc.Card:
+    """A silence chosen from the rules and the entities they fire for, with a preview of what it mutes."""
+    return section("Silence", [
+        dcc.Dropdown(id="alerts-mute-rule", placeholder="Rule", className="mb-1"),
+        dcc.Dropdown(id="alerts-mute-entity", placeholder="Every entity (or choose one)", className="mb-1"),
+        dbc.Select(id="alerts-mute-hours", size="sm", value="4", className="mb-1",
+                   options=[{"label": f"for {h} h", "value": str(h)} for h in (1, 4, 12, 24, 72, 168)]),
+        dbc.Input(id="alerts-mute-reason", placeholder="Why (shown to everyone)", size="sm", maxLength=1000,
+                  className="mb-1"),
+        html.Div(id="alerts-mute-preview", className="small text-muted mb-1"),
+        dbc.Button("Silence", id="alerts-mute-add", size="sm", color="warning"),
+        html.Div(id="alerts-mute-message", className="small mt-1"),
+    ], id="alerts-mute-card")
 
 
 def actions() -> html.Div:
@@ -77,16 +130,18 @@ def actions() -> html.Div:
     ], id="alerts-actions")
 
 
-def list_tab() -> html.Div:
+def list_tab(state: dict) -> html.Div:
     return html.Div([
-        filters(),
+        filters(state),
         dbc.Row([
-            dbc.Col([html.Div(id="alerts-count", className="small text-muted mb-1"),
+            dbc.Col([html.Div("By rule", className="small text-muted mb-1"),
+                     html.Div(id="alerts-groups", className="alerts-groups mb-3"), mute_card()], lg=3),
+            dbc.Col([bulk_bar(), html.Div(id="alerts-count", className="small text-muted mb-1"),
                      grid("alerts-grid", ALERT_COLUMNS, height="560px", getRowId="params.data.row_id",
-                          dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                                            "enableClickSelection": True},
-                                           "tooltipShowDelay": 300})], lg=7),
-            dbc.Col(section("Alert", [html.Div(id="alerts-detail"), html.Hr(), actions()], id="alerts-detail-card"), lg=5),
+                          dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True,
+                                                            "headerCheckbox": True, "enableClickSelection": False},
+                                           "tooltipShowDelay": 300})], lg=5),
+            dbc.Col(section("Alert", [html.Div(id="alerts-detail"), html.Hr(), actions()], id="alerts-detail-card"), lg=4),
         ], className="g-3"),
     ], className="pt-3")
 
@@ -105,15 +160,16 @@ def deliveries_tab() -> html.Div:
     ], className="pt-3")
 
 
-def layout(id: str | None = None, **_query) -> html.Div:
-    selected = int(id) if id and str(id).isdigit() else None
+def layout(**query) -> html.Div:
+    state = view_state(query)
     return html.Div([
         page_header("Alerts", "What the jobs raised, why, and what to check. Acknowledge, resolve, snooze or dismiss; "
                               "silence noisy rules; tune detector thresholds with a 30-day preview."),
-        dcc.Store(id="alerts-selected", data=selected),
+        dcc.Store(id="alerts-selected", data=state["id"]),
+        dcc.Store(id="alerts-filter-rule", data=state["rule"]), dcc.Store(id="alerts-url"),
         dcc.Store(id="alerts-changed", data=0),
         dbc.Tabs([
-            dbc.Tab(list_tab(), label="Alerts", tab_id="alerts-tab-list"),
+            dbc.Tab(list_tab(state), label="Alerts", tab_id="alerts-tab-list"),
             dbc.Tab(silences_tab(), label="Silences", tab_id="alerts-tab-silences"),
             dbc.Tab(rules_tab(), label="Detector rules", tab_id="alerts-tab-rules"),
             dbc.Tab(deliveries_tab(), label="Deliveries", tab_id="alerts-tab-deliveries"),

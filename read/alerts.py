@@ -1,13 +1,17 @@
-"""Read side of alerts for the alert center and the API: lists with filters, one alert with its
-history and deliveries, silences, deliveries, metric rules and metric series (stored metric_points and
-the streams derived from sessions and bookings) for rule previews."""
+"""Read side of alerts for the alert center and the API: lists with filters (severity first, then
+newest), the same list grouped by rule, one alert with its history and deliveries, silences and what a
+silence would mute, deliveries, metric rules and metric series (stored metric_points and the streams
+derived from sessions and bookings) for rule previews.
+
+One definition of "needs action" (NEEDS_ACTION: active alerts) serves the shell's banner, the alert
+centre's default tab and its counts, so the numbers agree."""
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from models.derived import Alert, AlertDelivery, AlertEvent, Silence
@@ -24,6 +28,74 @@ DETAIL_COLUMNS = LIST_COLUMNS + ["message", "investigation", "link", "details", 
 DELIVERY_COLUMNS = ["id", "channel", "kind", "status", "subject", "recipients", "alert_ids", "attempts", "last_error",
                     "created_at", "next_attempt_at", "sent_at"]
 STATUS_CHOICES = ("open", "all") + STATES
+NEEDS_ACTION = ("active",)  # the banner, the default tab and its counts: acknowledged and snoozed are handled
+SEVERITY_RANK = case({"critical": 0, "warning": 1, "info": 2}, value=Alert.severity, else_=3)
+
+
+def _conditions(statuses, types=(), severities=(), since=None, until=None, rule: str | None = None,
+                exclude_types=()) -> list:
+    types = check_values(types, TYPES, "type")
+    severities = check_values(severities, SEVERITIES, "severity")
+    conds = [Alert.status.in_(statuses)]
+    if types:
+        conds.append(Alert.type.in_(types))
+    elif exclude_types:
+        conds.append(Alert.type.not_in(tuple(exclude_types)))
+    if severities:
+        conds.append(Alert.severity.in_(severities))
+    if since is not None:
+        conds.append(Alert.detected_at >= since)
+    if until is not None:
+        conds.append(Alert.detected_at < until)
+    if rule:
+        conds.append(Alert.rule == str(rule)[:64])
+    return conds
+
+
+def banner_counts(engine: Engine) -> dict[str, int]:
+    """Alerts that need action (NEEDS_ACTION), by severity; customer risk is the CS worklist's, not here."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Alert.severity, func.count()).where(
+            Alert.status.in_(NEEDS_ACTION), Alert.type != "customer_risk").group_by(Alert.severity)).all()
+    return {severity: int(n) for severity, n in rows}
+
+
+def rule_groups(engine: Engine, statuses: tuple[str, ...] = NEEDS_ACTION, types=(), severities=(),
+                since: datetime | None = None, exclude_types=()) -> pd.DataFrame:
+    """The filtered alerts grouped by rule: rule, type, count, critical, warning, info, newest; worst
+    severity first, then the biggest groups."""
+    conds = _conditions(statuses, types, severities, since, exclude_types=exclude_types)
+    stmt = (select(Alert.rule, func.min(Alert.type).label("type"), func.count().label("count"),
+                   *[func.sum(case((Alert.severity == s, 1), else_=0)).label(s) for s in SEVERITIES],
+                   func.min(SEVERITY_RANK).label("rank"), func.max(Alert.detected_at).label("newest"))
+            .where(*conds).group_by(Alert.rule))
+    df = read_frame(engine, stmt, parse_dates=["newest"])
+    return df.sort_values(["rank", "count", "rule"], ascending=[True, False, True]).reset_index(drop=True)
+
+
+def rule_entities(engine: Engine, rule: str, limit: int = 200) -> list[tuple[str, int]]:
+    """(entity_id, open alerts) of a rule, most alerts first: what a silence can be narrowed to."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Alert.entity_id, func.count()).where(
+            Alert.rule == rule, Alert.entity_id.is_not(None), Alert.status.in_(OPEN_STATES))
+            .group_by(Alert.entity_id).order_by(func.count().desc(), Alert.entity_id).limit(limit)).all()
+    return [(e, int(n)) for e, n in rows]
+
+
+def silence_preview(engine: Engine, rule: str | None, entity: str | None, at: datetime) -> dict[str, int]:
+    """What a silence of `rule` (and its sub-rules) / `entity` would cover: open alerts now, and alerts
+    raised over the last 7 days (the ones it would have kept from being raised)."""
+    conds = []
+    if rule:
+        conds.append(or_(Alert.rule == rule, Alert.rule.startswith(rule + ".")))
+    if entity:
+        conds.append(Alert.entity_id == entity)
+    if not conds:
+        return {"open": 0, "last_7_days": 0}
+    with engine.connect() as conn:
+        open_now = conn.execute(select(func.count()).select_from(Alert).where(*conds, Alert.status.in_(OPEN_STATES)))
+        week = conn.execute(select(func.count()).select_from(Alert).where(*conds, Alert.detected_at >= at - timedelta(days=7)))
+        return {"open": int(open_now.scalar() or 0), "last_7_days": int(week.scalar() or 0)}
 
 
 def statuses_for(choice: str | None) -> tuple[str, ...]:
@@ -48,25 +120,17 @@ def check_values(values, allowed: tuple[str, ...], name: str) -> tuple[str, ...]
 
 def list_alerts(engine: Engine, statuses: tuple[str, ...] = OPEN_STATES, types=(), severities=(),
                 since: datetime | None = None, until: datetime | None = None, limit: int = 500,
-                offset: int = 0) -> tuple[pd.DataFrame, int]:
-    """Alerts matching the filters, newest first (columns LIST_COLUMNS), and how many match in all.
-
-    since/until bound detected_at (until exclusive)."""
-    types = check_values(types, TYPES, "type")
-    severities = check_values(severities, SEVERITIES, "severity")
-    conds = [Alert.status.in_(statuses)]
-    if types:
-        conds.append(Alert.type.in_(types))
-    if severities:
-        conds.append(Alert.severity.in_(severities))
-    if since is not None:
-        conds.append(Alert.detected_at >= since)
-    if until is not None:
-        conds.append(Alert.detected_at < until)
+                offset: int = 0, rule: str | None = None, exclude_types=(),
+                by_severity: bool = False) -> tuple[pd.DataFrame, int]:
+    """Alerts matching the filters, newest first (severity first with `by_severity`; columns
+    LIST_COLUMNS), and how many match in all. since/until bound detected_at (until exclusive);
+    exclude_types applies when no type is chosen (the alert centre leaves customer risk to the worklist)."""
+    conds = _conditions(statuses, types, severities, since, until, rule, exclude_types)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(Alert).where(*conds)).scalar() or 0
+    order = [SEVERITY_RANK] if by_severity else []
     stmt = (select(*[getattr(Alert, c) for c in LIST_COLUMNS]).where(*conds)
-            .order_by(Alert.detected_at.desc(), Alert.id.desc()).limit(limit).offset(offset))
+            .order_by(*order, Alert.detected_at.desc(), Alert.id.desc()).limit(limit).offset(offset))
     df = read_frame(engine, stmt, parse_dates=["detected_at", "updated_at", "last_seen_at", "snoozed_until"])
     return df, int(total)
 

@@ -15,7 +15,8 @@ from models.base import get_engine
 from models.ops import JobRun, QuarantinedRow, SourceState
 from read.cache import cached_read
 from infra.clock import utcnow
-from models.derived import Alert
+from read.alerts import banner_counts
+from read.queue import open_task_count
 from models.derived import OverviewSnapshot
 from models.ops import AuditLog
 from read import cache
@@ -109,16 +110,9 @@ def _iso(value) -> str | None:
 
 @cached_read
 def open_alert_counts(engine: Engine) -> dict[str, int]:
-    """Open (active) alerts for the banner: by severity, with non-critical per-customer triggers
-    counted apart under "customer_triggers" (thousands of them are a worklist, not a banner)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(Alert.severity, Alert.type, func.count()).where(Alert.status == "active")
-                            .group_by(Alert.severity, Alert.type)).all()
-    counts: dict[str, int] = {}
-    for severity, kind, n in rows:
-        key = "customer_triggers" if kind == "customer_risk" and severity != "critical" else severity
-        counts[key] = counts.get(key, 0) + int(n)
-    return counts
+    """The banner: alerts that need action by severity (read.alerts.banner_counts, the alert centre's
+    own definition), and the customers with a task to do now under "customer_triggers" (the CS worklist)."""
+    return {**banner_counts(engine), "customer_triggers": open_task_count(engine, utcnow())}
 
 
 @cached_read(topic="overview")

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from models.bulk import staged
 from models.derived import Alert, AlertDelivery, AlertEvent, Silence
-from domain.alerting.lifecycle import OPEN_STATES, AlertSpec, TransitionError, is_silenced, next_state
+from domain.alerting.lifecycle import OPEN_STATES, TRANSITIONS, AlertSpec, TransitionError, is_silenced, next_state
 from infra.clock import utcnow
 from infra.versions import bump_version
 
@@ -153,6 +153,55 @@ def act(engine: Engine, alert_id: int, action: str, user_email: str | None, comm
         _event(conn, alert_id, at, user_email, row.status, new, (comment or "").strip()[:2000] or None)
         bump_version(conn, "alerts")
     return new
+
+
+BULK_MAX = 5000
+
+
+def act_many(engine: Engine, alert_ids: list[int], action: str, user_email: str | None, comment: str | None = None,
+             until: datetime | None = None, at: datetime | None = None) -> dict:
+    """One action with one comment on many alerts (triage): in one transaction, each alert's own event.
+    Alerts whose state does not allow the action are skipped and counted. Returns {"done": [ids],
+    "skipped": n, "status": the new state}."""
+    at = at or utcnow()
+    ids = sorted({int(i) for i in alert_ids})
+    if not ids:
+        raise TransitionError("Select alerts first.")
+    if len(ids) > BULK_MAX:
+        raise TransitionError(f"At most {BULK_MAX:,} alerts at once; narrow the filters.")
+    if action == "snooze" and (until is None or until <= at):
+        raise TransitionError("Snooze needs a time in the future.")
+    if action not in TRANSITIONS:
+        raise TransitionError(f"Unknown action {action!r}; use one of {', '.join(TRANSITIONS)}.")
+    note = (comment or "").strip()[:2000] or None
+    done: list[int] = []
+    with engine.begin() as conn:
+        rows = []
+        for start in range(0, len(ids), 900):
+            rows += conn.execute(select(Alert.id, Alert.status).where(Alert.id.in_(ids[start:start + 900]))).all()
+        target = None
+        events = []
+        by_state: dict[str, list[int]] = {}
+        for alert_id, status in rows:
+            try:
+                target = next_state(status, action)
+            except TransitionError:
+                continue
+            by_state.setdefault(status, []).append(alert_id)
+            events.append(_event_row(alert_id, at, user_email, status, target, note))
+        for status, chunk_ids in by_state.items():
+            for start in range(0, len(chunk_ids), 900):
+                conn.execute(update(Alert).where(Alert.id.in_(chunk_ids[start:start + 900]), Alert.status == status)
+                             .values(status=target, updated_at=at, snoozed_until=until if action == "snooze" else None))
+            done += chunk_ids
+        for start in range(0, len(events), BATCH):
+            conn.execute(insert(AlertEvent), events[start:start + BATCH])
+        if done:
+            bump_version(conn, "alerts")
+    return {"done": sorted(done), "skipped": len(ids) - len(done), "status": target or TRANSITIONS_TARGET[action]}
+
+
+TRANSITIONS_TARGET = {action: target for action, (_, target) in TRANSITIONS.items()}
 
 
 def resend(engine: Engine, delivery_id: int, at: datetime | None = None) -> None:

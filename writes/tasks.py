@@ -106,6 +106,8 @@ def _rewrite_work(conn: Connection, risk: pd.Series, at: datetime, by: str | Non
     merged["open_tasks"] = per["open"].reindex(merged.index).fillna(0).astype(int)
     merged["waiting_tasks"] = per["waiting"].reindex(merged.index).fillna(0).astype(int)
     merged["next_follow_up_at"] = per["until"].reindex(merged.index)
+    for col in ("assigned_at", "last_contacted_at", "next_follow_up_at"):  # microseconds: `at` has them
+        merged[col] = pd.to_datetime(merged[col]).astype("datetime64[us]")
     owner = assigned.set_index("customer_id")
     new_owner = owner["owner_email"].reindex(merged.index)
     changed = new_owner.notna() & (new_owner != merged["owner_email"])

@@ -40,7 +40,8 @@ def assign_owners(needing: pd.DataFrame, owners: pd.DataFrame, agents: list[str]
     for owner in kept_owner[kept]:
         load[owner] += 1
     todo = needing.loc[~kept].copy()
-    todo["_rev"] = -pd.to_numeric(todo.get("revenue_at_risk", 0), errors="coerce").fillna(0)
+    revenue = todo["revenue_at_risk"] if "revenue_at_risk" in todo else pd.Series(0.0, index=todo.index)
+    todo["_rev"] = -pd.to_numeric(revenue, errors="coerce").fillna(0)
     todo = todo.sort_values(["priority", "_rev", "customer_id"], kind="stable")
     groups = [todo] if not by or by not in todo else [g for _, g in todo.groupby(by, sort=True, dropna=False)]
     heap = [(n, a) for a, n in load.items()]

@@ -1,5 +1,7 @@
 """A real browser: a critical alert shows in the banner, is acknowledged in the alert center with a
-comment, and is still acknowledged after a reload; a bad silence is refused with a message."""
+comment, and is still acknowledged after a reload (in the Acknowledged tab); a bad silence is refused with a
+message; the ops manager's triage: severity first, grouped by rule, a group acknowledged in bulk with one
+comment, a rule silenced from the list with a preview; customer triggers are left to the CS worklist."""
 from __future__ import annotations
 
 import pytest
@@ -17,18 +19,18 @@ from domain.alerting.lifecycle import AlertSpec
 from tests.conftest import make_settings
 from tests.e2e.conftest import logged_in_app
 
-TITLE = "Customer c-1001: 3 support calls in 14 days"
+TITLE = "Tutor t-1001: 3 no-shows in 7 days"
 
 
 @pytest.fixture
 def seeded(tmp_path):
     settings = make_settings(tmp_path, refresh_seconds=30)
     engine = upgrade(settings.db_url)
-    sync_alerts(engine, "trigger.calls_14d", [AlertSpec(
-        rule="trigger.calls_14d", type="customer_risk", severity="critical", title=TITLE,
-        message="c-1001 called support 3 times in 14 days; 2 is the limit.", dedup_key="trigger.calls_14d:c-1001",
-        entity_id="c-1001", current_value=3, expected_value="< 2",
-        investigation=["Read the last three call notes", "Call the customer today"], link="/customers/c-1001")])
+    sync_alerts(engine, "tutor.no_shows", [AlertSpec(
+        rule="tutor.no_shows", type="tutor_performance", severity="critical", title=TITLE,
+        message="t-1001 missed 3 sessions in 7 days; 2 is the limit.", dedup_key="tutor.no_shows:t-1001",
+        entity_id="t-1001", current_value=3, expected_value="< 2",
+        investigation=["Read the last three session notes", "Call the customer today"], link="/tutors")])
     return settings
 
 
@@ -72,16 +74,17 @@ def test_banner_then_acknowledge_in_the_alert_center_survives_reload(dash_duo, s
     duo.find_element("#alerts-comment").send_keys("Calling them now")
     click(duo, "#alerts-acknowledge")
     duo.wait_for_contains_text("#alerts-action-done", "is now acknowledged", timeout=10)
-    duo.wait_for_contains_text("#alerts-detail-status", "acknowledged", timeout=10)
+    duo.wait_for_contains_text("#alerts-detail-status", "Acknowledged", timeout=10)
     assert not duo.find_element("#alerts-acknowledge").is_enabled()  # only what the state allows
     assert status_of(seeded) == "acknowledged"
 
     duo.driver.refresh()
     duo.wait_for_element("#alerts-grid", timeout=15)
+    duo.driver.find_element(By.XPATH, "//label[normalize-space()='Acknowledged']").click()
     status_cell = "//div[contains(@class,'ag-row')]//div[@col-id='status']"
     WebDriverWait(duo.driver, 15).until(EC.text_to_be_present_in_element((By.XPATH, status_cell), "acknowledged"))
     click_row(duo, TITLE)
-    duo.wait_for_contains_text("#alerts-detail-status", "acknowledged", timeout=10)
+    duo.wait_for_contains_text("#alerts-detail-status", "Acknowledged", timeout=10)
     history = duo.find_element("#alerts-detail-history").text
     assert "active → acknowledged" in history and "ops@example.com" in history and "Calling them now" in history
     assert duo.find_elements("#shell-alert-banner-alert") == []  # nothing active left
@@ -152,4 +155,93 @@ def test_rule_preview_then_save(dash_duo, with_metric):
     with get_engine(with_metric.db_url).connect() as conn:
         stored = conn.execute(select(MetricRule.metric, MetricRule.settings)).one()
     assert stored.metric == "sessions.booked" and '"threshold": 40' in stored.settings
+    assert duo.get_logs() == []
+
+
+def spec(rule: str, kind: str, severity: str, entity: str, title: str) -> AlertSpec:
+    return AlertSpec(rule=rule, type=kind, severity=severity, title=title, message=title,
+                     dedup_key=f"{rule}:{entity}", entity_id=entity)
+
+
+@pytest.fixture
+def busy(tmp_path):
+    """Three supply warnings, two critical anomalies (older), one info (newest), a customer-risk alert of an
+    earlier version, and one customer task in the CS worklist."""
+    from datetime import timedelta
+    import pandas as pd
+    from infra.clock import utcnow
+    from writes.tasks import update_worklist
+    settings = make_settings(tmp_path, refresh_seconds=30)
+    engine = upgrade(settings.db_url)
+    now = utcnow()
+    sync_alerts(engine, "anomaly.robust_zscore", [spec("anomaly.robust_zscore", "anomaly", "critical", m,
+                                                       f"Unusual {m}") for m in ("sessions.booked", "bookings.rate")],
+                at=now - timedelta(hours=5))
+    sync_alerts(engine, "supply.shortage", [spec("supply.shortage", "supply_demand", "warning", s,
+                                                 f"Tutor shortage in {s}") for s in ("math", "physics", "chemistry")],
+                at=now - timedelta(hours=3))
+    sync_alerts(engine, "tutor.rating", [spec("tutor.rating", "tutor_performance", "info", "t-9", "Tutor t-9 rating")],
+                at=now - timedelta(hours=1))
+    sync_alerts(engine, "trigger.calls_14d", [spec("trigger.calls_14d", "customer_risk", "critical", "c-1",
+                                                   "Customer c-1: 2 calls")], at=now - timedelta(minutes=30))
+    update_worklist(engine, pd.DataFrame({"customer_id": ["c-1"], "trigger": ["calls_14d"], "why": ["2 calls"]}), now)
+    return settings
+
+
+def grid_rows(duo) -> list[dict]:
+    return duo.driver.execute_script("""
+        const rows = []; let api;
+        try { api = window.dash_ag_grid.getApi('alerts-grid'); } catch (e) { return rows; }
+        api.forEachNodeAfterFilterAndSort(n => { if (n.data) rows.push(n.data); });
+        return rows;""")
+
+
+def test_ops_manager_triages_the_alert_centre(dash_duo, busy):
+    from models.derived import AlertEvent
+    engine = get_engine(busy.db_url)
+    duo = logged_in_app(dash_duo, busy)
+    duo.wait_for_contains_text("#shell-alert-banner-alert", "Open alerts: 2 critical and 3 warning", timeout=15)
+    duo.wait_for_page(f"{duo.server_url}/alerts")
+
+    # needs action, severity first then newest; the customer trigger is the worklist's, counted in a link
+    WebDriverWait(duo.driver, 15).until(lambda d: len(grid_rows(duo)) == 6)
+    rows = grid_rows(duo)
+    assert [r["severity"] for r in rows] == ["critical"] * 2 + ["warning"] * 3 + ["info"]
+    assert "trigger.calls_14d" not in {r["rule"] for r in rows}
+    duo.wait_for_contains_text("#alerts-worklist-link", "1 customers to contact", timeout=10)
+    assert duo.find_element("#alerts-worklist-link").get_attribute("href").endswith("/queue")
+    critical_in_banner = 2
+    assert sum(r["severity"] == "critical" for r in rows) == critical_in_banner  # one definition
+
+    # grouped by rule, worst first, with counts; a group opens in the grid and in the URL
+    groups = duo.find_element("#alerts-groups").text
+    assert groups.index("anomaly.robust_zscore") < groups.index("supply.shortage") < groups.index("tutor.rating")
+    click(duo, "[id*='supply.shortage']")
+    WebDriverWait(duo.driver, 10).until(lambda d: {r["rule"] for r in grid_rows(duo)} == {"supply.shortage"})
+    assert "rule=supply.shortage" in duo.driver.current_url
+
+    # acknowledge the whole group with one comment
+    duo.find_element("#alerts-bulk-comment").send_keys("Recruiting campaign started")
+    click(duo, "#alerts-bulk-acknowledge")
+    duo.wait_for_contains_text("#alerts-bulk-done", "3 alerts acknowledged", timeout=10)
+    with engine.connect() as conn:
+        acked = conn.execute(select(Alert.id, Alert.status).where(Alert.rule == "supply.shortage")).all()
+        comments = conn.execute(select(AlertEvent.comment, AlertEvent.user_email).where(
+            AlertEvent.alert_id.in_([a.id for a in acked]), AlertEvent.to_status == "acknowledged")).all()
+    assert {a.status for a in acked} == {"acknowledged"}
+    assert sorted(comments) == [("Recruiting campaign started", "ops@example.com")] * 3
+    duo.wait_for_contains_text("#shell-alert-banner-alert", "Open alerts: 2 critical.", timeout=15)
+    duo.driver.find_element(By.XPATH, "//label[normalize-space()='Acknowledged']").click()
+    WebDriverWait(duo.driver, 10).until(lambda d: [r["status"] for r in grid_rows(duo)] == ["acknowledged"] * 3)
+    assert "status=acknowledged" in duo.driver.current_url
+
+    # silence a rule chosen from the list, with a preview of what it mutes
+    duo.select_dcc_dropdown("#alerts-mute-rule", "anomaly.robust_zscore")
+    duo.wait_for_contains_text("#alerts-mute-counts", "2 are open now", timeout=10)
+    duo.find_element("#alerts-mute-reason").send_keys("Booking system migration")
+    click(duo, "#alerts-mute-add")
+    duo.wait_for_contains_text("#alerts-mute-added", "Silenced anomaly.robust_zscore", timeout=10)
+    with engine.connect() as conn:
+        silence = conn.execute(select(Silence)).one()
+    assert (silence.rule, silence.metric, silence.created_by) == ("anomaly.robust_zscore", None, "ops@example.com")
     assert duo.get_logs() == []
