@@ -117,3 +117,15 @@ def test_contract_lists_the_new_optional_fields():
     assert RECORDS["customers"].personal == {"name", "email", "phone"}
     assert RECORDS["sessions"].field("price").required is False
     assert RECORDS["customers"].field("signup_date").kind == "datetime"
+
+
+def test_csv_reader_fast_path_without_quotes_finds_the_same_bad_lines():
+    data = b"a,b,c\n1,2,3\n4,5\n\n8,\xff,9\n10,11,12,13\n12,,14\n"
+    df, rejected = read_rows(data, "x.csv")
+    assert [[None if pd.isna(v) else v for v in row] for row in df.values.tolist()] == [["1", "2", "3"], ["12", None, "14"]]
+    assert rejected["row_key"].tolist() == ["x.csv:3", "x.csv:5", "x.csv:6"]
+    assert rejected["reason"].tolist() == ["x.csv line 3: ragged line: 2 fields, the header has 3",
+                                           "x.csv line 5: bytes that are not UTF-8",
+                                           "x.csv line 6: ragged line: 4 fields, the header has 3"]
+    slow, slow_rejected = read_rows(data.replace(b"1,2,3", b'"1",2,3'), "x.csv")  # a quote: the row-by-row path
+    assert slow_rejected["row_key"].tolist() == rejected["row_key"].tolist() and len(slow) == 2
