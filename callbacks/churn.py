@@ -8,7 +8,7 @@ import math
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
 from ui.components import empty_state
@@ -275,3 +275,7 @@ def _trained_text(summary: dict) -> str:
 
 
 follow_job("churn", "train-churn", "churn.retrain", _trained_text)
+
+
+# the customer opened in the query string: Back, a bookmark and a shared link open the same one
+clientside_callback(ClientsideFunction("urlstate", "churn"), Output("churn-url", "data"), Input("churn-selected", "data"))

@@ -6,7 +6,7 @@ import json
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 
 from ui import format as fmt
 from ui.charts import MIN_POINTS, too_few
@@ -135,3 +135,8 @@ def detail(tutor_id, period, _version):
                        style={"height": "320px"}) if days >= MIN_POINTS
              else too_few(days, "computations of the rolling 7-day rate", id="tutors-trend-too-few"))
     return title, _records(rows), graph
+
+
+# the view in the query string: Back, a bookmark and a shared link open the same tutor, subject and period
+clientside_callback(ClientsideFunction("urlstate", "tutors"), Output("tutors-url", "data"),
+                    Input("tutors-period", "value"), Input("tutors-subject", "value"), Input("tutors-selected", "data"))

@@ -87,4 +87,5 @@ def layout(customer: str | None = None, **_query) -> html.Div:
         html.Div(id="churn-empty"),
         content,
         dcc.Store(id="churn-selected", data=customer or None),
+        dcc.Store(id="churn-url"),  # the view in the query string (assets/urlstate.js)
     ])

@@ -125,4 +125,5 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
         html.Div(id="tutors-empty"),
         content,
         dcc.Store(id="tutors-selected", data=tutor or None),
+        dcc.Store(id="tutors-url"),  # the view in the query string (assets/urlstate.js)
     ])
