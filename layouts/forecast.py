@@ -30,8 +30,11 @@ REGION_COLUMNS = [
 ]
 DEFINITIONS = (
     "Demand: sessions booked per hour (bookings held or to be held; cancelled and rescheduled ones are not demand). "
-    "The model is an ensemble of Prophet and seasonal baselines fitted on 90 days, retrained weekly and re-predicted "
-    "hourly with the newest data; the band is its 95 % interval. The baseline is \"same hour last week\". Supply: open "
+    "The model is an ensemble of seasonal profiles in the marketplace's local time, some following the recent level, "
+    "that knows the holiday calendar; fitted on 90 days, retrained weekly and re-predicted hourly with the newest data. "
+    "Each hour's forecast is the sessions already booked plus those still expected to be booked (learned from the "
+    "booking curve), never below what is booked; the band is its 95 % interval, calibrated on the last 8 weeks. "
+    "The baseline is \"same hour last week\". Supply: open "
     "tutor hours = weekly availability of active tutors teaching the subject minus hours already booked. Coverage = "
     "open tutor hours / open demand (forecast sessions not yet booked); below 80 % is a shortage, above 130 % a "
     "surplus; hours with less than a quarter of a session of open demand are not judged. MAPE is weighted: "
