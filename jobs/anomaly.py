@@ -2,8 +2,8 @@
 
 Each run, as of ``ctx.at``:
 
-1. loads metric_points of the last HISTORY (8 weeks: the detector's 56-day memory of routine
-   spikes) for the metrics that have a point within ACTIVE of ``at`` (a stream that sent nothing
+1. loads metric_points of the last HISTORY (8 weeks: what the detector's calibrated bars learn a
+   stream's tail from -- 14 days of a 5-minute stream, up to 1,500 points of an hourly one) for the metrics that have a point within ACTIVE of ``at`` (a stream that sent nothing
    new has no news), and derives the session/booking streams (domain.alerting.streams) from the
    last DERIVED_HISTORY of sessions and bookings, reading only the columns they need;
 2. runs domain.anomaly.detect_streams with the rules in force -- MARKETPLACE_RULES (US
