@@ -139,6 +139,8 @@ def fire_everything(client, app, ids: dict) -> int:
         inputs, states = spec.get("inputs", []), spec.get("state", [])
         clickers = [i for i in inputs if i["property"] == "n_clicks"] or inputs[:1]
         for trigger in clickers:
+            if trigger["id"].startswith("{") and not pattern_values(trigger, ids):
+                continue  # a pattern no seeded component matches: nothing to click
             payload = {"output": output, "outputs": outputs_of(output),
                        "inputs": [entry(i, values, ids, i is trigger) for i in inputs],
                        "state": [entry(s, values, ids, False) for s in states],
