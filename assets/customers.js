@@ -74,7 +74,8 @@
             if (request) {
                 var sort = (request.sortModel || [])[0];
                 if (sort) { q.set("sort", sort.colId + ":" + sort.sort); }
-                var filter = request.filterModel || {};
+                var filter = Object.assign({}, request.filterModel || {});
+                delete filter.name;  /* personal data stays out of URLs (they end up in access logs and history) */
                 if (Object.keys(filter).length) { q.set("filter", JSON.stringify(filter)); }
             } else {
                 ["sort", "filter"].forEach(function (k) { if (old.get(k)) { q.set(k, old.get(k)); } });

@@ -76,7 +76,7 @@ def test_sort_and_page_without_overlap(engine):
 def test_rows_are_json_ready(engine):
     (row,) = page(engine, filters={"customer_id": {"filterType": "text", "type": "equals", "filter": "c03"}})[0]
     assert row["last_session_at"] == "2026-05-17 12:00" and row["churn_probability"] is None
-    assert set(row) == set(cq.GRID_COLUMNS)
+    assert set(row) == set(cq.GRID_COLUMNS) - set(cq.PERSONAL)  # the name only for roles that may see it
 
 
 @pytest.mark.parametrize("model, expected", [
@@ -158,7 +158,7 @@ def test_export_is_the_whole_filtered_set_sorted_like_the_grid(engine):
                               {"tier": ["critical", "at-risk"]})
     parsed = list(csv.DictReader(io.StringIO(text)))
     assert [r["customer_id"] for r in parsed] == [f"c{i:02d}" for i in range(29, -1, -1)]
-    assert list(parsed[0]) == cq.GRID_COLUMNS and parsed[0]["tier"] == "at-risk"
+    assert list(parsed[0]) == [c for c in cq.GRID_COLUMNS if c not in cq.PERSONAL] and parsed[0]["tier"] == "at-risk"
 
 
 def test_distinct_values_feed_the_dropdowns(engine):
@@ -196,10 +196,10 @@ def test_customer_detail_has_score_components_triggers_history_sessions_calls(sc
     fired = {t["name"]: t for t in d["triggers"]}
     assert set(fired) == {"calls_14d", "first_session_low_rating", "inactive_21d", "inactive_14d"}
     assert fired["calls_14d"]["why"] == "2 inbound calls in the last 14 days (2 or more is critical)"
-    assert fired["calls_14d"]["alert_id"] is not None
+    assert fired["calls_14d"]["task_status"] == "open"
     assert len(d["history"]) == 2 and list(d["history"]["tier"]) == ["critical", "critical"]
     assert list(d["sessions"]["rating"]) == [2, 4, 4] and list(d["calls"]["reason_code"]) == ["billing", "billing"]
-    assert d["contacts"].empty and len(d["alerts"]) == 4
+    assert d["contacts"].empty and len(d["tasks"]) == 4 and d["work"]["open_tasks"] == 4
     assert cq.customer_detail(scored, "nobody") is None
 
 
@@ -215,6 +215,46 @@ def test_contact_log_validates_and_records(scored):
     logged = cq.customer_detail(scored, "c1")["contacts"]
     assert list(logged["id"]) == [second, first]
     assert list(logged["channel"]) == ["email", "phone"] and logged["note"].iloc[1] == "left a message"
+
+
+def test_personal_data_only_for_roles_that_may_see_it(scored):
+    from sqlalchemy import update
+    from models.source import Customer
+    with scored.begin() as conn:
+        conn.execute(update(Customer).where(Customer.customer_id == "c1").values(
+            name="Ada Lovelace", email="ada@example.org", phone="+1 555 0100"))
+    shown = cq.customer_detail(scored, "c1", personal=True)["customer"]
+    assert (shown["name"], shown["email"], shown["phone"]) == ("Ada Lovelace", "ada@example.org", "+1 555 0100")
+    hidden = cq.customer_detail(scored, "c1")["customer"]
+    assert not {"name", "email", "phone"} & set(hidden)
+    rows, _ = cq.customer_page(scored, [{"colId": "name", "sort": "asc"}], None, 0, 10, personal=True)
+    assert rows[0]["name"] == "Ada Lovelace" and rows[0]["owner_email"] is None
+    named, total = cq.customer_page(scored, None, {"name": {"filterType": "text", "type": "contains", "filter": "ada"}},
+                                    0, 10, personal=True)
+    assert total == 1 and named[0]["customer_id"] == "c1"
+    rows, _ = cq.customer_page(scored, None, None, 0, 10)
+    assert "name" not in rows[0]
+    for sort, filters in (([{"colId": "name", "sort": "asc"}], None),
+                          (None, {"name": {"filterType": "text", "type": "contains", "filter": "a"}})):
+        with pytest.raises(QueryError, match="cannot sort or filter on name"):
+            cq.customer_page(scored, sort, filters, 0, 10)
+    assert "Ada" not in cq.export_filtered(scored, None, None) and "Ada" in cq.export_filtered(scored, None, None,
+                                                                                                personal=True)
+
+
+def test_worklist_columns_and_filters(scored):
+    from infra.clock import utcnow
+    now = utcnow()  # the quick filters compare with the present
+    contacts.add_contact(scored, "c1", "cs@example.com", "phone", "reached", at=now, follow_up=now + timedelta(days=2))
+    rows, total = cq.customer_page(scored, [{"colId": "last_contacted_at", "sort": "desc"}], None, 0, 10)
+    assert rows[0]["customer_id"] == "c1" and rows[0]["next_follow_up_at"].startswith(f"{now + timedelta(days=2):%Y-%m-%d}")
+    assert total == 2
+    waiting = cq.customer_page(scored, None, None, 0, 10, {"follow_up": "waiting"})
+    never = cq.customer_page(scored, None, None, 0, 10, {"contacted": "never"})
+    assert [r["customer_id"] for r in waiting[0]] == ["c1"] and [r["customer_id"] for r in never[0]] == ["c2"]
+    assert "c1" not in {r["customer_id"] for r in cq.customer_page(scored, None, None, 0, 10, {"attention": True})[0]}
+    with pytest.raises(QueryError, match="follow_up must be one of"):
+        cq.customer_page(scored, None, None, 0, 10, {"follow_up": "someday"})
 
 
 def test_velocity_page_data_and_benchmark_validation(scored):
