@@ -12,8 +12,9 @@
    backtest; see domain/forecasting) and stores it;
 2b. turns each hour's forecast into what is booked now plus what is still to come (``on_the_books``,
    domain/forecasting/pickup.py): never below the sessions already booked; where every tutor of the subject
-   is booked the books are censored and the model's own forecast is the floor. The learned booking curve
-   goes to the run detail (``pickup``);
+   is booked the books are censored and the model's own forecast is the floor. The booking curve is learned
+   at a train (and when the stored one is older than ``forecast_retrain_days``) and kept in the run detail
+   (``pickup``), which the hourly runs reuse;
 3. writes a ForecastRun and its DemandForecast rows for [T, T + 168 h): yhat (booked + pickup, an expected
    count), the 95 % interval and the seasonal-naive baseline ("same hour last week") beside it;
 4. (before step 2, in fact) scores every earlier run whose 168 hours have all passed: forecast_accuracy per
@@ -53,6 +54,7 @@ from domain.forecasting.pickup import PROFILE_WEEKS, with_pickup
 from domain.forecasting.series import NOT_DEMAND
 from domain.supply import available_hours, bookings_as_of
 from loaders.bookings import load_bookings
+from loaders.forecasts import latest_run
 from infra.progress import report, scaled
 from jobs.context import JobContext
 from infra.versions import bump_version
@@ -245,18 +247,33 @@ def calendar_params(settings) -> dict:
     return {"tz": settings.marketplace_tz or None, "holidays": None if country.lower() in ("", "none") else country.upper()}
 
 
-def on_the_books(engine: Engine, forecast: pd.DataFrame, at: datetime, days: int) -> tuple[pd.DataFrame, dict]:
-    """The models' forecast -> what is booked now + what is still to come (domain.forecasting.pickup), the
-    booking curve learned from the ``days`` before ``at``; hours whose tutors are all booked are unconstrained."""
+def on_the_books(engine: Engine, forecast: pd.DataFrame, at: datetime, days: int,
+                 coefs: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """The models' forecast -> what is booked now + what is still to come (domain.forecasting.pickup): the
+    booking curve ``coefs`` when given, else learned from the ``days`` before ``at`` (and stamped
+    ``fitted_at``); hours whose tutors are all booked are unconstrained."""
     cols = ("booking_id", "subject", "tutor_id", "scheduled_time", "created_at", "status", "updated_at")
-    bookings = load_bookings(engine, at - timedelta(days=days, weeks=PROFILE_WEEKS), at + timedelta(hours=HORIZON_H), cols)
+    first = at if coefs else at - timedelta(days=days, weeks=PROFILE_WEEKS)
+    bookings = load_bookings(engine, first, at + timedelta(hours=HORIZON_H), cols)
     with engine.connect() as conn:
         tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.subjects, Tutor.region, Tutor.status))
         availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.weekday,
                                                TutorAvailability.start_hour, TutorAvailability.end_hour))
     bookings = bookings_as_of(bookings, at)
     supply = available_hours(tutors, availability, bookings, at, HORIZON_H)
-    return with_pickup(forecast, bookings, at, days, open_hours=supply)
+    out, used = with_pickup(forecast, bookings, at, days, open_hours=supply, coefs=coefs)
+    return out, used if coefs else {**used, "fitted_at": pd.Timestamp(at).isoformat()}
+
+
+def stored_pickup(engine: Engine, at: datetime, max_age_days: int) -> dict | None:
+    """The booking curve of the latest run when it was learned less than ``max_age_days`` before ``at``."""
+    run = latest_run(engine, at)
+    coefs = (run or {}).get("detail", {}).get("pickup") or {}
+    fitted = coefs.get("fitted_at")
+    if not fitted or not {"leads", "a", "b"} <= set(coefs):
+        return None
+    age = pd.Timestamp(at) - pd.Timestamp(fitted)
+    return coefs if pd.Timedelta(0) <= age < pd.Timedelta(days=max_age_days) else None
 
 
 def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
@@ -316,7 +333,8 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
         columns=["subject", "ts", "yhat", "yhat_lower", "yhat_upper", "baseline"])
     pickup = None
     if len(rows):
-        rows, pickup = on_the_books(engine, rows, at, PICKUP_DAYS)
+        reuse = None if force_train else stored_pickup(engine, at, settings.forecast_retrain_days)
+        rows, pickup = on_the_books(engine, rows, at, PICKUP_DAYS, reuse)
     timings["pickup_s"] = round(time.perf_counter() - started, 3)
     report(0.92, "writing the forecast")
 

@@ -144,7 +144,13 @@ def smoothed_shift(y: np.ndarray, how: np.ndarray, how_f: np.ndarray, hol_w: np.
         before = np.r_[d[:24].mean(), level[:-1]]
         best = min(best, (float(np.sum((d - before) ** 2)), float(level[-1])))
     fade = SES_DAMPING ** (lead / 24)
-    return np.clip(_read(prof, how_f, hol_w) + best[1] * fade, 0, None)
+    return _shifted(_read(prof, how_f, hol_w), best[1] * fade)
+
+
+def _shifted(base: np.ndarray, shift) -> np.ndarray:
+    """base + shift, the shift bounded by the base itself (between 0 and twice the base): a level moving
+    the busy hours must not put demand into hours that never had any (a night hour of a count series)."""
+    return base + np.clip(shift, -base, base)
 
 
 def _read(prof: np.ndarray, how_f: np.ndarray, hol_w: np.ndarray) -> np.ndarray:
@@ -171,7 +177,7 @@ def forecasts(y: np.ndarray, how: np.ndarray, how_f: np.ndarray, hol_w: np.ndarr
         prof = (profile(y, how, end, weeks, trimmed) if kind == "week" else daykind_profile(y, how, end, weeks)
                 if kind == "daykind" else smooth_profile(y, how, end, weeks))
         if hours < 0:  # additive: a level that moves the whole profile (load has a base it adds to)
-            out[name] = _read(prof, how_f, hol_w) + level_shift(y, how, prof, -hours)
+            out[name] = _shifted(_read(prof, how_f, hol_w), level_shift(y, how, prof, -hours))
             continue
         level = level_ratio(y, how, prof, hours) if hours else 1.0
         out[name] = level * _read(prof, how_f, hol_w)

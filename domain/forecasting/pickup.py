@@ -113,12 +113,13 @@ def booked_now(bookings: pd.DataFrame, at: datetime, hours: int = 168) -> pd.Dat
 
 
 def with_pickup(forecast: pd.DataFrame, bookings: pd.DataFrame, at: datetime, days: int = 28,
-                open_hours: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+                open_hours: pd.DataFrame | None = None, coefs: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """The unconditional forecast DataFrame[subject, ts, yhat, yhat_lower, yhat_upper, ...] turned into
-    booked + pickup (``apply_pickup``) with coefficients learned from ``bookings`` (``fit_pickup``).
+    booked + pickup (``apply_pickup``) with coefficients learned from ``bookings`` (``fit_pickup``), or
+    ``coefs`` learned before (the booking curve moves slowly: the hourly run reuses the weekly one's).
     ``open_hours`` DataFrame[subject, ts, available_hours] (domain.supply.available_hours) marks the
     hours whose tutors are all booked (see ``apply_pickup``)."""
-    coefs = fit_pickup(bookings, at, days)
+    coefs = coefs or fit_pickup(bookings, at, days)
     hours = int(((pd.to_datetime(forecast["ts"]).max() - pd.Timestamp(at).floor("h")) / HOUR) + 1) if len(forecast) else 0
     return apply_pickup(forecast, booked_now(bookings, at, max(hours, 1)), at, coefs, open_hours), coefs
 
