@@ -468,8 +468,11 @@ def main(argv: list[str] | None = None) -> None:
     base = DetectorConfig()
     if args.threshold is not None:
         base = base.with_overrides({"robust_zscore": {"threshold": args.threshold}})
-    print(f"defaults: robust_zscore >= {base.robust_zscore.threshold} (or >= {base.robust_zscore.sustained_threshold}"
-          f" for {base.robust_zscore.sustained_points} points), week_over_week > {base.week_over_week.threshold_pct}%"
+    rz = base.robust_zscore
+    bars = (f"bars calibrated per stream at {rz.false_alarms_per_week:g} false alarms a week (floor {rz.threshold})"
+            if rz.calibrate else f">= {rz.threshold} (or >= {rz.sustained_threshold} for {rz.sustained_points} points)")
+    print(f"defaults: robust_zscore {bars}, refractory {base.refractory_hours:g} h,"
+          f" week_over_week > {base.week_over_week.threshold_pct}%"
           f" and z >= {base.week_over_week.min_zscore}, consecutive_drops {base.consecutive_drops.drops} x"
           f" >= {base.consecutive_drops.min_total_drop_pct}% total; sigma {'on' if base.sigma.enabled else 'off'}")
     t0 = time.perf_counter()
