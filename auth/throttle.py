@@ -8,6 +8,7 @@ mode (one process) they are the failures in the audit log plus the checks in fli
 """
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from auth import audit
 from infra.clock import utcnow
 
+log = logging.getLogger(__name__)
 IP_FACTOR = 4  # one office behind one address: more room per IP than per email
 
 
@@ -51,10 +53,12 @@ class RedisThrottle(Throttle):
     return 1
     """
 
-    def __init__(self, redis_url: str, limit: int, window_s: int):
+    def __init__(self, redis_url: str, limit: int, window_s: int, fallback: Throttle):
         super().__init__(limit, window_s)
         import redis
-        self.client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self.fallback = fallback  # Redis down: sign-in goes on, throttled per process from the audit log
+        self.local = threading.local()
         self.script = self.client.register_script(self._TAKE)
         self.give = self.client.register_script(self._GIVE)
 
@@ -63,10 +67,27 @@ class RedisThrottle(Throttle):
         return [f"login:email:{email}", f"login:ip:{ip}"]
 
     def take(self, email: str, ip: str) -> bool:
-        return bool(self.script(keys=self._keys(email, ip), args=[self.window_s, self.limit, IP_FACTOR * self.limit]))
+        from redis.exceptions import RedisError
+        self.local.fallback = False
+        try:
+            return bool(self.script(keys=self._keys(email, ip), args=[self.window_s, self.limit, IP_FACTOR * self.limit]))
+        except RedisError as exc:
+            log.warning("sign-in throttle: Redis unreachable (%s); counting in this process", type(exc).__name__)
+            self.local.fallback = True
+            return self.fallback.take(email, ip)
 
     def give_back(self, email: str, ip: str) -> None:
-        self.give(keys=self._keys(email, ip))  # never below 0, never a key without its expiry
+        from redis.exceptions import RedisError
+        if getattr(self.local, "fallback", False):
+            return
+        try:
+            self.give(keys=self._keys(email, ip))  # never below 0, never a key without its expiry
+        except RedisError:
+            pass  # the slot expires with the window
+
+    def done(self, email: str, ip: str) -> None:
+        if getattr(self.local, "fallback", False):
+            self.fallback.done(email, ip)
 
 
 class LocalThrottle(Throttle):
@@ -113,8 +134,8 @@ def throttle_for(settings, engine: Engine) -> Throttle:
     key = (settings.redis_url, settings.db_url, settings.login_max_attempts, settings.login_window_s)
     with _guard:
         if key not in _throttles:
-            _throttles[key] = (RedisThrottle(settings.redis_url, settings.login_max_attempts, settings.login_window_s)
-                               if settings.redis_url else
-                               LocalThrottle(engine, settings.login_max_attempts, settings.login_window_s))
+            local = LocalThrottle(engine, settings.login_max_attempts, settings.login_window_s)
+            _throttles[key] = (RedisThrottle(settings.redis_url, settings.login_max_attempts, settings.login_window_s,
+                                             local) if settings.redis_url else local)
         return _throttles[key]
 

@@ -23,6 +23,10 @@ from jobs.table import job
 from models.base import get_engine
 from models.ops import JobRun
 from kombu.exceptions import OperationalError
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +69,23 @@ def start(name: str, settings: Settings, user_email: str | None, role: str | Non
 
 
 def _send(settings: Settings, task_name: str) -> None:
-
     from workers.celery_app import celery_for  # builds a Celery app at import: only production needs it
     try:
-        celery_for(settings).send_task(task_name, retry=False)
-    except (OperationalError, OSError) as exc:
+        _ping(settings.redis_url)  # redis-py and kombu retry a refused connection for seconds: ask once first
+        # no retries and no result subscription (the page follows job_runs): an unreachable Redis fails at once
+        celery_for(settings).send_task(task_name, retry=False, ignore_result=True)
+    except (OperationalError, OSError, RedisError) as exc:
         log.error("could not queue %s: broker unreachable (%s)", task_name, type(exc).__name__)
         raise WorkersUnreachable("Background workers are unreachable; try again in a minute.") from None
+
+
+def _ping(url: str) -> None:
+    """One PING to the broker with a 2-second limit and no retry; RedisError when it does not answer."""
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2, retry=Retry(NoBackoff(), 0))
+    try:
+        client.ping()
+    finally:
+        client.close()
 
 
 def state(settings: Settings, name: str, since: datetime) -> RunState:
