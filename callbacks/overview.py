@@ -8,6 +8,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from callbacks.job_button import follow_job
 from domain.marketplace import __doc__ as DEFINITIONS
 from layouts.overview import CARD_ORDER
 from read import status as queries
@@ -91,3 +92,7 @@ def definitions(_n):
             current += " " + ln
     items.append(current)
     return html.Ul([html.Li(i) for i in items])
+
+
+follow_job("overview-backfill", "backfill", "history.backfill",
+           lambda d: f"History filled for {d.get('days', 0)} days ({d.get('from')} to {d.get('to')}).")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from ui.components import page_header
+from ui.components import job_button, page_header
+from web_context import can
 
 CARD_ORDER = ["sessions_this_hour", "sessions_today", "avg_rating_7d", "tutor_utilization",
               "csat_7d", "supply_balance", "customers_at_risk", "open_critical_alerts"]
@@ -24,6 +25,11 @@ def layout(**_query) -> html.Div:
         html.Div(id="overview-empty"),
         dbc.Row(slots, id="overview-cards"),
         dcc.Store(id="overview-shown", data={}),
+        html.Div([html.Small("Trends need history: compute the past weeks' health scores, tutor trends and card "
+                             "history from the data already in the store.", className="text-muted me-2"),
+                  job_button("overview-backfill", can("history.backfill"), "Compute the past 12 weeks in the background",
+                             "Only admin and ops users may start the backfill", label="Backfill history")],
+                 className="d-flex align-items-center flex-wrap gap-2 mt-2", id="overview-backfill-box"),
         html.Details([html.Summary("How these numbers are computed", className="small text-muted"),
                       html.Div(id="overview-definitions", className="small text-muted mt-2")], className="mt-3"),
     ])

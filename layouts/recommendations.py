@@ -33,7 +33,9 @@ def layout(status: str | None = None, **_query) -> html.Div:
                  className="d-flex align-items-center mb-3"),
         html.Div(id="recs-message"),
         dbc.Row([
-            dbc.Col(dcc.Loading(html.Div(id="recs-feed"), type="dot"), lg=8),
+            # no dcc.Loading here: its overlay hides the feed during every refresh and takes the focus from a
+            # half-typed reason
+            dbc.Col(html.Div(id="recs-feed"), lg=8),
             dbc.Col([section("Acceptance over time", html.Div(id="recs-acceptance-box", style={"minHeight": "220px"}),
                              help_text="implemented / (implemented + dismissed), cumulative by day of decision"),
                      section("How recommendations are made", html.Details([html.Summary("Rules and ROI",
