@@ -243,12 +243,13 @@ def alerting_tutors(engine: Engine) -> set[str]:
 
 def by_attention(grid: pd.DataFrame, alerting: set[str]) -> pd.DataFrame:
     """The grid in the order someone should look at it: tutors with an open alert, then falling ones (WoW trend
-    <= -10 points on a real sample), then low success on a real sample (>= TOP_MIN_RATED rated), then the rest by most first
-    sessions; within each, the steepest fall first. Adds `attention` (0-3) and `small_sample`."""
+    <= -10 points on a real sample), then low success on a real sample (>= TOP_MIN_RATED rated), then the rest; within each, small
+    samples last, then the steepest fall, then the most first sessions. Adds `attention` (0-3) and `small_sample`."""
     small = grid["rated_completed"] < TOP_MIN_RATED
     attention = np.select([grid["tutor_id"].isin(alerting), (grid["wow_trend"] <= -10) & ~small,
                            (grid["band"] == "low") & ~small], [0, 1, 2], 3)
     out = grid.assign(attention=attention, small_sample=small)
     out["_trend"] = out["wow_trend"].fillna(0)
-    return (out.sort_values(["attention", "_trend", "first_sessions", "tutor_id"], ascending=[True, True, False, True],
-                            kind="stable").drop(columns="_trend").reset_index(drop=True))
+    return (out.sort_values(["attention", "small_sample", "_trend", "first_sessions", "tutor_id"],
+                            ascending=[True, True, True, False, True], kind="stable")
+            .drop(columns="_trend").reset_index(drop=True))
