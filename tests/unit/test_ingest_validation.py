@@ -129,3 +129,12 @@ def test_csv_reader_fast_path_without_quotes_finds_the_same_bad_lines():
                                            "x.csv line 6: ragged line: 4 fields, the header has 3"]
     slow, slow_rejected = read_rows(data.replace(b"1,2,3", b'"1",2,3'), "x.csv")  # a quote: the row-by-row path
     assert slow_rejected["row_key"].tolist() == rejected["row_key"].tolist() and len(slow) == 2
+
+
+def test_csv_reader_clean_file_path_matches_the_row_by_row_reader():
+    clean = b"\xef\xbb\xbfa, b\r\n1,\r\n\r\n3,4\r\n"
+    df, rejected = read_rows(clean, "x.csv")
+    slow, _ = read_rows(clean.replace(b"3,4", b'"3",4'), "x.csv")
+    as_list = lambda d: [[None if pd.isna(v) else v for v in row] for row in d.values.tolist()]  # noqa: E731
+    assert list(df.columns) == ["a", "b"] == list(slow.columns) and rejected.empty
+    assert as_list(df) == as_list(slow) == [["1", None], ["3", "4"]]
