@@ -44,9 +44,6 @@ class Settings(BaseSettings):
     clock_skew_s: int = 3600  # a source time later than the poll by more than this is bad input (quarantined)
     reconcile_interval_s: int = 3600  # how often a source's ids are compared with the store's (deleted rows)
     reconcile_max_delete_share: float = 0.5  # a reconciliation that would delete more than this share refuses
-    clock_skew_s: int = 3600  # a source time later than the poll by more than this is bad input (quarantined)
-    reconcile_interval_s: int = 3600  # how often a source's ids are compared with the store's (deleted rows)
-    reconcile_max_delete_share: float = 0.5  # a reconciliation that would delete more than this share refuses
 
     # demo marketplace
     demo_customers: int = 5000
