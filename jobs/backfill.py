@@ -6,8 +6,7 @@ For each day of the last `backfill_weeks` weeks (never before the first session)
 for what is missing:
 - health score history: the scoring job's load, score and history upsert as of that day (the current scores,
   the worklist and alerts are left alone: they describe the present);
-- first-session computations: the first-session job as of that day (it leaves alerts alone when behind the
-  newest computation), which the tutor trend reads;
+- first-session computations: the rolling 7-day rows (the periods the tutor trend reads) as of that day;
 - overview card history: one overview snapshot as of that day (the explorer's overview streams).
 Churn risk and forecast accuracy histories belong to their jobs' owners and are not rebuilt here.
 Progress is reported per day (job_runs), so the page that started it shows how far it is.
@@ -24,12 +23,16 @@ from domain.customers.health_config import parse_health_config
 from domain.customers.triggers import prepare, trigger_facts
 from infra import progress
 from infra.versions import bump_version
+from domain.first_session import first_sessions, stored_windows
 from jobs import first_session, health, overview
+from loaders.first_sessions import load_first_session_inputs
+from models.frames import insert_frame
 from jobs.context import JobContext
 from models.derived import HealthScoreHistory, OverviewSnapshot, TutorPerformance
 from models.source import TutorSession
 
 DAY_END = timedelta(hours=23, minutes=59)
+TREND_PERIODS = ("last_7d", "prev_7d")  # the tutor trend reads last_7d; the WoW column compares it with prev_7d
 
 
 def days_to_fill(first_data: datetime | None, at: datetime, weeks: int) -> list[datetime]:
@@ -53,6 +56,17 @@ def _done(conn, column, days: list[datetime]) -> set:
     return {pd.Timestamp(v).date() for v in values}
 
 
+def _first_session_trend(engine, at: datetime) -> None:
+    """The rolling 7-day first-session rows as of `at` (what the tutor trend draws): only two weeks of first
+    sessions to read, where the hourly job's full computation reads a quarter and more."""
+    since = stored_windows(at)["prev_7d"][0]
+    with engine.connect() as conn:
+        sessions, customers = load_first_session_inputs(conn, until=at, since=since)
+    rows = first_session.period_rows(first_sessions(sessions, customers), at, TREND_PERIODS)
+    with engine.begin() as conn:
+        insert_frame(conn, TutorPerformance.__table__, rows)
+
+
 def run(ctx: JobContext) -> dict:
     settings, engine = ctx.settings, ctx.engine
     with engine.connect() as conn:
@@ -66,7 +80,6 @@ def run(ctx: JobContext) -> dict:
     filled = {"health": 0, "first_session": 0, "overview": 0}
     for i, at in enumerate(days):
         progress.report(i / max(len(days), 1), f"{at:%d %b %Y} ({i + 1} of {len(days)} days)")
-        past = JobContext(settings=settings, at=at, live=False)
         if at.date() not in done["health"]:
             with engine.connect() as conn:
                 inputs = health.load_inputs(conn, at)
@@ -76,10 +89,10 @@ def run(ctx: JobContext) -> dict:
                 health.write_history(conn, scores, at.date())
             filled["health"] += 1
         if at.date() not in done["first_session"]:
-            first_session.run(past)
+            _first_session_trend(engine, at)
             filled["first_session"] += 1
         if at.date() not in done["overview"]:
-            overview.run(past)
+            overview.run(JobContext(settings=settings, at=at, live=False))
             filled["overview"] += 1
     with engine.begin() as conn:
         bump_version(conn, "overview")

@@ -54,9 +54,16 @@ RULES = {
 def performance_rows(sessions: pd.DataFrame, customers: pd.DataFrame, first: pd.DataFrame,
                      at: datetime) -> pd.DataFrame:
     """One computation's rows (PERFORMANCE_COLUMNS): performance_table plus EXTRA_PERIODS."""
-    frames = [performance_table(sessions, customers, at)]
+    frames = [performance_table(sessions, customers, at), period_rows(first, at, EXTRA_PERIODS)]
+    filled = [f for f in frames if len(f)]
+    return pd.concat(filled, ignore_index=True)[PERFORMANCE_COLUMNS] if filled else frames[0]
+
+
+def period_rows(first: pd.DataFrame, at: datetime, periods: tuple[str, ...]) -> pd.DataFrame:
+    """Rows (PERFORMANCE_COLUMNS) of `periods` (names of stored_windows) for every dimension, from first sessions."""
     windows = stored_windows(at)
-    for period in EXTRA_PERIODS:
+    frames = []
+    for period in periods:
         start, end = windows[period]
         in_period = first[(first["start_time"] >= start) & (first["start_time"] < end)]  # half-open, as the service
         for dimension in DIMENSIONS:
@@ -64,7 +71,7 @@ def performance_rows(sessions: pd.DataFrame, customers: pd.DataFrame, first: pd.
             frames.append(stats.assign(computed_at=pd.Timestamp(at), period=period, period_start=pd.Timestamp(start),
                                        period_end=pd.Timestamp(end), dimension=dimension))
     filled = [f for f in frames if len(f)]
-    return pd.concat(filled, ignore_index=True)[PERFORMANCE_COLUMNS] if filled else frames[0]
+    return pd.concat(filled, ignore_index=True)[PERFORMANCE_COLUMNS] if filled else pd.DataFrame(columns=PERFORMANCE_COLUMNS)
 
 
 def prune(conn: Connection, at: datetime) -> int:
