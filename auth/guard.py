@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from dash import Dash
+from dash import _callback as dash_callback
 from dash.exceptions import InvalidCallbackReturnValue
 from flask import jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
@@ -30,7 +31,17 @@ def refuse_callback(exc: Exception) -> None:
 
 def secure_server(app: Dash, settings: Settings) -> None:
     """Security headers (with the hashes of Dash's inline scripts) and JSON answers for refused callbacks."""
-    init_headers(app.server, app.csp_hashes(), settings.hsts_seconds if settings.cookies_secure else 0)
+    seen: dict[int, list[str]] = {}
+
+    def script_hashes() -> list[str]:
+        """Dash's inline scripts (server-side state, never from a request), hashed again only when they change."""
+        app._setup_server()  # idempotent; a first request refused before Dash's own hook still sees every script
+        key = len(app._inline_scripts) + len(dash_callback.GLOBAL_INLINE_SCRIPTS)
+        if key not in seen:
+            seen.clear()
+            seen[key] = app.csp_hashes()
+        return seen[key]
+    init_headers(app.server, script_hashes, settings.hsts_seconds if settings.cookies_secure else 0)
 
     @app.server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -6,6 +6,8 @@ needs its hash (Dash.csp_hashes) in script-src, which is known only once the app
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Flask, Response
 
 # 'unsafe-eval': plotly.js (the full bundle Dash serves) and dash-ag-grid's string functions compile code
@@ -30,14 +32,19 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in policy.items())
 
 
-def init_headers(server: Flask, script_hashes: list[str], hsts_seconds: int) -> None:
-    """Add the headers to every response of `server` (HSTS only when hsts_seconds > 0)."""
-    csp = content_security_policy(script_hashes)
+def init_headers(server: Flask, script_hashes: Callable[[], list[str]], hsts_seconds: int) -> None:
+    """Add the headers to every response of `server` (HSTS only when hsts_seconds > 0). `script_hashes` is
+    asked again whenever it changes: Dash adds inline scripts (clientside callbacks) as it sets up and serves."""
+    csp: dict[tuple, str] = {}
 
     @server.after_request
     def _security_headers(response: Response) -> Response:
+        hashes = tuple(script_hashes())
+        if hashes not in csp:
+            csp.clear()
+            csp[hashes] = content_security_policy(list(hashes))
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", csp)
+        headers.setdefault("Content-Security-Policy", csp[hashes])
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
