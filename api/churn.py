@@ -74,16 +74,32 @@ def _model(card: dict | None) -> dict | None:
         "holdout": {k: hold.get(k) for k in ("customers", "churners", "base_rate", "auc", "precision", "recall",
                                               "precision_at_recall_80", "brier", "ece", "calibration")},
         "holdout_at": (m.get("split", {}).get("holdout") or [None])[0],
-        "candidates": {k: {x: v["holdout"].get(x) for x in ("auc", "precision", "recall", "brier", "ece")}
+        "evaluated_on": m.get("evaluated_on", "holdout"), "short_history": bool(m.get("short_history")),
+        "dropped_features": m.get("dropped_features", []), "calibration_method": m.get("calibration_method"),
+        "baselines": {k: {x: v.get(x) for x in ("auc", "precision_at_recall_80", "brier", "ece", "calibration")}
+                      for k, v in m.get("baselines", {}).items()},
+        "candidates": {k: {x: (v.get("validation") or v.get("holdout") or {}).get(x)
+                           for x in ("auc", "precision", "recall", "brier", "ece")}
                        for k, v in m.get("candidates", {}).items()},
         "top_features": m.get("top_features", [])[:10],
     }
 
 
+def _sort() -> str:
+    raw = request.args.get("sort") or "probability"
+    if raw not in churn_queries.SORTS:
+        raise ChurnParamError(f"sort must be one of {', '.join(churn_queries.SORTS)}, not {raw!r}")
+    return raw
+
+
 @bp.get("/churn")
-@api_doc("Churn risk: the active model's card (training window, holdout precision/recall/AUC, calibration, top "
-         "features) and customers by descending 30-day churn probability, each with its top factors (signed "
-         "log-odds contributions of model inputs), recent changes and recommended intervention", params=[
+@api_doc("Churn risk: the active model's card (training window, holdout AUC / precision at recall 0.8 / Brier, "
+         "calibration, baselines, top features), the revenue at risk in total, and customers by descending 30-day "
+         "churn probability (or revenue at risk = probability x 12-month lifetime value, or lifetime value), each "
+         "with its lifetime value, revenue at risk, top factors (signed log-odds contributions of model inputs), "
+         "recent changes and recommended intervention", params=[
+             {"name": "sort", "schema": {"type": "string", "enum": ["probability", "revenue_at_risk", "clv"]},
+              "description": "order of the customers (default probability)"},
              {"name": "min_probability", "schema": {"type": "number", "minimum": 0, "maximum": 1},
               "description": "only customers at or above this probability (default 0)"},
              {"name": "limit", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}, "description": "default 100"},
@@ -92,11 +108,13 @@ def _model(card: dict | None) -> dict | None:
 def churn():
     min_probability = _probability("min_probability")
     limit, offset = _int("limit", 100, 1, MAX_LIMIT), _int("offset", 0, 0, 10_000_000)
+    sort = _sort()
     engine = queries.engine_for(current_app.extensions["settings"])
     card = churn_queries.model_card(engine)
-    total, rows = churn_queries.top_risk(engine, limit, offset, min_probability)
-    body = {"model": _model(card), "total": total, "limit": limit, "offset": offset,
-            "min_probability": min_probability, "customers": rows}
+    total, rows = churn_queries.top_risk(engine, limit, offset, min_probability, sort)
+    body = {"model": _model(card), "total": total, "limit": limit, "offset": offset, "sort": sort,
+            "min_probability": min_probability, "revenue_at_risk": churn_queries.revenue_at_risk_summary(engine),
+            "customers": rows}
     if card is None:
         body["message"] = "no churn model yet: run `python manage.py run-jobs train-churn`"
     return jsonify(_clean(body))

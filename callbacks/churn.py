@@ -8,7 +8,7 @@ import math
 import dash_bootstrap_components as dbc
 import numpy as np
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, callback, clientside_callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, callback, clientside_callback, ctx, dcc, html, no_update
 
 from callbacks.job_button import follow_job
 from ui.components import empty_state
@@ -18,6 +18,7 @@ from web_context import current_settings
 from domain.churn.features import BY_NAME
 
 GRID_ROWS = 500
+WORKLIST = 50  # customers CS can call in a day or two
 RED, GREEN, BLUE, GREY = "#dc3545", "#198754", "#0d6efd", "#6c757d"
 
 
@@ -42,18 +43,63 @@ def _card(title: str, value: str, sub: str, id: str) -> dbc.Col:
                    xs=6, md=3)
 
 
-def _cards(df, card) -> list:
+def _money(v) -> str:
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"${v:,.0f}"
+
+
+def _cards(df, card, money: dict) -> list:
     m = card["metrics"].get("holdout", {})
-    flagged = int((df["probability"] >= card["threshold"]).sum())
+    base = m.get("base_rate", float("nan"))
+    where = "holdout week" if card["metrics"].get("evaluated_on", "holdout") == "holdout" else "validation weeks"
     return [
         _card("Customers scored", f"{len(df):,}", f"model v{card['version']} ({card['kind']})", "churn-card-scored"),
-        _card("Flagged at risk", f"{flagged:,}", f"{_pct(flagged / max(len(df), 1))} at risk ≥ {_pct(card['threshold'], 1)}",
-              "churn-card-flagged"),
+        _card("Revenue at risk", _money(money["revenue_at_risk"]),
+              f"of {_money(money['clv'])} expected over 12 months", "churn-card-revenue"),
         _card("Expected churners, 30 days", f"{df['probability'].sum():,.0f}",
               f"mean risk {_pct(df['probability'].mean(), 1)}", "churn-card-expected"),
-        _card("Holdout precision / recall", f"{_pct(m.get('precision'))} / {_pct(m.get('recall'))}",
-              f"AUC {m.get('auc', float('nan')):.3f} on {m.get('customers', 0):,} customers", "churn-card-quality"),
+        _card("Model quality", f"AUC {m.get('auc', float('nan')):.3f}",
+              f"Brier {m.get('brier', float('nan')):.4f} (base rate's {base * (1 - base):.4f}) on the {where}",
+              "churn-card-quality"),
     ]
+
+
+def _history_note(card) -> dbc.Alert | None:
+    m = card["metrics"]
+    notes = []
+    if m.get("short_history"):
+        notes.append(f"Short history: the model was trained with {len(m.get('features', []))} of its inputs (the "
+                     f"ones that need {m.get('lookback_days', 14)} days of look-back or less); "
+                     f"{', '.join(BY_NAME[f].label.lower() for f in m.get('dropped_features', []) if f in BY_NAME)} "
+                     "come in once 4 months of history are stored.")
+    if m.get("evaluated_on") == "validation":
+        notes.append("Too little history to test the model on a later week it never saw: the quality shown is on "
+                     "the weeks it was calibrated on, so expect it to be a little worse in practice.")
+    if not notes:
+        return None
+    return dbc.Alert([html.Div(n) for n in notes], color="warning", className="py-2 small", id="churn-short-history")
+
+
+def _worklist(rows: list[dict]) -> list[dict]:
+    out = []
+    for i, r in enumerate(rows, 1):
+        raising = [f["text"] for f in r["factors"] if f["contribution"] > 0][:3]
+        out.append({"rank": i, "id": r["customer_id"], "customer_id": f"[{r['customer_id']}](/customers/{r['customer_id']})",
+                    "revenue_at_risk": None if r["revenue_at_risk"] is None else round(r["revenue_at_risk"], 2),
+                    "probability": round(r["probability"], 4),
+                    "clv": None if r["clv"] is None else round(r["clv"], 2),
+                    "factors": "; ".join(raising), "intervention": r["intervention"]})
+    return out
+
+
+def _worklist_summary(money: dict, shown: int) -> html.Div:
+    if not money["revenue_at_risk"]:
+        return html.Div("No revenue at risk: no scored customer has sessions in the last 90 days.",
+                        className="text-muted", id="churn-worklist-share")
+    return html.Div([
+        html.Strong(f"These {shown} customers hold {_pct(money['top_share'], 0)} of all revenue at risk"),
+        f" ({_money(money['top_revenue_at_risk'])} of {_money(money['revenue_at_risk'])} across "
+        f"{money['customers']:,} customers). Call from the top; the full distribution is below.",
+    ], id="churn-worklist-share")
 
 
 def _histogram(df, threshold: float) -> go.Figure:
@@ -105,7 +151,9 @@ def _records(df, rounding: dict | None = None) -> list[dict]:
 
 
 @callback(Output("churn-empty", "children"), Output("churn-content", "style"), Output("churn-asof", "children"),
-          Output("churn-cards", "children"), Output("churn-grid", "rowData"), Output("churn-hist-box", "children"),
+          Output("churn-cards", "children"), Output("churn-history-note", "children"),
+          Output("churn-worklist", "rowData"), Output("churn-worklist-summary", "children"),
+          Output("churn-grid", "rowData"), Output("churn-hist-box", "children"),
           Output("churn-trend-box", "children"), Output("churn-by-acquisition_channel", "children"),
           Output("churn-by-primary_subject", "children"), Output("churn-by-tutor_consistency", "children"),
           Output("churn-by-velocity_segment", "children"), Output("churn-segments", "rowData"),
@@ -118,8 +166,10 @@ def refresh(_version, _n):
         return (empty_state("No churn predictions yet",
                             "Run `python manage.py run-jobs train-churn` (weekly; it scores everyone at once) or "
                             "press Retrain now.", id="churn-empty-state"),
-                {"display": "none"}, None, [], [], None, None, None, None, None, None, [])
+                {"display": "none"}, None, [], None, [], None, [], None, None, None, None, None, None, [])
     _, top = churn_queries.top_risk(engine, GRID_ROWS)
+    _, worklist = churn_queries.top_risk(engine, WORKLIST, sort="revenue_at_risk")
+    money = churn_queries.revenue_at_risk_summary(engine, WORKLIST)
     attrs = df.set_index("customer_id")
     rows = []
     for r in top:
@@ -127,6 +177,7 @@ def refresh(_version, _n):
         first = next((f for f in r["factors"] if f["contribution"] > 0), None)
         rows.append({"customer_id": f"[{r['customer_id']}](/customers/{r['customer_id']})",
                      "id": r["customer_id"], "probability": round(r["probability"], 4),
+                     "revenue_at_risk": r["revenue_at_risk"], "clv": r["clv"],
                      "segment": None if a is None else a["segment"],
                      "acquisition_channel": None if a is None else a["acquisition_channel"],
                      "primary_subject": None if a is None else a["primary_subject"],
@@ -137,7 +188,8 @@ def refresh(_version, _n):
     by = [_graph(f"churn-by-graph-{d}", _by(churn_queries.risk_groups(engine, d), churn_queries.DIMENSIONS[d]))
           for d in ("acquisition_channel", "primary_subject", "tutor_consistency", "velocity_segment")]
     segments = churn_queries.segment_comparison(engine)
-    return (None, {}, asof, _cards(df, card), rows, _graph("churn-hist", _histogram(df, card["threshold"])),
+    return (None, {}, asof, _cards(df, card, money), _history_note(card), _worklist(worklist),
+            _worklist_summary(money, len(worklist)), rows, _graph("churn-hist", _histogram(df, card["threshold"])),
             _graph("churn-trend", _trend(churn_queries.trend(engine))), *by,
             _records(segments, {"mean_probability": 4, "flagged_share": 4, "actual_churn_30d": 4,
                                 "expected_churners": 1}) if len(segments) else [])
@@ -179,16 +231,35 @@ def _interventions(r: dict) -> html.Div:
     return html.Div([verdict, table, html.Div(extra, className="small text-muted")])
 
 
-def _calibration(bins: list[dict]) -> go.Figure:
+def _calibration(bins: list[dict], baselines: dict, where: str) -> go.Figure:
+    """Reliability curve: mean predicted vs observed churn per equal-size bin, the model's and the baselines'."""
     fig = go.Figure()
-    top = max([b["predicted"] for b in bins] + [b["observed"] for b in bins] + [0.05])
+    curves = [("model", bins, BLUE)] + [(k, v.get("calibration", []), c) for (k, v), c in zip(baselines.items(), (GREY, "#fd7e14"))]
+    top = max([b["predicted"] for _, bs, _ in curves for b in bs] + [b["observed"] for _, bs, _ in curves for b in bs] + [0.05])
     fig.add_scatter(x=[0, top], y=[0, top], mode="lines", line={"dash": "dot", "color": GREY}, hoverinfo="skip")
-    fig.add_scatter(x=[b["predicted"] for b in bins], y=[b["observed"] for b in bins], mode="lines+markers",
-                    marker={"color": BLUE, "size": 8}, customdata=[b["customers"] for b in bins],
-                    hovertemplate="predicted %{x:.1%}, observed %{y:.1%} (%{customdata} customers)<extra></extra>")
+    for name, bs, color in curves:
+        fig.add_scatter(x=[b["predicted"] for b in bs], y=[b["observed"] for b in bs], mode="lines+markers", name=name,
+                        marker={"color": color, "size": 8 if name == "model" else 5}, line={"color": color},
+                        customdata=[b["customers"] for b in bs],
+                        hovertemplate=name + ": predicted %{x:.1%}, observed %{y:.1%} (%{customdata} customers)<extra></extra>")
     fig.update_xaxes(tickformat=".0%", title="predicted (bin mean)")
     fig.update_yaxes(tickformat=".0%", title="observed churn")
-    return _fig(fig, "Calibration on the holdout (10 equal-size bins)", height=300)
+    fig = _fig(fig, f"Reliability on the {where} (10 equal-size bins)", height=300)
+    fig.update_layout(showlegend=len(curves) > 1, legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def _quality_rows(m: dict) -> list:
+    hold = m.get("holdout", {})
+    rows = [("model" + f" ({m.get('kind')}, {m.get('calibration_method', 'platt')} calibrated)", hold)]
+    rows += [(f"baseline: {k.replace('_', ' ')}", v) for k, v in m.get("baselines", {}).items()]
+    base = hold.get("base_rate", float("nan"))
+    out = [html.Tr([html.Td(name), html.Td(f"{h.get('auc', float('nan')):.3f}"),
+                    html.Td(_pct(h.get("precision_at_recall_80"), 1)), html.Td(f"{h.get('brier', float('nan')):.4f}"),
+                    html.Td(f"{h.get('ece', float('nan')):.4f}")]) for name, h in rows]
+    out.append(html.Tr([html.Td("predicting the base rate for everyone"), html.Td("0.500"), html.Td(_pct(base, 1)),
+                        html.Td(f"{base * (1 - base):.4f}"), html.Td("0")], className="text-muted"))
+    return out
 
 
 def _features(top: list[dict]) -> go.Figure:
@@ -202,49 +273,50 @@ def _features(top: list[dict]) -> go.Figure:
 
 def _model_card(card: dict, versions: list[dict]) -> html.Div:
     m = card["metrics"]
-    header = [html.Th(x) for x in ("", "AUC", "Precision", "Recall", "P@R80", "Brier", "ECE", "Fit (s)")]
-    body = []
-    for kind, c in m.get("candidates", {}).items():
-        h = c["holdout"]
-        body.append(html.Tr([html.Td(f"{kind}{' (kept)' if kind == card['kind'] else ''}"), html.Td(f"{h['auc']:.3f}"),
-                             html.Td(_pct(h["precision"], 1)), html.Td(_pct(h["recall"], 1)),
-                             html.Td(_pct(h.get("precision_at_recall_80"), 1)), html.Td(f"{h['brier']:.4f}"),
-                             html.Td(f"{h['ece']:.4f}"), html.Td(f"{c['fit_seconds']:.1f}")]))
-    hold = m.get("holdout", {})
-    split = m.get("split", {})
+    hold, split = m.get("holdout", {}), m.get("split", {})
+    where = "holdout week" if m.get("evaluated_on", "holdout") == "holdout" else "validation weeks"
+    header = html.Thead(html.Tr([html.Th(x) for x in ("", "AUC", "P@R80", "Brier", "ECE")]))
+    candidates = "; ".join(f"{k} validation AUC {(c.get('validation') or c.get('holdout') or {}).get('auc', float('nan')):.3f}"
+                           + (" (kept)" if k == card["kind"] else "") for k, c in m.get("candidates", {}).items())
+    train = split.get("train", ["?"])
     facts = html.Ul([
         html.Li(f"Label: churned within {m.get('horizon_days', 30)} days of the snapshot (data contract)."),
-        html.Li(f"Trained on {len(split.get('train', []))} weekly snapshots "
-                f"{split.get('train', ['?'])[0][:10]} … {split.get('train', ['?'])[-1][:10]}; threshold chosen on "
-                f"{split.get('validation', ['?'])[0][:10]} for recall ≥ {m.get('min_recall', 0.8):.0%}; holdout "
-                f"{split.get('holdout', ['?'])[0][:10]}: {hold.get('customers', 0):,} customers, "
-                f"{hold.get('churners', 0):,} churned ({_pct(hold.get('base_rate'), 1)})."),
-        html.Li(f"Scoring model: refitted on all labelled snapshots, {card['train_start']:%d %b %Y} – "
-                f"{card['train_end']:%d %b %Y}." if m.get("refit") else "Scoring model: the evaluated one."),
-        html.Li(f"Threshold {card['threshold']:.4f}: holdout precision {_pct(hold.get('precision'), 1)} at recall "
-                f"{_pct(hold.get('recall'), 1)}. P@R80 = the best precision at recall 80 % on the holdout itself."),
+        html.Li(f"Trained on every weekly snapshot whose outcome was known: {len(train)} weeks {train[0][:10]} … "
+                f"{train[-1][:10]}; calibrated and thresholded on {', '.join(t[:10] for t in split.get('validation', []))}"
+                f" ({candidates})."),
+        html.Li(f"Measured on the {where} {(split.get('holdout') or split.get('validation') or ['?'])[-1][:10]}: "
+                f"{hold.get('customers', 0):,} customers, {hold.get('churners', 0):,} churned "
+                f"({_pct(hold.get('base_rate'), 1)}), by the same recipe run 30 days earlier."
+                if where == "holdout week" else f"Measured on the {where}: too little history for a later test week."),
+        html.Li(f"Threshold {card['threshold']:.4f}: precision {_pct(hold.get('precision'), 1)} at recall "
+                f"{_pct(hold.get('recall'), 1)}. P@R80 = the best precision at recall 80 % on those weeks themselves. "
+                "Brier: mean squared error of the probabilities (lower is better)."),
     ], className="small")
     older = html.Div("Versions: " + ", ".join(
         f"v{v['version']} {v['kind']} AUC {v['auc']:.3f}{' (active)' if v['active'] else ''}"
         for v in versions if v.get("auc") is not None), className="small text-muted")
     return html.Div([
         facts,
-        dbc.Table([html.Thead(html.Tr(header)), html.Tbody(body)], size="sm", className="mb-3", id="churn-candidates"),
-        dbc.Row([dbc.Col(_graph("churn-calibration", _calibration(hold.get("calibration", []))), lg=6),
+        dbc.Table([header, html.Tbody(_quality_rows(m))], size="sm", className="mb-3", id="churn-candidates"),
+        dbc.Row([dbc.Col(_graph("churn-calibration", _calibration(hold.get("calibration", []), m.get("baselines", {}),
+                                                                  where)), lg=6),
                  dbc.Col(_graph("churn-features", _features(m.get("top_features", []))), lg=6)]),
         older,
     ])
 
 
-@callback(Output("churn-selected", "data"), Input("churn-grid", "cellClicked"), prevent_initial_call=True)
-def select(cell):
-    return (cell or {}).get("rowId") or no_update
+@callback(Output("churn-selected", "data"), Input("churn-grid", "cellClicked"), Input("churn-worklist", "cellClicked"),
+          prevent_initial_call=True)
+def select(cell, worklist_cell):
+    picked = worklist_cell if ctx.triggered_id == "churn-worklist" else cell
+    return (picked or {}).get("rowId") or no_update
 
 
 @callback(Output("churn-detail", "children"), Input("churn-selected", "data"), Input("shell-data-version", "data"))
 def detail(customer_id, _version):
     if not customer_id:
-        return html.Span("Click a customer in the grid.", className="text-muted")
+        return html.Span("Click a customer in the worklist (or the full list below) for the factors behind the "
+                         "risk, recent changes and what to do.", className="text-muted")
     engine = queries.engine_for(current_settings())
     found = churn_queries.customer_prediction(engine, customer_id)
     if found is None:
@@ -257,6 +329,8 @@ def detail(customer_id, _version):
         html.Div([html.A(customer_id, href=f"/customers/{customer_id}", className="fw-semibold"),
                   html.Span(f" · {_pct(found['probability'], 1)} risk of churning within 30 days")],
                  id="churn-detail-title"),
+        html.Div(f"12-month value {_money(found['clv'])} ({(found['sessions_per_month'] or 0):.1f} sessions a month); "
+                 f"revenue at risk {_money(found['revenue_at_risk'])}", className="text-muted", id="churn-detail-value"),
         html.Div("Top factors (log-odds vs an average customer)", className="text-muted mt-2"),
         html.Ul(items, className="mb-2", id="churn-detail-factors"),
         html.Div("Recent changes", className="text-muted"),

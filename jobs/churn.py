@@ -2,18 +2,20 @@
 
 train (as of ``ctx.at``):
 1. loads customers, sessions, bookings and inbound calls known at ``at`` (contract columns);
-2. ``domain.churn.train_churn``: weekly snapshots, time split, logistic regression and gradient
-   boosting, threshold for recall >= 0.80 on validation, the holdout winner refitted on every labelled
-   snapshot;
+2. ``domain.churn.train_churn``: every weekly snapshot whose 30-day outcome is known (rolling origin),
+   calibrated on the latest ones, refitted on all of them; the same recipe run one horizon back scores
+   the holdout week, next to two baselines (the model card's numbers);
 3. stores a ``churn_models`` row (joblib blob, kind, threshold, training window, metrics JSON) as the
    only active one, then runs ``predict`` so pages show the new model at once.
-With too little history for the split (fewer than ~146 days) it returns ``{"skipped": why}`` and keeps the
-current model. Every run trains a new version (the embedded scheduler also runs it once at start).
+From ~51 days of history (fewer inputs below ~128 days: the card says so); with less it returns
+``{"skipped": why}`` and keeps the current model. Every run trains a new version.
 
 predict (as of ``ctx.at``):
 1. the active model scores every customer eligible at ``at`` (signed up, not churned);
 2. replaces ``churn_predictions`` (probability, predicted = probability >= threshold, factors JSON =
-   top factors + recent changes, intervention), upserts today's ``churn_prediction_history`` row per
+   top factors + recent changes and intervention for the customers worth explaining (the 20,000 with the most
+   revenue at risk and the 20,000 riskiest; everyone in a store under 40,000), and domain.churn.value's sessions_per_month, clv = expected
+   revenue over 12 months and revenue_at_risk = probability x clv), upserts today's ``churn_prediction_history`` row per
    customer (kept ``HISTORY_DAYS``) and fills ``health_scores.churn_probability`` for the same
    customers (one bound UPDATE per row, executemany);
 3. bumps the data version topic ``churn``.
@@ -45,12 +47,14 @@ from models.source import Booking, Customer, InboundCall, TutorSession
 from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
 from domain.churn.explain import explain, to_json
 from domain.churn.features import FEATURE_NAMES, features_at
+from domain.churn.value import lifetime_value
 from infra.progress import report
 from jobs.context import JobContext
 from infra.versions import bump_version
 
 TOPIC = "churn"
 HISTORY_DAYS = 400
+EXPLAIN_TOP = 20_000
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -83,7 +87,9 @@ def load_frames(engine: Engine, at: datetime, recent_only: bool = False) -> dict
         where = [s.start_time <= at]
         if recent_only:
             where.append(or_(s.start_time > at - timedelta(days=120), s.session_id.in_(_first_sessions(at))))
-        sessions = _read(conn, select(s.session_id, s.customer_id, s.tutor_id, s.rating, s.status,
+        # price: the contract's optional column, read when the store has it (else revenue_per_session stands in)
+        price = [s.price] if hasattr(s, "price") else []
+        sessions = _read(conn, select(s.session_id, s.customer_id, s.tutor_id, s.rating, s.status, *price,
                                       *_times(conn, [s.start_time, s.updated_at])).where(*where),
                          ["start_time", "updated_at"])
         bwhere = [b.created_at <= at]
@@ -95,6 +101,8 @@ def load_frames(engine: Engine, at: datetime, recent_only: bool = False) -> dict
         kwhere = [k.call_date <= at] + ([k.call_date > at - timedelta(days=91)] if recent_only else [])
         calls = _read(conn, select(k.customer_id, *_times(conn, [k.call_date])).where(*kwhere), ["call_date"])
     sessions["rating"] = pd.to_numeric(sessions["rating"], errors="coerce")
+    if "price" in sessions:
+        sessions["price"] = pd.to_numeric(sessions["price"], errors="coerce")
     return {"customers": customers, "sessions": sessions, "bookings": bookings, "inbound_calls": calls}
 
 
@@ -156,6 +164,7 @@ def train(ctx: JobContext) -> dict:
     progress("done", 1.0)
     hold = result.metrics["holdout"]
     return {"version": int(version), "kind": result.kind, "threshold": round(result.threshold, 4),
+            "evaluated_on": result.metrics["evaluated_on"], "short_history": result.metrics["short_history"],
             "holdout": {k: _round(hold.get(k)) for k in ("auc", "precision", "recall", "brier", "ece")},
             "train_start": result.train_start.isoformat(), "train_end": result.train_end.isoformat(),
             "timings": result.metrics["timings"], "scored": scored.get("scored", 0)}
@@ -168,14 +177,22 @@ def predict(ctx: JobContext, frames: dict[str, pd.DataFrame] | None = None) -> d
     started = time.perf_counter()
     model = load_model(record.model_blob)
     frames = frames or load_frames(ctx.engine, ctx.at, recent_only=True)
-    X = features_at(History(frames), pd.Timestamp(ctx.at).value)
+    h = History(frames)
+    at_ns = pd.Timestamp(ctx.at).value
+    X = features_at(h, at_ns)
     p = model.predict_proba(X[FEATURE_NAMES])[:, 1] if len(X) else np.zeros(0)
-    explanations = explain(model, X)
+    value = lifetime_value(h, at_ns, p, ctx.settings.revenue_per_session)
+    explained = worth_explaining(p, value["revenue_at_risk"].to_numpy(float))
+    explanations = [None] * len(X)
+    for i, e in zip(explained, explain(model, X.iloc[explained])):
+        explanations[i] = e
     out = pd.DataFrame({
         "customer_id": X["customer_id"].to_numpy(dtype=object), "model_version": int(record.version),
         "predicted_at": ctx.at, "probability": p.astype(float), "predicted": p >= record.threshold,
-        "factors": [to_json(e) for e in explanations],
-        "intervention": [e["intervention"][:255] for e in explanations],
+        "factors": [to_json(e) if e else "[]" for e in explanations],
+        "intervention": [e["intervention"][:255] if e else None for e in explanations],
+        "sessions_per_month": value["sessions_per_month"].to_numpy(float),
+        "clv": value["clv"].to_numpy(float), "revenue_at_risk": value["revenue_at_risk"].to_numpy(float),
     })
     replace_frame(ctx.engine, ChurnPrediction.__table__, out)
     day = pd.Timestamp(ctx.at).date()
@@ -187,7 +204,20 @@ def predict(ctx: JobContext, frames: dict[str, pd.DataFrame] | None = None) -> d
     return {"at": ctx.at.isoformat(), "model_version": int(record.version), "scored": len(out),
             "flagged": int(out["predicted"].sum()), "history_rows": history, "health_scores_filled": filled,
             "mean_probability": _round(float(p.mean()) if len(p) else None),
+            "revenue_at_risk": _round(float(out["revenue_at_risk"].sum()), 2), "explained": len(explained),
             "seconds": round(time.perf_counter() - started, 2)}
+
+
+def worth_explaining(probability: np.ndarray, revenue_at_risk: np.ndarray) -> np.ndarray:
+    """Positions of the customers CS may act on: the EXPLAIN_TOP with the most revenue at risk and the
+    EXPLAIN_TOP riskiest (everyone below 2 x EXPLAIN_TOP customers). Explaining a boosted model costs a
+    prediction per input per customer: ~130 s of CPU for 500,000 customers (benchmarks/churn_scale.py),
+    past the daily job's 2-minute budget, for rows no one reads."""
+    n = len(probability)
+    if n <= 2 * EXPLAIN_TOP:
+        return np.arange(n)
+    top = lambda v: np.argpartition(-np.nan_to_num(v, nan=-1.0), EXPLAIN_TOP)[:EXPLAIN_TOP]  # noqa: E731
+    return np.union1d(top(revenue_at_risk), top(probability))
 
 
 def write_history(conn: Connection, predictions: pd.DataFrame, day) -> int:

@@ -9,11 +9,27 @@ from web_context import can
 
 PCT = {"function": "params.value == null ? '' : (params.value * 100).toFixed(1) + ' %'"}
 NUMBER = {"filter": "agNumberColumnFilter", "type": "numericColumn"}
+USD = {"function": "params.value == null ? '' : '$' + Math.round(params.value).toLocaleString()"}
+WORKLIST_COLUMNS = [
+    {"field": "rank", "headerName": "#", "maxWidth": 70, **NUMBER},
+    {"field": "customer_id", "headerName": "Customer", "minWidth": 120, "cellRenderer": "markdown"},
+    {"field": "revenue_at_risk", "headerName": "Revenue at risk", "valueFormatter": USD, **NUMBER, "sort": "desc",
+     "headerTooltip": "Churn risk x 12-month value"},
+    {"field": "probability", "headerName": "Churn risk (30 d)", "valueFormatter": PCT, **NUMBER},
+    {"field": "clv", "headerName": "12-month value", "valueFormatter": USD, **NUMBER,
+     "headerTooltip": "Expected revenue over the next 12 months: their sessions per month x price x expected months with us"},
+    {"field": "factors", "headerName": "Top factors", "minWidth": 320, "tooltipField": "factors", "wrapText": True,
+     "autoHeight": True},
+    {"field": "intervention", "headerName": "Next action", "minWidth": 280, "tooltipField": "intervention",
+     "wrapText": True, "autoHeight": True},
+]
 RISK_COLUMNS = [
     {"field": "customer_id", "headerName": "Customer", "minWidth": 120, "pinned": "left",
      "cellRenderer": "markdown"},
     {"field": "probability", "headerName": "Churn risk (30 d)", "valueFormatter": PCT, **NUMBER, "sort": "desc",
      "cellClassRules": {"text-danger fw-semibold": "params.value >= 0.3"}},
+    {"field": "revenue_at_risk", "headerName": "Revenue at risk", "valueFormatter": USD, **NUMBER},
+    {"field": "clv", "headerName": "12-month value", "valueFormatter": USD, **NUMBER},
     {"field": "segment", "headerName": "Segment"},
     {"field": "acquisition_channel", "headerName": "Channel"},
     {"field": "primary_subject", "headerName": "Subject"},
@@ -34,7 +50,10 @@ SEGMENT_COLUMNS = [
 ]
 ABOUT = (
     "Churn risk is the model's probability that a customer who is with us today churns within the next 30 days "
-    "(churned_at in (now, now + 30 days], the data contract's label). Factors are each model input's signed "
+    "(churned_at in (now, now + 30 days], the data contract's label); probabilities are calibrated on recent "
+    "weeks, so 30 % means about 30 in 100 such customers leave. A customer's 12-month value is the revenue they "
+    "are expected to bring over the next year (their own sessions per month and price, and how long the risk "
+    "says they stay); revenue at risk = risk x value, the order to call in. Factors are each model input's signed "
     "contribution in log-odds, relative to an average customer: red raises the risk, green lowers it. The "
     "threshold flags customers so that about 8 in 10 of those who will churn are flagged (chosen on past data); "
     "with churn this noisy that means many flagged customers stay, so use the risk to order the work, not as a verdict.")
@@ -50,14 +69,21 @@ def layout(customer: str | None = None, **_query) -> html.Div:
     content = html.Div([
         html.Div(id="churn-asof", className="text-muted small mb-2"),
         dbc.Row(id="churn-cards", className="g-3 mb-3"),
-        section("Customers most at risk", [
-            html.Div("Click a customer for the factors behind the risk, recent changes and what to do.",
-                     className="small text-muted mb-2"),
+        html.Div(id="churn-history-note"),
+        section("Whom to call first", [
+            html.Div(id="churn-worklist-summary", className="small mb-2"),
             dbc.Row([
-                dbc.Col(grid("churn-grid", RISK_COLUMNS, height="440px", getRowId="params.data.id",
-                             dashGridOptions={"tooltipShowDelay": 300}), lg=8),
+                dbc.Col(grid("churn-worklist", WORKLIST_COLUMNS, height="520px", getRowId="params.data.id",
+                             dashGridOptions={"tooltipShowDelay": 300, "pagination": False}), lg=8),
                 dbc.Col(html.Div(id="churn-detail", className="small"), lg=4),
             ]),
+        ], help_text="customers with the most revenue at risk (churn risk x 12-month value), their biggest "
+                     "risk factors and the next action", id="churn-worklist-section"),
+        section("Full distribution: customers by churn risk", [
+            html.Div("Click a customer for the factors behind the risk, recent changes and what to do (shown next "
+                     "to the worklist above).", className="small text-muted mb-2"),
+            grid("churn-grid", RISK_COLUMNS, height="440px", getRowId="params.data.id",
+                 dashGridOptions={"tooltipShowDelay": 300}),
         ], help_text="the 500 riskiest customers scored by the daily churn job"),
         dbc.Row([
             dbc.Col(section("Risk distribution", _graph_box("churn-hist-box")), lg=6),

@@ -328,6 +328,10 @@ class ChurnPrediction(Base):
     predicted: Mapped[bool] = mapped_column(Boolean)
     factors: Mapped[str] = mapped_column(Text)  # JSON: [{feature, label, value, contribution}]
     intervention: Mapped[str | None] = mapped_column(String(255))
+    # domain.churn.value: expected revenue over 12 months and probability x that (the worklist's order)
+    sessions_per_month: Mapped[float | None] = mapped_column(Float)
+    clv: Mapped[float | None] = mapped_column(Float)
+    revenue_at_risk: Mapped[float | None] = mapped_column(Float, index=True)
 
 
 class ChurnPredictionHistory(Base):

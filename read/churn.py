@@ -78,11 +78,12 @@ def _consistency_band(score: pd.Series) -> np.ndarray:
 @cached_read(topic=TOPIC)
 def scored(engine: Engine) -> pd.DataFrame:
     """Every current prediction with the groups the page compares: customer_id, probability, predicted,
-    intervention, segment, acquisition_channel, primary_subject, tutor_consistency (band of the health
-    score's component), velocity_segment (health velocity, sessions/week), health_score, tier."""
+    intervention, clv, revenue_at_risk, segment, acquisition_channel, primary_subject, tutor_consistency
+    (band of the health score's component), velocity_segment (health velocity, sessions/week), health_score, tier."""
     p, h, c = ChurnPrediction, HealthScore, Customer
     with engine.connect() as conn:
-        df = read_frame(conn, select(p.customer_id, p.probability, p.predicted, p.intervention, c.segment,
+        df = read_frame(conn, select(p.customer_id, p.probability, p.predicted, p.intervention, p.clv,
+                                     p.revenue_at_risk, c.segment,
                                      c.acquisition_channel, h.primary_subject, h.tutor_consistency_score, h.velocity,
                                      h.score.label("health_score"), h.tier)
                         .outerjoin(c, c.customer_id == p.customer_id).outerjoin(h, h.customer_id == p.customer_id))
@@ -103,36 +104,70 @@ def risk_groups(engine: Engine, dimension: str) -> pd.DataFrame:
     return risk_by(df, dimension, card["threshold"])
 
 
-def top_risk(engine: Engine, limit: int = 100, offset: int = 0, min_probability: float = 0.0) -> tuple[int, list[dict]]:
-    """(total, rows) of current predictions with probability >= min_probability, riskiest first:
-    customer_id, probability, predicted, predicted_at, model_version, intervention, factors, changes."""
+SORTS = {"revenue_at_risk": "Revenue at risk (probability x 12-month value), largest first",
+         "probability": "Churn probability, highest first", "clv": "12-month value, largest first"}
+
+
+def _money(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def top_risk(engine: Engine, limit: int = 100, offset: int = 0, min_probability: float = 0.0,
+             sort: str = "probability") -> tuple[int, list[dict]]:
+    """(total, rows) of current predictions with probability >= min_probability, ordered by `sort` (SORTS):
+    customer_id, probability, predicted, predicted_at, model_version, intervention, clv, revenue_at_risk,
+    sessions_per_month, factors, changes."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
     p = ChurnPrediction
     where = p.probability >= min_probability
+    key = getattr(p, sort)
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(p).where(where)).scalar() or 0
         rows = conn.execute(select(p.customer_id, p.probability, p.predicted, p.predicted_at, p.model_version,
-                                   p.intervention, p.factors).where(where)
-                            .order_by(p.probability.desc(), p.customer_id).limit(limit).offset(offset)).all()
+                                   p.intervention, p.clv, p.revenue_at_risk, p.sessions_per_month, p.factors)
+                            .where(where).order_by(key.desc().nulls_last(), p.customer_id)
+                            .limit(limit).offset(offset)).all()
     out = []
     for r in rows:
         parts = from_json(r.factors)
         out.append({"customer_id": r.customer_id, "probability": float(r.probability), "predicted": bool(r.predicted),
                     "predicted_at": r.predicted_at, "model_version": int(r.model_version),
-                    "intervention": r.intervention, "factors": parts["factors"], "changes": parts["changes"]})
+                    "intervention": r.intervention, "clv": _money(r.clv), "revenue_at_risk": _money(r.revenue_at_risk),
+                    "sessions_per_month": _money(r.sessions_per_month),
+                    "factors": parts["factors"], "changes": parts["changes"]})
     return int(total), out
 
 
-def customer_prediction(engine: Engine, customer_id: str) -> dict | None:
-    """One customer's current prediction: probability, predicted, intervention, factors, changes."""
+@cached_read(topic=TOPIC)
+def revenue_at_risk_summary(engine: Engine, top: int = 50) -> dict:
+    """Totals behind the worklist: customers, total revenue_at_risk and clv, and the share of all revenue at
+    risk the `top` customers with the most of it hold."""
     p = ChurnPrediction
     with engine.connect() as conn:
-        r = conn.execute(select(p.probability, p.predicted, p.predicted_at, p.model_version, p.intervention, p.factors)
+        n, total, clv = conn.execute(select(func.count(), func.sum(p.revenue_at_risk), func.sum(p.clv))).one()
+        best = select(p.revenue_at_risk).order_by(p.revenue_at_risk.desc().nulls_last()).limit(top).subquery()
+        top_sum = conn.execute(select(func.sum(func.coalesce(best.c.revenue_at_risk, 0.0)))).scalar()
+    total = float(total or 0.0)
+    return {"customers": int(n or 0), "top": top, "revenue_at_risk": total, "clv": float(clv or 0.0),
+            "top_revenue_at_risk": float(top_sum or 0.0),
+            "top_share": float(top_sum or 0.0) / total if total > 0 else 0.0}
+
+
+def customer_prediction(engine: Engine, customer_id: str) -> dict | None:
+    """One customer's current prediction: probability, predicted, intervention, clv, revenue_at_risk,
+    sessions_per_month, factors, changes."""
+    p = ChurnPrediction
+    with engine.connect() as conn:
+        r = conn.execute(select(p.probability, p.predicted, p.predicted_at, p.model_version, p.intervention,
+                                p.clv, p.revenue_at_risk, p.sessions_per_month, p.factors)
                          .where(p.customer_id == customer_id)).first()
     if r is None:
         return None
     return {"customer_id": customer_id, "probability": float(r.probability), "predicted": bool(r.predicted),
             "predicted_at": r.predicted_at, "model_version": int(r.model_version), "intervention": r.intervention,
-            **from_json(r.factors)}
+            "clv": _money(r.clv), "revenue_at_risk": _money(r.revenue_at_risk),
+            "sessions_per_month": _money(r.sessions_per_month), **from_json(r.factors)}
 
 
 @cached_read(topic=TOPIC)

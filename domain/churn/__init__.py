@@ -5,7 +5,8 @@
     y = labels(frames["customers"], at)      # churned_at in (at, at + 30 days]
     result = train_churn(frames, at)         # time-split fit/compare/evaluate; result.model scores X
 
-Modules: features (inputs and label), model (ChurnModel), metrics, training (time split), explain
+Modules: features (inputs and label), snapshots (weekly grid, sampled rows), model (ChurnModel, calibrated),
+metrics, training (rolling origin), value (lifetime value, revenue at risk), explain
 (factors, changes, intervention), limit (against the generator's own probabilities), insights (funnel,
 risk by group, contacted vs uncontacted).
 

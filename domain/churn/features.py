@@ -149,6 +149,9 @@ class History:
         self.s_done = status == "completed"
         self.s_noshow = status == "no_show"
         self.s_rating = pd.to_numeric(s["rating"], errors="coerce").to_numpy(dtype=float)[pick]
+        # what the customer paid (the contract's optional price; NaN when the source does not say)
+        self.s_price = (pd.to_numeric(s["price"], errors="coerce").to_numpy(dtype=float)[pick] if "price" in s
+                        else np.full(len(pick), np.nan))
         upd = _ns(s["updated_at"])[pick] if "updated_at" in s else self.s_t.copy()
         self.s_rating_t = np.where(upd == NAT, self.s_t, np.maximum(upd, self.s_t))  # when the rating was known
         tutors = s["tutor_id"].astype(str).to_numpy(dtype=object)[pick]

@@ -26,8 +26,12 @@ def against_limit(holdout: pd.DataFrame, validation: pd.DataFrame, true_probabil
     {available, coverage, limit: metrics, model: metrics on the same customers, distance}; available is
     False (with a reason) when the generator's customers do not match the store's."""
     def probs(frame: pd.DataFrame) -> pd.Series:
-        at = pd.Timestamp(frame["snapshot"].iloc[0]).to_pydatetime()
-        return true_probability(at).reindex(frame["customer_id"].to_numpy())
+        """The generator's probability of every row, snapshot by snapshot (validation spans several weeks)."""
+        out = pd.Series(np.nan, index=frame.index)
+        for at, rows in frame.groupby("snapshot"):
+            p = true_probability(pd.Timestamp(at).to_pydatetime()).reindex(rows["customer_id"].to_numpy())
+            out.loc[rows.index] = p.to_numpy()
+        return out
     try:
         p_hold, p_val = probs(holdout), probs(validation)
     except (ValueError, IndexError, KeyError) as exc:

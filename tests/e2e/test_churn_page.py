@@ -1,4 +1,5 @@
-"""Churn page in a real browser: cards, riskiest customers with their factors and action, charts, model card;
+"""Churn page in a real browser: cards, the worklist by revenue at risk, riskiest customers with their factors
+and action, charts, model card with baselines;
 the empty state; "Retrain now" trains a new model in the background with progress."""
 from __future__ import annotations
 
@@ -38,11 +39,29 @@ def test_churn_page_shows_risk_factors_charts_and_model_card(logged_in):
     for graph in ("#churn-hist", "#churn-trend", "#churn-by-graph-acquisition_channel", "#churn-funnel",
                   "#churn-calibration", "#churn-features"):
         dash_duo.wait_for_element(graph, timeout=20)
-    assert "logistic" in dash_duo.find_element("#churn-candidates").text
-    dash_duo.find_element("#churn-grid .ag-row[row-index='0'] .ag-cell[col-id='probability']").click()
+    card = dash_duo.find_element("#churn-candidates").text
+    assert "logistic" in card and "baseline: days since last session" in card and "base rate" in card
+    # the worklist: top customers by revenue at risk, their factors and next action, and the share they hold
+    dash_duo.wait_for_element("#churn-worklist .ag-row", timeout=20)
+    assert "of all revenue at risk" in dash_duo.find_element("#churn-worklist-share").text
+    first = dash_duo.find_element("#churn-worklist .ag-row[row-index='0'] .ag-cell[col-id='revenue_at_risk']").text
+    second = dash_duo.find_element("#churn-worklist .ag-row[row-index='1'] .ag-cell[col-id='revenue_at_risk']").text
+    assert first.startswith("$") and float(first[1:].replace(",", "")) >= float(second[1:].replace(",", ""))
+    assert dash_duo.find_element("#churn-worklist .ag-row[row-index='0'] .ag-cell[col-id='intervention']").text.strip()
+    assert dash_duo.find_element("#churn-worklist .ag-row[row-index='0'] .ag-cell[col-id='factors']").text.strip()
+    assert "$" in dash_duo.find_element("#churn-card-revenue").text
+    top = dash_duo.find_element("#churn-worklist .ag-row[row-index='0']").get_attribute("row-id")
+    dash_duo.find_element("#churn-worklist .ag-row[row-index='0'] .ag-cell[col-id='probability']").click()
     until(lambda: len(dash_duo.find_elements("#churn-detail-factors li")) == 5, timeout=10)
     assert dash_duo.find_element("#churn-detail-intervention").text.strip()
+    assert top in dash_duo.find_element("#churn-detail-title").text
     assert "risk of churning within 30 days" in dash_duo.find_element("#churn-detail-title").text
+    assert "12-month value $" in dash_duo.find_element("#churn-detail-value").text
+    riskiest = dash_duo.find_element("#churn-grid .ag-row[row-index='0'] .ag-cell[col-id='probability']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", riskiest)
+    dash_duo.driver.execute_script("arguments[0].click()", riskiest)  # the full list selects too
+    row_id = riskiest.find_element("xpath", "..").get_attribute("row-id")
+    until(lambda: row_id in dash_duo.find_element("#churn-detail-title").text, timeout=10)
     assert dash_duo.get_logs() in ([], None)
 
 

@@ -1,11 +1,13 @@
 """The churn jobs, API and evaluate-churn on a small synthetic marketplace in a real (SQLite) store:
-train + predict write their tables, health_scores get the probability, every shown factor is a model
-input, GET /churn pages and validates, evaluate-churn --json writes the predictions CSV."""
+train + predict write their tables (with lifetime value and revenue at risk), health_scores get the
+probability, every shown factor is a model input, GET /churn pages, sorts by revenue at risk and validates,
+evaluate-churn prints the baselines and --json writes the predictions CSV."""
 from __future__ import annotations
 
 import json
 from datetime import timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -14,6 +16,8 @@ from sqlalchemy import func, select
 from auth import accounts
 from models.base import get_engine
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, ContactLog, HealthScore
+from models.source import Customer, TutorSession
+from domain.churn.value import expected_days
 from models.schema import upgrade
 from domain.churn.features import FEATURE_NAMES
 from bootstrap.demo import load_demo
@@ -34,6 +38,10 @@ def store(tmp_path_factory):
     return settings, summary
 
 
+def summary_end(summary: dict):
+    return pd.Timestamp(summary["train_end"]).to_pydatetime()
+
+
 def count(engine, model, *where) -> int:
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(model).where(*where)).scalar()
@@ -48,14 +56,18 @@ def test_train_stores_an_active_model_with_its_window_and_holdout_metrics(store)
     assert row.kind in ("logistic", "gbm") and row.kind == metrics["kind"] == summary["kind"]
     assert row.train_start < row.train_end and len(row.model_blob) > 100
     hold = metrics["holdout"]
+    assert metrics["evaluated_on"] == "holdout" and not metrics["short_history"]
     assert 0.5 < hold["auc"] < 1 and hold["recall"] > 0.5 and 0 < hold["precision"] < 1
     assert {"brier", "ece", "calibration"} <= set(hold) and len(hold["calibration"]) == 10
-    assert set(metrics["candidates"]) == {"logistic", "gbm"}
+    # 1,500 customers: fewer churners than boosting needs, so the simpler model (and the card says which)
+    assert set(metrics["candidates"]) == {"logistic"} and row.kind == "logistic"
     assert metrics["validation"]["recall"] >= 0.8  # the threshold is chosen for it on validation
-    split = metrics["split"]  # time split with a 30-day gap between the parts
-    assert pd.Timestamp(split["train"][-1]) + timedelta(days=30) <= pd.Timestamp(split["validation"][0])
-    assert pd.Timestamp(split["validation"][0]) + timedelta(days=30) <= pd.Timestamp(split["holdout"][0])
-    assert {f["feature"] for f in metrics["top_features"]} == set(FEATURE_NAMES)
+    split = metrics["split"]  # every week closed by the holdout, the latest included; validation = the latest
+    assert pd.Timestamp(split["train"][-1]) + timedelta(days=30) <= pd.Timestamp(split["holdout"][0])
+    assert split["validation"] == split["train"][-len(split["validation"]):] and len(split["train"]) >= 8
+    assert set(metrics["baselines"]) == {"days_since_last_session", "logistic_5"}
+    assert row.train_end == summary_end(summary)  # the scoring model used every week closed at T
+    assert {f["feature"] for f in metrics["top_features"]} <= set(FEATURE_NAMES)
 
 
 def test_predictions_history_and_health_scores_are_written(store):
@@ -69,6 +81,33 @@ def test_predictions_history_and_health_scores_are_written(store):
         rows = conn.execute(select(ChurnPrediction.probability, HealthScore.churn_probability)
                             .join(HealthScore, HealthScore.customer_id == ChurnPrediction.customer_id)).all()
     assert rows and all(a == pytest.approx(b) for a, b in rows)
+
+
+def test_lifetime_value_and_revenue_at_risk_are_stored_for_everyone_scored(store):
+    settings, _ = store
+    engine = get_engine(settings.db_url)
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(select(ChurnPrediction.probability, ChurnPrediction.clv,
+                                              ChurnPrediction.revenue_at_risk, ChurnPrediction.sessions_per_month)).all())
+    assert df.notna().all().all() and (df["clv"] >= 0).all()
+    assert df["revenue_at_risk"].to_numpy() == pytest.approx((df["probability"] * df["clv"]).to_numpy())
+    assert (df["sessions_per_month"] > 0).sum() > 100
+    # by hand for the customers with the most at risk: the mean price they paid for completed sessions in the
+    # 90 days before scoring (the source's price; revenue_per_session where it gives none) x sessions x days
+    with engine.connect() as conn:
+        top = conn.execute(select(ChurnPrediction).order_by(ChurnPrediction.revenue_at_risk.desc()).limit(5)).all()
+        for r in top:
+            since = r.predicted_at - timedelta(days=90)
+            prices = [x for (x,) in conn.execute(select(TutorSession.price).where(
+                TutorSession.customer_id == r.customer_id, TutorSession.status == "completed",
+                TutorSession.start_time > since, TutorSession.start_time <= r.predicted_at))]
+            known = [x for x in prices if x is not None]
+            price = sum(known) / len(known) if known else settings.revenue_per_session
+            days = expected_days(np.array([r.probability]))[0]
+            assert r.clv == pytest.approx(r.sessions_per_month / 30 * price * days, rel=1e-6)
+            signup = conn.execute(select(Customer.signup_date).where(Customer.customer_id == r.customer_id)).scalar()
+            tenure = (r.predicted_at - pd.Timestamp(signup).normalize()) / timedelta(days=1)
+            assert r.sessions_per_month == pytest.approx(len(prices) / min(max(tenure, 14), 90) * 30)
 
 
 def test_every_flagged_customer_has_factors_that_are_model_inputs(store):
@@ -124,6 +163,15 @@ def test_api_churn_pages_filters_and_validates(store):
         resp = client.get(f"/api/v1/churn?min_probability={bad}", headers=auth)
         assert resp.status_code == 400 and "min_probability" in resp.get_json()["error"]
     assert client.get("/api/v1/churn?limit=0", headers=auth).status_code == 400
+    by_value = client.get("/api/v1/churn?sort=revenue_at_risk&limit=20", headers=auth).get_json()
+    money = [r["revenue_at_risk"] for r in by_value["customers"]]
+    assert by_value["sort"] == "revenue_at_risk" and money == sorted(money, reverse=True) and money[0] > 0
+    assert all(r["revenue_at_risk"] == pytest.approx(r["probability"] * r["clv"]) for r in by_value["customers"])
+    summary = by_value["revenue_at_risk"]
+    assert summary["revenue_at_risk"] >= sum(money) and 0 < summary["top_share"] <= 1
+    assert body["model"]["baselines"]["logistic_5"]["auc"] > 0.5 and body["model"]["evaluated_on"] == "holdout"
+    resp = client.get("/api/v1/churn?sort=name", headers=auth)
+    assert resp.status_code == 400 and "sort must be one of" in resp.get_json()["error"]
     assert "/churn" in client.get("/api/v1/openapi.json").get_json()["paths"]
 
 
@@ -154,6 +202,11 @@ def test_evaluate_churn_json_and_predictions_csv(store, tmp_path, monkeypatch):
     report = json.loads(result.output)
     model = report["model"]
     assert {"precision", "recall", "auc", "brier", "ece", "precision_at_recall_80"} <= set(model)
+    assert set(report["baselines"]) == {"days_since_last_session", "logistic_5"}
+    assert all(len(b["calibration"]) == 10 and 0 < b["brier"] < 0.25 for b in report["baselines"].values())
+    assert len(report["calibration"]) == 10 and report["evaluated_on"] == "holdout"
+    text = CliRunner().invoke(cli, ["evaluate-churn"]).output
+    assert "baseline: days_since_last_session" in text and "Brier" in text and "calibration" in text
     assert report["limit"]["available"] and report["limit"]["auc"] > model["auc"] - 0.05
     assert report["distance"]["auc"] == pytest.approx(report["limit"]["auc"] - model["auc"], abs=0.02)
     csv = pd.read_csv(out)
@@ -170,5 +223,5 @@ def test_train_on_a_young_store_skips_with_the_reason_and_predict_waits(settings
                            "tutors": frame("tutors", [tutor("t1")]),
                            "sessions": frame("sessions", [session("c1", start_time=now - timedelta(days=3))])})
     assert "no trained churn model" in run_job("churn", settings)["skipped"]
-    assert "a time split needs at least" in run_job("train-churn", settings)["skipped"]
+    assert "training needs at least 51" in run_job("train-churn", settings)["skipped"]
     assert count(get_engine(settings.db_url), ChurnModelRecord) == 0

@@ -1,5 +1,6 @@
-"""Churn service: the label's boundaries, no data after T in any feature, the time split, threshold choice,
-explanations made of model inputs, metrics, the funnel and the contacted-vs-uncontacted comparison."""
+"""Churn service: the label's boundaries, no data after T in any feature, the weekly grid (rolling origin, short
+histories), sampled rows, calibration, threshold choice, explanations made of model inputs, metrics, the funnel
+and the contacted-vs-uncontacted comparison. Lifetime value: tests/unit/test_churn_value.py."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,8 @@ from domain.churn.explain import explain, from_json, to_json
 from domain.churn.insights import funnel, intervention_effect
 from domain.churn.metrics import calibration, evaluate, expected_calibration_error, precision_at_recall
 from domain.churn.model import _logit
+from domain.churn.snapshots import rows
+from sklearn.metrics import brier_score_loss
 from tests.factories import T0, booking, call, customer, frame, session
 
 T = T0  # 2024-06-01 12:00
@@ -129,17 +132,54 @@ def test_features_on_the_marketplace_ignore_everything_after_t(market):
 
 # --- time split, model, threshold -----------------------------------------------------------------------
 
-def test_time_split_keeps_a_horizon_between_parts_and_refuses_short_histories():
+def test_weekly_grid_ends_at_the_last_closed_week_and_short_histories_get_fewer_inputs():
     day = 86_400 * 10**9
     at = pd.Timestamp("2026-06-01").value
-    split = plan_snapshots(at, at - 180 * day)
-    assert split.holdout == [pd.Timestamp(at - 30 * day)]
-    assert split.validation == [pd.Timestamp(at - 60 * day)]
-    assert split.train[-1] == pd.Timestamp(at - 90 * day) and len(split.train) == 5
-    assert all(b - a == pd.Timedelta(days=7) for a, b in zip(split.train, split.train[1:]))
-    assert split.train[0] >= pd.Timestamp(at - 180 * day + 56 * day)
-    with pytest.raises(NotEnoughHistory, match="needs at least 146"):
-        plan_snapshots(at, at - 120 * day)
+    full = plan_snapshots(at, at - 180 * day)
+    assert full.times[-1] == at - 30 * day and not full.short and full.features == tuple(FEATURE_NAMES)
+    assert all(b - a == 7 * day for a, b in zip(full.times, full.times[1:]))
+    assert full.times[0] >= at - 180 * day + 56 * day > full.times[0] - 7 * day
+    # closed at the holdout week = every week whose 30-day outcome was known by then
+    assert full.closed(full.times[-1], 30) == [t for t in full.times if t <= at - 60 * day]
+    short = plan_snapshots(at, at - 60 * day)
+    assert short.short and short.times == [at - 44 * day, at - 37 * day, at - 30 * day]
+    assert "sessions_prev_28d" not in short.features and "days_since_last_session" in short.features
+    with pytest.raises(NotEnoughHistory, match="needs at least 51"):
+        plan_snapshots(at, at - 50 * day)
+
+
+def test_sampled_training_rows_keep_every_churner_and_weigh_back_to_the_base_rate(market):
+    h = History(market.frames)
+    t = pd.Timestamp(market.end - timedelta(days=60)).value
+    full, sampled = rows(h, t, 30), rows(h, t, 30, budget=200)
+    assert len(sampled) <= max(200, full["churned"].sum() + 50) < len(full)
+    assert set(full.loc[full["churned"], "customer_id"]) <= set(sampled["customer_id"])
+    assert sampled["weight"].sum() == pytest.approx(len(full), rel=0.01)
+    assert sampled.loc[sampled["churned"], "weight"].eq(1).all()
+    assert sampled["tenure_days"].dtype == np.float32
+
+
+def test_calibration_turns_a_biased_model_into_observed_rates():
+    rng = np.random.default_rng(0)
+    n = 40_000
+    x = rng.normal(size=n)
+    y = rng.random(n) < 1 / (1 + np.exp(-(-3 + 1.2 * x)))
+    X = pd.DataFrame({c: 0.0 for c in FEATURE_NAMES if c not in ("segment", "channel", "first_session", "goal")},
+                     index=range(n)).assign(days_since_last_session=x, segment="k12", channel="organic",
+                                            first_session="rated_good", goal="none")
+    fit, cal = slice(0, n // 2), slice(n // 2, n)
+    # trained with churners weighted 5x: its raw probabilities run high
+    model = ChurnModel(features=("days_since_last_session",)).fit(X[fit], y[fit], np.where(y[fit], 5.0, 1.0))
+    raw = model.predict_proba(X[cal])[:, 1]
+    assert raw.mean() > 1.5 * y[cal].mean()
+    for method in ("platt", "isotonic"):
+        p = model.calibrate(X[cal], y[cal], method=method).predict_proba(X[cal])[:, 1]
+        assert p.mean() == pytest.approx(y[cal].mean(), rel=0.05)
+        assert brier_score_loss(y[cal], p) < brier_score_loss(y[cal], raw)
+        assert expected_calibration_error(y[cal], p) < 0.01
+    assert model.contributions(X[cal].head(3))["tenure_days"].eq(0).all()  # not an input: no contribution
+    with pytest.raises(ValueError, match="method"):
+        model.calibrate(X[cal], y[cal], method="magic")
 
 
 def test_choose_threshold_reaches_the_recall_with_the_most_precise_cut():
@@ -155,18 +195,45 @@ def test_choose_threshold_reaches_the_recall_with_the_most_precise_cut():
 
 @pytest.fixture(scope="module")
 def trained(market):
-    return train_churn(market.frames, market.end, ChurnConfig())
+    return train_churn(market.frames, market.end, ChurnConfig(min_gbm_churners=0))
 
 
-def test_training_reaches_the_recall_on_validation_and_reports_both_models(trained):
+def test_training_uses_every_closed_week_calibrates_and_reports_holdout_and_baselines(trained, market):
     m = trained.metrics
+    assert m["evaluated_on"] == "holdout" and not m["short_history"]
     assert m["validation"]["recall"] >= 0.80
     assert set(m["candidates"]) == {"logistic", "gbm"}
-    best = max(m["candidates"], key=lambda k: m["candidates"][k]["holdout"]["auc"])
-    assert trained.kind == best and m["holdout"] == m["candidates"][best]["holdout"]
+    best = max(m["candidates"], key=lambda k: m["candidates"][k]["validation"]["auc"])
+    assert trained.kind == best  # chosen on validation, never on the holdout
+    split = {k: [pd.Timestamp(t) for t in v] for k, v in m["split"].items()}
+    # the evaluated recipe fitted on every week whose outcome was known at the holdout, the latest included
+    assert split["train"][-1] + timedelta(days=30) <= split["holdout"][0] < split["train"][-1] + timedelta(days=37)
+    assert split["validation"] == split["train"][-len(split["validation"]):]
     assert trained.model.threshold == pytest.approx(trained.threshold)
-    assert trained.train_end == pd.Timestamp(trained.metrics["split"]["holdout"][0]) + timedelta(days=30)
-    assert len(trained.holdout) == m["rows"]["holdout"]
+    assert trained.model.calibrator_[0] == "platt"
+    # the scoring model: the same recipe at T, fitted up to the last week closed at T
+    assert trained.train_end == market.end
+    assert set(m["baselines"]) == {"days_since_last_session", "logistic_5"}
+    for b in m["baselines"].values():
+        assert 0.5 < b["auc"] < 1 and len(b["calibration"]) == 10
+    hold = m["holdout"]
+    assert len(trained.holdout) == m["rows"]["holdout"] == hold["customers"]
+    # Platt on the validation weeks: there, the mean probability is the observed churn rate
+    assert trained.validation["probability"].mean() == pytest.approx(trained.validation["churned"].mean(), abs=0.005)
+
+
+def test_a_short_history_trains_with_fewer_inputs_and_says_what_it_measured(market):
+    since = market.end - timedelta(days=62)
+    frames = dict(market.frames)
+    for record, column in (("sessions", "start_time"), ("bookings", "created_at"), ("inbound_calls", "call_date")):
+        frames[record] = frames[record][pd.to_datetime(frames[record][column]) >= since]
+    result = train_churn(frames, market.end, ChurnConfig())
+    m = result.metrics
+    assert m["short_history"] and m["evaluated_on"] == "validation" and result.kind == "logistic"
+    assert "sessions_prev_28d" in m["dropped_features"] and result.model.used == list(m["features"])
+    X = snapshot_features(frames, market.end)
+    p = result.model.predict_proba(X)[:, 1]
+    assert len(p) == len(X) and np.isfinite(p).all() and ((p > 0) & (p < 1)).all()
 
 
 def test_model_follows_sklearn_conventions_and_is_deterministic(market):
