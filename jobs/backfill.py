@@ -29,7 +29,8 @@ from loaders.first_sessions import load_first_session_inputs
 from models.frames import insert_frame
 from jobs.context import JobContext
 from models.derived import HealthScoreHistory, OverviewSnapshot, TutorPerformance
-from models.source import TutorSession
+from models.bulk import read_columns, text_times
+from models.source import Booking, InboundCall, TutorSession
 
 DAY_END = timedelta(hours=23, minutes=59)
 TREND_PERIODS = ("last_7d", "prev_7d")  # the tutor trend reads last_7d; the WoW column compares it with prev_7d
@@ -56,6 +57,32 @@ def _done(conn, column, days: list[datetime]) -> set:
     return {pd.Timestamp(v).date() for v in values}
 
 
+def _health_inputs(engine, days: list[datetime]):
+    """A function at -> the scoring job's inputs as of `at` (health.load_inputs' frames), cut in memory from one
+    read covering every day: the store is read once instead of once a day."""
+    first, last = days[0], days[-1]
+    k, b = InboundCall, Booking
+    with engine.connect() as conn:
+        base = health.load_inputs(conn, last)  # customers, and sessions up to the last day
+        calls = read_columns(conn, select(k.customer_id, k.reason_code, *text_times(conn, [k.call_date]))
+                             .where(k.call_date > first - timedelta(days=health.CALL_DAYS), k.call_date <= last),
+                             ["call_date"])
+        bookings = read_columns(conn, select(b.customer_id, b.tutor_id, b.subject, b.status,
+                                             *text_times(conn, [b.scheduled_time, b.created_at]))
+                                .where(b.scheduled_time > first, b.created_at <= last), ["scheduled_time", "created_at"])
+    sessions = base["sessions"]
+
+    def at_day(at: datetime) -> dict[str, pd.DataFrame]:
+        at_ts = pd.Timestamp(at)
+        return {"customers": base["customers"],
+                "sessions": sessions[sessions["start_time"] <= at_ts].reset_index(drop=True),
+                "inbound_calls": calls[(calls["call_date"] > at_ts - pd.Timedelta(days=health.CALL_DAYS))
+                                       & (calls["call_date"] <= at_ts)].reset_index(drop=True),
+                "bookings": bookings[(bookings["scheduled_time"] > at_ts)
+                                     & (bookings["created_at"] <= at_ts)].reset_index(drop=True)}
+    return at_day
+
+
 def _first_session_trend(engine, at: datetime) -> None:
     """The rolling 7-day first-session rows as of `at` (what the tutor trend draws): only two weeks of first
     sessions to read, where the hourly job's full computation reads a quarter and more."""
@@ -77,12 +104,13 @@ def run(ctx: JobContext) -> dict:
                 "first_session": _done(conn, TutorPerformance.computed_at, days),
                 "overview": _done(conn, OverviewSnapshot.computed_at, days)}
     config = parse_health_config(settings.health_weights)
+    missing = [at for at in days if at.date() not in done["health"]]
+    inputs_at = _health_inputs(engine, missing) if missing else None
     filled = {"health": 0, "first_session": 0, "overview": 0}
     for i, at in enumerate(days):
         progress.report(i / max(len(days), 1), f"{at:%d %b %Y} ({i + 1} of {len(days)} days)")
         if at.date() not in done["health"]:
-            with engine.connect() as conn:
-                inputs = health.load_inputs(conn, at)
+            inputs = inputs_at(at)
             prep = prepare(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], at, inputs["bookings"])
             scores = score_prepared(prep, trigger_facts(prep), config)
             with engine.begin() as conn:

@@ -4,8 +4,13 @@ alerts, the newest overview), and a second run has nothing left to do."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
+from domain.customers.health import score_prepared
+from domain.customers.health_config import parse_health_config
+from domain.customers.triggers import prepare, trigger_facts
+from jobs import health
 from jobs.runner import run_job
 from models.base import get_engine
 from models.derived import Alert, HealthScore, HealthScoreHistory, OverviewSnapshot, TutorPerformance
@@ -46,6 +51,16 @@ def test_backfill_fills_each_past_day_once_and_leaves_the_present_alone(settings
         assert conn.execute(select(HealthScore.customer_id, HealthScore.score)
                             .order_by(HealthScore.customer_id)).all() == scores_before
         assert conn.execute(select(func.count()).select_from(Alert)).scalar() == alerts_before
+    # a backfilled day holds what the scoring job computes as of that day (the in-memory cut equals its reads)
+    day = sorted(past_days)[len(past_days) // 2]
+    as_of = pd.Timestamp(day) + pd.Timedelta(hours=23, minutes=59)
+    with engine.connect() as conn:
+        inputs = health.load_inputs(conn, as_of.to_pydatetime())
+        stored = dict(conn.execute(select(HealthScoreHistory.customer_id, HealthScoreHistory.score)
+                                   .where(HealthScoreHistory.day == day)).all())
+    prep = prepare(inputs["customers"], inputs["sessions"], inputs["inbound_calls"], as_of, inputs["bookings"])
+    expected = score_prepared(prep, trigger_facts(prep), parse_health_config(settings.health_weights))
+    assert stored == pytest.approx(dict(zip(expected["customer_id"], expected["score"])))
     newest_card = status.overview_snapshot(engine)
     assert newest_card["computed_at"] == present["computed_at"]  # the page still shows the present
 

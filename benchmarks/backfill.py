@@ -1,0 +1,52 @@
+"""Backfill of derived histories (jobs/backfill.py) on the demo store: seconds per past day and in all.
+
+    .venv/bin/python benchmarks/backfill.py [--customers 50000] [--weeks 12] [--store PATH]
+
+Goal (issue 16): 12 weeks of history at 50,000 customers in < 10 minutes, in the background. Runs the job
+on a copy of the store (the histories it writes would make a second run a no-op), so `--weeks 2` gives a
+quick per-day figure and the 12-week projection. Prints numbers; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from common import prepared_settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=180)
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--store", help="an existing SQLite store to copy instead of the prepared demo store")
+    args = parser.parse_args()
+    source = Path(args.store) if args.store else Path(prepared_settings(args.customers, args.days).db_url[len("sqlite:///"):])
+    work = Path(tempfile.mkdtemp(prefix="bench-backfill-"))
+    copy = work / "bench.db"
+    subprocess.run(["sqlite3", str(source), f".backup {copy}"], check=True)  # consistent copy of a live store
+    from config import Settings
+    from infra import progress
+    from jobs import backfill
+    from jobs.context import JobContext
+    settings = Settings(var_dir=work, database_url=f"sqlite:///{copy}", secret_key="bench", embedded_scheduler=False)
+    settings = settings.model_copy(update={"backfill_weeks": args.weeks})
+    stamps = []
+    started = time.perf_counter()
+    with progress.reporting_to(lambda f, step: stamps.append(time.perf_counter())):
+        summary = backfill.run(JobContext(settings=settings, live=False))
+    total = time.perf_counter() - started
+    days = max(summary["days"], 1)
+    per_day = total / days
+    print(f"backfill {summary['days']} days ({summary['from']} .. {summary['to']}) at {args.customers:,} customers: "
+          f"{total:.1f} s, {per_day:.2f} s/day, filled {summary['filled']}")
+    print(f"projected 12 weeks (84 days): {per_day * 84 / 60:.1f} min (goal < 10 min)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
