@@ -131,7 +131,8 @@ class User(threading.Thread):
 def start_server(settings, workers: int, threads: int, redis_url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.db_url, "VAR_DIR": str(settings.var_dir), "SECRET_KEY": "bench",
-           "REDIS_URL": redis_url, "LIVE_SYNTHETIC": "false", "EMBEDDED_SCHEDULER": "false", "LOG_LEVEL": "WARNING"}
+           "REDIS_URL": redis_url, "LIVE_SYNTHETIC": "false", "EMBEDDED_SCHEDULER": "false", "LOG_LEVEL": "WARNING",
+           "SECURE_COOKIES": "false"}  # plain http on loopback: a Secure session cookie would never come back
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
                              "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "wsgi:server"],
                             cwd=ROOT, env=env)
