@@ -12,7 +12,7 @@ from layouts.explorer import RANGE_DAYS
 from read import metrics
 from read import status as queries
 from ui import format as fmt
-from ui.charts import MIN_POINTS, stream_figure
+from ui.charts import MIN_POINTS, empty_figure, stream_figure
 from web_context import current_settings
 
 
@@ -39,7 +39,7 @@ def window(chosen: str, start: str | None, end: str | None, now) -> tuple[pd.Tim
           Input("explorer-dates", "end_date"), Input("explorer-compare", "value"), Input("shell-data-version", "data"))
 def chart(stream, chosen, start, end, compare, _version):
     if not stream:
-        return stream_figure(pd.Series(dtype=float)), "No metric stream yet.", None
+        return empty_figure("No metric stream yet."), "No metric stream yet.", None
     engine = _engine()
     since, until = window(chosen, start, end, utcnow())
     span = until - since
@@ -47,10 +47,7 @@ def chart(stream, chosen, start, end, compare, _version):
     actual = history[history.index >= since]
     unit = metrics.unit_of(stream)
     if len(actual) < MIN_POINTS:
-        fig = stream_figure(actual.iloc[:0])
-        fig.add_annotation(text=f"Not enough history in this period ({len(actual)} points; needs {MIN_POINTS}).",
-                           x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"color": "#6c757d"})
-        fig.update_xaxes(visible=False).update_yaxes(visible=False)
+        fig = empty_figure(f"Not enough history in this period ({len(actual)} points; needs {MIN_POINTS}).")
         return fig, f"{len(actual)} point{'s' if len(actual) != 1 else ''} between {fmt.utc_text(since)} and {fmt.utc_text(until)}.", None
     previous = None
     if compare:
@@ -61,9 +58,8 @@ def chart(stream, chosen, start, end, compare, _version):
     band = metrics.expected_band(history, since)
     windows = metrics.anomaly_windows(engine, stream, since, until)
     notes = metrics.annotations(engine, stream, since, until)
-    fig = stream_figure(actual, band, metrics.flagged_points(actual, windows), previous, notes)
-    if unit == "percent":
-        fig.update_yaxes(tickformat=".0%")
+    fig = stream_figure(actual, band, metrics.flagged_points(actual, windows), previous, notes,
+                        percent=unit == "percent")
     summary = (f"{fmt.number(len(actual))} points from {fmt.utc_text(actual.index.min())} to "
                f"{fmt.utc_text(actual.index.max())} · latest {fmt.value(actual.iloc[-1], unit)} · "
                f"{len(notes)} alert{'s' if len(notes) != 1 else ''} in this period")

@@ -25,7 +25,7 @@ OVERVIEW_PREFIX = "overview."
 BAND_WEEKS = 3  # the expected band: same time of week over the 3 weeks before
 
 
-@cached_read
+@cached_read(topic="metric_streams")  # no job bumps it: the list lives for the cache TTL (a new stream shows then)
 def streams(engine: Engine) -> list[dict]:
     """[{value, label, group}] for the explorer's picker: overview cards, stored metrics, derived streams."""
     cards = [{"value": f"{OVERVIEW_PREFIX}{k}", "label": label, "group": "Overview cards"}

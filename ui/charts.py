@@ -38,36 +38,62 @@ def sparkline(points: list, color: str, partial_last: bool = True) -> dcc.Graph 
                      className="overview-sparkline")
 
 
+def _ms(index: pd.DatetimeIndex) -> list[int]:
+    """Epoch milliseconds (a date axis reads them; a third of the JSON of ISO strings)."""
+    return (pd.DatetimeIndex(index).as_unit("ns").asi8 // 1_000_000).tolist()
+
+
+def _values(values) -> list:
+    return [None if v != v else round(float(v), 6) for v in values]
+
+
+def _line(x, y, name: str, **style) -> dict:
+    return {"type": "scatter", "mode": "lines", "x": _ms(x), "y": _values(y), "name": name, **style}
+
+
 def stream_figure(actual: pd.Series, band: pd.DataFrame | None = None, flagged: pd.Series | None = None,
                   previous: pd.Series | None = None, annotations: list[dict] | None = None, height: int = 420,
-                  title: str = "") -> go.Figure:
-    """A metric stream (WebGL, so 30 days of 5-minute points draw at once): the actual line, the expected band
-    (columns expected, lower, upper on the same index), flagged points in red, the previous period shifted onto
-    this one, and alerts as vertical markers ({ts, text, severity})."""
-    fig = go.Figure()
+                  title: str = "", percent: bool = False) -> dict:
+    """A metric stream as a plain figure dict (no validation pass: 30 days of 5-minute points build in a few ms
+    and draw as simplified SVG lines: faster than WebGL where the GPU is software): the actual line, the expected band (columns expected, lower, upper; hourly when the
+    stream is finer, a range reads the same), flagged points in red, the previous period shifted onto this one,
+    and alerts as dashed vertical markers ({ts, text, severity})."""
+    data = []
     if band is not None and not band.empty:
-        fig.add_trace(go.Scattergl(x=band.index, y=band["upper"], mode="lines", line={"width": 0},
-                                   hoverinfo="skip", showlegend=False))
-        fig.add_trace(go.Scattergl(x=band.index, y=band["lower"], mode="lines", line={"width": 0}, fill="tonexty",
-                                   fillcolor="rgba(13,110,253,0.12)", name="Expected range", hoverinfo="skip"))
-        fig.add_trace(go.Scattergl(x=band.index, y=band["expected"], mode="lines", name="Expected",
-                                   line={"width": 1, "color": "#6ea8fe", "dash": "dot"}))
+        if len(band) > 2000:
+            band = band.resample("1h").agg({"expected": "mean", "lower": "min", "upper": "max"}).dropna()
+        data += [_line(band.index, band["upper"], "upper", line={"width": 0}, hoverinfo="skip", showlegend=False),
+                 _line(band.index, band["lower"], "Expected range", line={"width": 0}, fill="tonexty",
+                       fillcolor="rgba(13,110,253,0.12)", hoverinfo="skip"),
+                 _line(band.index, band["expected"], "Expected", line={"width": 1, "color": "#6ea8fe", "dash": "dot"})]
     if previous is not None and len(previous):
-        fig.add_trace(go.Scattergl(x=previous.index, y=previous.to_numpy(), mode="lines", name="Previous period",
-                                   line={"width": 1.2, "color": "#adb5bd"}))
-    fig.add_trace(go.Scattergl(x=actual.index, y=actual.to_numpy(), mode="lines", name="Actual",
-                               line={"width": 1.6, "color": "#0d6efd"}))
+        data.append(_line(previous.index, previous.to_numpy(), "Previous period", line={"width": 1.2, "color": "#adb5bd"}))
+    data.append(_line(actual.index, actual.to_numpy(), "Actual", line={"width": 1.6, "color": "#0d6efd"}))
     if flagged is not None and len(flagged):
-        fig.add_trace(go.Scattergl(x=flagged.index, y=flagged.to_numpy(), mode="markers", name="Flagged",
-                                   marker={"color": "#dc3545", "size": 6}))
+        data.append({**_line(flagged.index, flagged.to_numpy(), "Flagged"), "mode": "markers",
+                     "marker": {"color": "#dc3545", "size": 6}})
     colors = {"critical": "#dc3545", "warning": "#fd7e14", "info": "#0dcaf0"}
+    shapes, notes = [], []
     for note in annotations or []:
-        fig.add_vline(x=pd.Timestamp(note["ts"]).to_pydatetime().timestamp() * 1000, line_width=1, line_dash="dash",
-                      line_color=colors.get(note.get("severity"), GREY))
-        fig.add_annotation(x=pd.Timestamp(note["ts"]), y=1, yref="paper", text=note["text"][:40], showarrow=False,
-                           font={"size": 10, "color": colors.get(note.get("severity"), GREY)}, xanchor="left",
-                           yanchor="bottom", hovertext=note["text"])
-    fig.update_layout(height=height, margin=dict(l=50, r=20, t=36 if title else 24, b=40), template="plotly_white",
-                      hovermode="x unified", title={"text": title, "font": {"size": 13}} if title else None,
-                      legend={"orientation": "h", "y": -0.15}, uirevision="keep-zoom")
-    return fig
+        x, color = _ms(pd.DatetimeIndex([note["ts"]]))[0], colors.get(note.get("severity"), GREY)
+        shapes.append({"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "paper",
+                       "line": {"width": 1, "dash": "dash", "color": color}})
+        notes.append({"x": x, "y": 1, "yref": "paper", "text": str(note["text"])[:40], "showarrow": False,
+                      "font": {"size": 10, "color": color}, "xanchor": "left", "yanchor": "bottom",
+                      "hovertext": str(note["text"])})
+    layout = {"height": height, "margin": {"l": 50, "r": 20, "t": 36 if title else 24, "b": 40},
+              "template": "plotly_white", "hovermode": "x unified", "legend": {"orientation": "h", "y": -0.15},
+              "xaxis": {"type": "date", "gridcolor": "#eee"},
+              "yaxis": {"gridcolor": "#eee", **({"tickformat": ".0%"} if percent else {})},
+              "shapes": shapes, "annotations": notes, "uirevision": "keep-zoom",
+              "plot_bgcolor": "white", "paper_bgcolor": "white"}
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 13}}
+    return {"data": data, "layout": layout}
+
+
+def empty_figure(message: str) -> dict:
+    """A blank chart area that says why it is blank."""
+    return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}, "template": "plotly_white",
+                                   "annotations": [{"text": message, "x": 0.5, "y": 0.5, "xref": "paper",
+                                                    "yref": "paper", "showarrow": False, "font": {"color": GREY}}]}}
