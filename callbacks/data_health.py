@@ -4,6 +4,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
+from ui import format as fmt
 from ui.components import fmt_age
 from read import status as queries
 from read.status import quarantine_summary
@@ -33,10 +34,11 @@ def refresh(_version, _n):
             "last_poll": f"{r.inserted} / {r.updated} / {r.unchanged} / {r.quarantined}",
             "consecutive_failures": int(r.consecutive_failures or 0), "last_error": r.last_error or ""})
     quarantine = quarantine_summary(engine)
-    q_rows = quarantine.assign(last_seen=quarantine["last_seen"].astype(str)).to_dict("records")
+    q_rows = quarantine.assign(last_seen=quarantine["last_seen"].map(fmt.utc_text)).to_dict("records")
     jobs = queries.last_job_runs(engine)
-    j_rows = jobs.assign(started_at=jobs["started_at"].astype(str),
-                         duration_s=jobs["duration_s"].round(2)).to_dict("records")
+    j_rows = jobs.assign(started_at=jobs["started_at"].map(fmt.utc_text), status=jobs["status"].map(fmt.humanize),
+                         duration_s=jobs["duration_s"].round(2), summary=jobs["detail"].map(fmt.summary_text),
+                         detail=jobs["detail"].fillna("")).to_dict("records")
     summary = queries.source_summary(fresh)
     n_sources = len(summary)
     n_stale = int(summary["stale"].sum()) if n_sources else 0

@@ -39,9 +39,10 @@ QUARANTINE_COLUMNS = [
 JOB_COLUMNS = [
     {"field": "job", "headerName": "Job"},
     {"field": "status", "headerName": "Status"},
-    {"field": "started_at", "headerName": "Started"},
+    {"field": "started_at", "headerName": "Started (UTC)", "minWidth": 150},
     {"field": "duration_s", "headerName": "Seconds", "type": "numericColumn"},
-    {"field": "detail", "headerName": "Summary", "minWidth": 400},
+    {"field": "summary", "headerName": "Summary", "minWidth": 400, "tooltipField": "detail",
+     "headerTooltip": "The run's summary in words; hover for the full record"},
 ]
 
 
@@ -52,5 +53,6 @@ def layout(**_query) -> html.Div:
         section("Sources", grid("data-health-sources", SOURCE_COLUMNS, height="360px"), help_text=SOURCES_HELP),
         section("Quarantined rows", grid("data-health-quarantine", QUARANTINE_COLUMNS, height="320px"),
                 help_text=QUARANTINE_HELP),
-        section("Scheduled jobs", grid("data-health-jobs", JOB_COLUMNS, height="300px")),
+        section("Scheduled jobs", grid("data-health-jobs", JOB_COLUMNS, height="300px",
+                                       dashGridOptions={"tooltipShowDelay": 300})),
     ])

@@ -133,3 +133,35 @@ def ago(moment: datetime | None, now: datetime) -> str:
         if seconds < limit:
             return f"{seconds / size:.0f} {unit} ago"
     return f"{seconds / 86400:.0f} d ago"
+
+
+SUMMARY_SKIP = {"at", "timings", "progress", "step", "error_type"}
+
+
+def summary_text(detail: str | dict | None, limit: int = 180) -> str:
+    """A job's JSON summary as a line people read: "Customers scored 5,132 · History rows 5,132 · Tiers: healthy
+    3,010, at risk 1,200"; nested lists and timings are left to the full text on hover."""
+    import json
+    if not detail:
+        return ""
+    try:
+        data = json.loads(detail) if isinstance(detail, str) else dict(detail)
+    except (ValueError, TypeError):
+        return str(detail)[:limit]
+    parts = []
+    for key, val in data.items():
+        if key in SUMMARY_SKIP or val is None or val == {} or val == []:
+            continue
+        label = humanize(key)
+        if isinstance(val, bool):
+            parts.append(f"{label}: {'yes' if val else 'no'}")
+        elif isinstance(val, (int, float)):
+            parts.append(f"{label} {number(val, 0 if float(val).is_integer() else 2)}")
+        elif isinstance(val, str):
+            parts.append(f"{label}: {val[:60]}")
+        elif isinstance(val, dict) and all(isinstance(v, (int, float)) for v in val.values()):
+            parts.append(f"{label}: " + ", ".join(f"{humanize(k).lower()} {number(v)}" for k, v in list(val.items())[:4]))
+        elif isinstance(val, list):
+            parts.append(f"{label}: {len(val)}")
+    text = " · ".join(parts)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
