@@ -25,7 +25,7 @@ def layout(metric: str | None = None, range: str | None = None, start: str | Non
         dbc.Col(dcc.Dropdown(id="explorer-metric", value=metric, options=options, placeholder="Choose a metric…", clearable=False,
                              optionHeight=32), lg=4, md=12, className="mb-2"),
         dbc.Col(dbc.RadioItems(id="explorer-range", value=chosen, inline=True,
-                               options=[{"label": v, "value": k} for k, v in RANGES.items()], className="btn-group",
+                               options=[{"label": v, "value": k} for k, v in RANGES.items()], className="btn-group flex-wrap",
                                inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm text-nowrap",
                                labelCheckedClassName="active"), width="auto", className="mb-2"),
         dbc.Col(dcc.DatePickerRange(id="explorer-dates", start_date=start, end_date=end, display_format="D MMM YYYY",

@@ -23,14 +23,14 @@ def layout(status: str | None = None, **_query) -> html.Div:
     rate = html.Div([html.Div("Acceptance rate", className="small text-muted"),
                      html.Div("—", id="recs-acceptance-rate", className="h3 mb-0"),
                      html.Div(id="recs-acceptance-detail", className="small text-muted")], className="text-end")
-    filters = dbc.RadioItems(id="recs-filter", value=status, inline=True, options=FILTERS, className="btn-group",
+    filters = dbc.RadioItems(id="recs-filter", value=status, inline=True, options=FILTERS, className="btn-group flex-wrap",
                              inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
                              labelCheckedClassName="active")
     return html.Div([
         page_header("Recommendations", "Recruiting actions from supply, demand and first-session numbers, each with "
                     "its reason and return.", right=rate),
         html.Div([filters, html.Small(id="recs-count", className="text-muted ms-3")],
-                 className="d-flex align-items-center mb-3"),
+                 className="d-flex align-items-center flex-wrap gap-2 mb-3"),
         html.Div(id="recs-message"),
         dbc.Row([
             # no dcc.Loading here: its overlay hides the feed during every refresh and takes the focus from a

@@ -83,7 +83,7 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
     controls = html.Div([
         dbc.RadioItems(id="tutors-period", value=period, inline=True,
                        options=[{"label": PERIOD_LABELS[p], "value": p} for p in PERIODS],
-                       className="btn-group", inputClassName="btn-check",
+                       className="btn-group flex-wrap", inputClassName="btn-check",
                        labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active"),
         dcc.Dropdown(id="tutors-subject", value=subject or None, placeholder="All subjects", clearable=True,
                      options=[{"label": subject, "value": subject}] if subject else [], style={"minWidth": "220px"}),
