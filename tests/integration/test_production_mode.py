@@ -154,13 +154,19 @@ def test_worker_and_beat_run_the_schedule_and_pages_serve(prod):
 
     client = login(app)
     assert client.get("/").status_code == 200
-    cards = {"output": "..overview-cards.children...overview-computed-at.children..",
-             "outputs": [{"id": "overview-cards", "property": "children"},
-                         {"id": "overview-computed-at", "property": "children"}],
+    from layouts.overview import CARD_ORDER
+    output = ('..{"key":["ALL"],"type":"overview-slot"}.children...overview-shown.data...overview-computed-at.children'
+              '...overview-empty.children..')
+    cards = {"output": output,
+             "outputs": [[{"id": {"type": "overview-slot", "key": key}, "property": "children"} for key in CARD_ORDER],
+                         {"id": "overview-shown", "property": "data"},
+                         {"id": "overview-computed-at", "property": "children"},
+                         {"id": "overview-empty", "property": "children"}],
              "inputs": [{"id": "shell-data-version", "property": "data", "value": 1},
                         {"id": "shell-refresh", "property": "n_intervals", "value": 1},
                         {"id": "overview-refresh", "property": "n_clicks", "value": None}],
-             "changedPropIds": ["shell-data-version.data"], "state": []}
+             "changedPropIds": ["shell-data-version.data"],
+             "state": [{"id": "overview-shown", "property": "data", "value": None}]}
     response = client.post("/_dash-update-component", data=json.dumps(cards), content_type="application/json")
     assert response.status_code == 200
     assert "overview-card-" in response.get_data(as_text=True)
