@@ -15,8 +15,7 @@ from auth.guard import refuse_callback, secure_server
 from auth.web import init_auth
 from bootstrap.startup import prepare_embedded
 from infra.logs import setup_logging
-from layouts.access import guarded, page_request_guard
-from layouts.shell import layout as shell_layout
+from layouts.shell import guarded, layout as shell_layout, page_request_guard
 from read import cache
 from read.cache import store_unreachable
 

@@ -20,7 +20,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 
 # Which pages each role sees (page = module name in app.py's PAGES): the navbar lists them, and the server
-# answers any other page with "not for your role" (layouts/access.py). A page missing here is admin/ops only.
+# answers any other page with "not for your role" (layouts/shell.py). A page missing here is admin/ops only.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "overview": ALL_ROLES,
     "explorer": ("admin", "ops", "recruiter"),
