@@ -50,7 +50,7 @@ GRID_CASES = {
 def seed_work(settings, contacted: int = 5_000) -> None:
     """CS agents, and a contact history for `contacted` customers (once): the columns are not all empty."""
     from datetime import timedelta
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, update
     from auth import accounts
     from infra.clock import utcnow
     from models.base import get_engine
@@ -60,15 +60,24 @@ def seed_work(settings, contacted: int = 5_000) -> None:
     for email, password in AGENTS:
         if email not in known:
             accounts.create_user(engine, email, "cs", password)
-    with engine.begin() as conn:
+    if not contacted:
+        return
+    with engine.begin() as conn:  # after a scoring run: customers with tasks already have a row
         if conn.execute(select(func.count()).select_from(CustomerWork)
                         .where(CustomerWork.last_contacted_at.is_not(None))).scalar():
             return
         ids = list(conn.execute(select(HealthScore.customer_id).order_by(HealthScore.customer_id)).scalars())[::10]
+        have = set(conn.execute(select(CustomerWork.customer_id)).scalars())
         now = utcnow()
-        conn.execute(CustomerWork.__table__.insert(), [
-            {"customer_id": c, "last_contacted_at": now - timedelta(days=i % 40),
-             "next_follow_up_at": now + timedelta(days=i % 9 - 3)} for i, c in enumerate(ids[:contacted])])
+        rows = [{"customer_id": c, "last_contacted_at": now - timedelta(days=i % 40),
+                 "next_follow_up_at": now + timedelta(days=i % 9 - 3)} for i, c in enumerate(ids[:contacted])]
+        for r in rows:
+            if r["customer_id"] in have:
+                conn.execute(update(CustomerWork).where(CustomerWork.customer_id == r["customer_id"])
+                             .values(last_contacted_at=r["last_contacted_at"], next_follow_up_at=r["next_follow_up_at"]))
+        fresh = [r for r in rows if r["customer_id"] not in have]
+        if fresh:
+            conn.execute(CustomerWork.__table__.insert(), fresh)
 
 
 def assignment_numbers(settings) -> dict[str, float]:
@@ -231,8 +240,9 @@ def main() -> None:
     customers = 50_000 * args.scale
     settings = prepared_settings(customers, args.days, database_url=args.database_url)
 
-    seed_work(settings)
+    seed_work(settings, contacted=0)  # the agents, before the scoring job assigns owners
     jobs = job_numbers(settings, args.job_runs)
+    seed_work(settings)
     assignment = assignment_numbers(settings)
     client = logged_in_client(settings)
     grid = grid_numbers(settings, client, args.requests)

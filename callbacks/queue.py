@@ -7,11 +7,11 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from domain.customers.triggers import TRIGGERS
 from infra.clock import utcnow
-from layouts.queue import UNASSIGNED
+from layouts.queue import UNASSIGNED, effectiveness_section
 from read.queue import my_queue, queue_counts
 from read.status import engine_for
 from ui.components import empty_state
-from web_context import can, current_role, current_settings
+from web_context import can, current_email, current_role, current_settings
 
 SHOWN = 200
 PRIORITY_COLORS = {1: "danger", 2: "warning", 3: "info", 4: "secondary", 5: "light"}
@@ -63,11 +63,24 @@ def row(i: int, r, personal: bool, now) -> html.Tr:
     ], id=f"queue-row-{r.customer_id}")
 
 
+def _whose(owner: str | None) -> str | None:
+    """The queue asked for: admin and ops may look at anyone's (None: the unassigned), an agent at its own."""
+    if current_role() in ("admin", "ops"):
+        return None if owner in (None, UNASSIGNED) else owner
+    return current_email()
+
+
+@callback(Output("queue-effect-box", "children"), Input("queue-owner", "data"))
+def effect(owner):
+    """Whether outreach works: the agent's own contacts, or everyone's for the unassigned view."""
+    return effectiveness_section("queue-effect", _whose(owner))
+
+
 @callback(Output("queue-table-wrap", "children"), Output("queue-counts", "children"),
           Input("queue-owner", "data"), Input("shell-data-version", "data"))
 def draw(owner, _version):
     engine, now = engine_for(current_settings()), utcnow()
-    who = None if owner in (None, UNASSIGNED) else owner
+    who = _whose(owner)
     if who is None and current_role() not in ("admin", "ops"):
         return empty_state("Sign in as a customer-success agent to see your queue."), None
     queue = my_queue(engine, who, now)

@@ -90,5 +90,6 @@ def layout(agent: str | None = None, **_query) -> html.Div:
                 className="g-2 mb-2"),
         dcc.Store(id="queue-owner", data=selected),
         html.Div(id="queue-table-wrap"),
-        effectiveness_section("queue-effect", None if selected == UNASSIGNED else selected),
+        # drawn by a callback once the queue is on screen: the comparison reads months of contacts and sessions
+        dcc.Loading(html.Div(id="queue-effect-box"), type="dot", delay_show=300),
     ])
