@@ -3,7 +3,7 @@ from alembic import context
 from sqlalchemy import pool, create_engine
 
 from models import Base
-from models.base import normalise_url
+from infra.urls import normalise_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,6 +8,7 @@ from typing import Iterator
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from infra.urls import normalise_url  # noqa: F401  (re-exported: migrations/env.py, tests)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -29,21 +30,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
-
-
-PG_DRIVER = "postgresql+psycopg2"  # the PostgreSQL driver requirements.txt installs
-
-
-def normalise_url(url: str) -> str:
-    """`postgres://` and `postgresql://` (as Heroku, README and most tools write them) -> the installed driver.
-
-    SQLAlchemy's default driver for a bare `postgresql://` is psycopg 3, which is not installed;
-    an explicit driver (`postgresql+psycopg2://`, `sqlite://`) is left as it is.
-    """
-    for scheme in ("postgres://", "postgresql://"):
-        if url.startswith(scheme):
-            return PG_DRIVER + "://" + url[len(scheme):]
-    return url
 
 
 def get_engine(url: str) -> Engine:

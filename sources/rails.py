@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from sources.base import ContractViolation, SourceUnavailable
 from domain.contract import RECORDS
-from models.base import normalise_url
+from infra.urls import normalise_url
 
 log = logging.getLogger(__name__)
 

@@ -52,8 +52,8 @@ robust_zscore (on) -- z = (value - expected) / spread, judged against bars calib
     scales on observed points only -- the point, the mean of the last 3 and of the last 12 -- so a
     gap does not break a run, and a spike far beyond a spiky stream's routine spikes alerts instead
     of being silenced by a "spiky" label. Ready once a day of the stream's data and 100 points are
-    in (not three days of same-hour samples that a gappy sensor never reaches). On the NAB dev kit
-    (../shared/devkits/anomaly) this took the score from 38.7 to 60. With calibrate false the
+    in (not three days of same-hour samples that a gappy sensor never reaches). On a NAB-subset dev kit (kept
+    outside the repository) this took the score from 38.7 to 60. With calibrate false the
     legacy fixed bars below apply:
     z For Gaussian noise 1.4826 x MAD is the
     standard deviation, so z reads in "sigmas", but past outliers do not inflate it. Fires at
