@@ -30,7 +30,7 @@ import requests
 
 PAGES = {
     "overview": {"path": "/", "callbacks": [
-        ("overview cards", "overview-cards.children", {"shell-data-version.data": 1, "shell-refresh.n_intervals": 0}),
+        ("overview cards", "overview-computed-at.children", {"shell-data-version.data": 1, "shell-refresh.n_intervals": 0}),
         ("overview definitions", "overview-definitions.children", {}),
     ]},
     "customers": {"path": "/customers", "callbacks": [
@@ -47,13 +47,25 @@ SHELL = [
 ]
 
 
+def pattern_outputs(part: str) -> list[dict]:
+    """The components a pattern output matches on the page (the overview's card slots)."""
+    import json
+    pattern, prop = part.rsplit(".", 1)
+    kind = json.loads(pattern)["type"]
+    if kind != "overview-slot":
+        raise ValueError(f"no components known for pattern output {part}")
+    from layouts.overview import CARD_ORDER
+    return [{"id": {"type": kind, "key": key}, "property": prop} for key in CARD_ORDER]
+
+
 def payloads(dependencies: list[dict]) -> dict[str, dict]:
     """Callback request bodies, built from /_dash-dependencies so they match what the app registered."""
     def body(output_part: str, values: dict) -> dict:
         spec = next(d for d in dependencies if output_part in d["output"] and not d.get("clientside_function"))
         out = spec["output"]
         parts = [p for p in out.strip(".").split("...") if p] if out.startswith("..") else [out]
-        outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
+        outputs = [pattern_outputs(p) if p.startswith("{") else
+                   {"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1].split("@")[0]} for p in parts]
 
         def entries(items):
             return [{"id": i["id"], "property": i["property"], "value": values.get(f"{i['id']}.{i['property']}")}
@@ -167,6 +179,7 @@ def main() -> None:
     settings = prepared_settings(args.customers, args.days, database_url=args.database_url)
     _ensure_jobs(settings)
     from common import ADMIN
+    people = _people(settings, args.users)
     server, base = start_server(settings, args.workers, args.threads, args.redis_url)
     results: dict[str, list] = defaultdict(list)
     lock = threading.Lock()
@@ -176,8 +189,8 @@ def main() -> None:
         probe.login()
         bodies = payloads(probe.session.get(base + "/_dash-dependencies", timeout=60).json())
         rng = random.Random(7)
-        users = [User(base, *ADMIN, bodies, until, args.interval, rng.uniform(0, min(args.interval, args.minutes * 60)),
-                      results, lock) for _ in range(args.users)]
+        users = [User(base, *person, bodies, until, args.interval, rng.uniform(0, min(args.interval, args.minutes * 60)),
+                      results, lock) for person in people]
         started = time.time()
         for user in users:
             user.start()
@@ -212,6 +225,20 @@ def report(results: dict, args, wall: float, settings) -> None:
         p = percentiles(callbacks)
         print(f"  all callbacks: p50 {p['p50_ms']:.1f} ms, p95 {p['p95_ms']:.1f} ms, max {p['max_ms']:.1f} ms "
               f"(goal p95 < 200 ms)")
+
+
+def _people(settings, n: int) -> list[tuple[str, str]]:
+    """One account per simulated user, as in life (sign-in is throttled per email: one account signing in
+    50 times at once is refused beyond the limit)."""
+    from auth import accounts
+    from models.base import get_engine
+    engine = get_engine(settings.db_url)
+    known = {u["email"] for u in accounts.list_users(engine)}
+    people = [(f"load-user-{i}@example.com", "load-password-123") for i in range(n)]
+    for email, password in people:
+        if email not in known:
+            accounts.create_user(engine, email, "ops", password)
+    return people
 
 
 def _ensure_jobs(settings) -> None:
