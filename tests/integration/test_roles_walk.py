@@ -39,6 +39,8 @@ EXPECTED_WRITES = {"alert.act", "alert.resend", "rules.edit", "contact.log", "re
 
 
 def permission_of(action: str) -> str:
+    if action in PERMISSIONS:  # jobs started through workers/door.py are audit-logged under their permission
+        return action
     for prefix, permission in AUDIT_PERMISSION.items():
         if action == prefix or (prefix.endswith(".") and action.startswith(prefix)):
             return permission
