@@ -8,7 +8,8 @@ from sqlalchemy import insert, select
 
 from models.base import get_engine
 from models.derived import Alert, Silence
-from writes.alerts import act, history, sync_alerts
+from read.alerts import history
+from writes.alerts import act, sync_alerts
 from domain.alerting.lifecycle import AlertSpec, TransitionError
 
 T0 = datetime(2026, 11, 2, 9, 0)
