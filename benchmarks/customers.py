@@ -24,8 +24,8 @@ READY = "document.querySelectorAll('#customers-grid .ag-center-cols-container .a
         "document.querySelector('#customers-count').textContent.includes('customers')"
 QUICK_IDS = ["customers-tier", "customers-segment", "customers-subject", "customers-tutor", "customers-channel"]
 AGENTS = [(f"agent{i:02d}@bench.example", "bench-agent-password") for i in range(20)]
-QUEUE_READY = "document.querySelector('#queue-due') && (document.querySelectorAll('#queue-table tbody tr').length " \
-              ">= 10 || document.querySelector('#queue-empty'))"
+QUEUE_READY = "document.querySelector('#queue-due') && (document.querySelectorAll('#queue-table .ag-center-cols-container " \
+              ".ag-row').length >= 10 || document.querySelector('#queue-empty'))"
 GRID_CASES = {
     "first page (default order)": ({}, None, None, 0),
     "page 250 of 500": ({}, None, None, 25_000),

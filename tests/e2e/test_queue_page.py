@@ -41,6 +41,15 @@ def store(tmp_path):
     return settings
 
 
+def queue_rows(duo) -> list[dict]:
+    """The queue's rows in display order (through AG Grid's API); [] before the grid is drawn."""
+    return duo.driver.execute_script("""
+        const rows = []; let api;
+        try { api = window.dash_ag_grid.getApi('queue-table'); } catch (e) { return rows; }
+        api.forEachNodeAfterFilterAndSort(n => { if (n.data) rows.push(n.data); });
+        return rows;""")
+
+
 def test_the_cs_agents_day(dash_duo, store):
     engine = get_engine(store.db_url)
     queue = my_queue(engine, AGENT[0], utcnow())
@@ -49,16 +58,18 @@ def test_the_cs_agents_day(dash_duo, store):
 
     # sign in: the agent lands on My queue, most urgent first, with a name and a number
     duo = logged_in_app(dash_duo, store, email=AGENT[0], password=AGENT[1], role="cs")
-    duo.wait_for_element("#queue-table", timeout=20)
+    duo.wait_for_element("#queue-table .ag-row", timeout=20)
     assert duo.driver.current_url.rstrip("/").endswith("/queue")
-    first = duo.find_element("#queue-table tbody tr")
-    assert first.get_attribute("id") == f"queue-row-{CRITICAL}"
-    assert f"Person {CRITICAL}" in first.text and "Call today" in first.text
-    ids = [r.get_attribute("id").removeprefix("queue-row-") for r in duo.find_elements("#queue-table tbody tr")]
-    assert ids == queue["customer_id"].tolist()
+    shown = queue_rows(duo)
+    assert [r["customer_id"] for r in shown] == queue["customer_id"].tolist()
+    assert shown[0]["name"] == f"Person {CRITICAL}" and shown[0]["action"].startswith("Call today")
+    first = " ".join(e.text for e in duo.find_elements(f"#queue-table .ag-row[row-id='{CRITICAL}']"))  # pinned + centre
+    assert f"Person {CRITICAL}" in first and "+1 555" in first
+    assert duo.find_element(f"#queue-table .ag-row[row-id='{CRITICAL}'] a.queue-phone").get_attribute(
+        "href").startswith("tel:+1")
 
     # open the top customer: name, click-to-call, owner, the suggested action and the form together
-    click(duo, "#queue-open-1")
+    click(duo, f"#queue-table .ag-row[row-id='{CRITICAL}'] a.queue-customer")
     duo.wait_for_text_to_equal("#customer-name", f"Person {CRITICAL}", timeout=15)
     phone = duo.find_element("#customer-phone")
     assert phone.get_attribute("href").startswith("tel:+1") and phone.text.startswith("+1 555")
@@ -87,7 +98,7 @@ def test_the_cs_agents_day(dash_duo, store):
     # back to the queue: the customer is gone until the follow-up date, and counted as waiting
     duo.driver.back()
     duo.wait_for_contains_text("#queue-waiting", "1 waiting", timeout=15)
-    WebDriverWait(duo.driver, 10).until(lambda d: not duo.find_elements(f"#queue-row-{CRITICAL}"))
+    WebDriverWait(duo.driver, 10).until(lambda d: CRITICAL not in {r["customer_id"] for r in queue_rows(duo)})
     assert duo.driver.current_url.rstrip("/").endswith("/queue")
     at_follow_up = utcnow() + timedelta(days=1, minutes=1)
     assert CRITICAL not in set(my_queue(engine, AGENT[0], utcnow())["customer_id"])
