@@ -85,8 +85,8 @@ def test_banner_then_acknowledge_in_the_alert_center_survives_reload(dash_duo, s
     WebDriverWait(duo.driver, 15).until(EC.text_to_be_present_in_element((By.XPATH, status_cell), "acknowledged"))
     click_row(duo, TITLE)
     duo.wait_for_contains_text("#alerts-detail-status", "Acknowledged", timeout=10)
-    history = duo.find_element("#alerts-detail-history").text
-    assert "active → acknowledged" in history and "ops@example.com" in history and "Calling them now" in history
+    for part in ("active → acknowledged", "ops@example.com", "Calling them now"):  # the detail may redraw meanwhile
+        duo.wait_for_contains_text("#alerts-detail-history", part, timeout=10)
     assert duo.find_elements("#shell-alert-banner-alert") == []  # nothing active left
     assert status_of(seeded) == "acknowledged"
     assert duo.get_logs() == []
