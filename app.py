@@ -17,7 +17,7 @@ from bootstrap.startup import prepare_embedded
 from infra.logs import setup_logging
 from layouts.shell import guarded, layout as shell_layout, page_request_guard
 from read import cache
-from read.cache import store_unreachable
+from models.base import store_unreachable
 
 # One place where pages are registered: (module, path, name, icon, order[, options]). options go to
 # dash.register_page: "menu" is the navbar menu the page sits in (layouts/shell.MENUS), {"nav": False} keeps a
@@ -37,7 +37,14 @@ PAGES = [
     ("data_health", "/data-health", "Data health", "bi-database-check", 90, {"menu": "Admin"}),
     ("admin", "/admin", "Users", "bi-people", 95, {"menu": "Admin"}),
 ]
-CALLBACK_MODULES = ["shell"] + [module for module, *_ in PAGES]
+
+
+def page_module(module: str, options: dict) -> str:
+    """Pages live in the package of their menu: layouts/<menu>/<module>.py and callbacks/<menu>/<module>.py."""
+    return f"{options['menu'].lower()}.{module}"
+
+
+CALLBACK_MODULES = ["shell"] + [page_module(module, options) for module, *_, options in PAGES]
 
 
 def create_server(settings: Settings) -> Flask:
@@ -103,7 +110,7 @@ def create_app(settings: Settings | None = None) -> Dash:
                update_title=None, suppress_callback_exceptions=True, compress=True,
                on_error=_callback_error)
     for module, path, name, icon, order, *options in PAGES:
-        layout_module = importlib.import_module(f"layouts.{module}")
+        layout_module = importlib.import_module(f"layouts.{page_module(module, options[0])}")
         where = {"path_template": path} if "<" in path else {"path": path}
         dash.register_page(module, **where, name=name, title=f"{name} · Marketplace Ops",
                            layout=guarded(module, layout_module.layout), icon=icon, order=order, **(options[0] if options else {}))

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a failed send is retried after 1, 2, 4, 8, 16 min, then given up
     notify_backoff_s: int = 60
 
-    # demand forecast, supply alerts, recommendations (jobs/forecast.py, supply.py, recommend.py)
+    # demand forecast, supply alerts, recommendations (jobs/demand/forecast.py, supply.py, recommend.py)
     forecast_subjects: str = ""  # comma-separated; empty: the contract's subjects plus any booked in the window
     forecast_train_days: int = 90  # history the model is fitted on
     # Demand's daily shapes, weekdays and holidays are read in this zone. Default: US Eastern standard time all
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     tutor_decline_points: float = 20  # week-over-week drop in success rate, in points, that raises an alert
     subject_success_threshold: float = 0.60  # a subject below this first-session success rate (28 days) alerts
 
-    # customer health (jobs/health.py)
+    # customer health (jobs/customers/health.py)
     score_interval_s: int = 900  # how often the scoring job runs (read by jobs/table.py at import)
     health_weights: str = ""  # JSON overrides of domain.customers.health_config.HealthConfig, e.g. '{"weights": {...}}'
     velocity_benchmark: float = 2.0  # sessions/week the velocity page compares cohorts with

@@ -17,7 +17,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from auth import accounts, audit
 from auth.throttle import throttle_for
 from models.base import get_engine
-from read.cache import store_unreachable
+from models.base import store_unreachable
 
 login_manager = LoginManager()
 bp = Blueprint("auth", __name__)

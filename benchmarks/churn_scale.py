@@ -9,9 +9,9 @@ task) that reads the frames and prints its wall time, CPU time and peak RSS (VmH
 - train: domain.churn.train_churn as the weekly job runs it (the recipe one horizon back for the model
   card + baselines, then the scoring recipe at T), the model pickled for the score phase;
 - score: features of every customer eligible at T, probabilities, lifetime value, explanations of the
-  customers worth explaining (jobs.churn.worth_explaining).
+  customers worth explaining (jobs.customers.churn.worth_explaining).
 
-What it leaves out: reading the store (jobs.churn.load_frames) and writing the predictions, which
+What it leaves out: reading the store (jobs.customers.churn.load_frames) and writing the predictions, which
 benchmarks/scale.py measures with the jobs against PostgreSQL. Goals (issue 13, 500,000 customers on two
 cores): weekly fit < 10 min, daily scoring < 2 min, peak < 4 GB. Prints numbers; asserts nothing.
 """
@@ -68,7 +68,7 @@ def phase(name: str, where: Path) -> dict:
     from domain.churn.explain import explain
     from domain.churn.features import FEATURE_NAMES, features_at
     from domain.churn.value import lifetime_value
-    from jobs.churn import worth_explaining
+    from jobs.customers.churn import worth_explaining
     end = pd.Timestamp(json.loads((where / "done").read_text())["end"])
     wall, cpu = time.perf_counter(), time.process_time()
     frames = {r: pd.read_pickle(where / f"{r}.pkl") for r in RECORDS}

@@ -6,7 +6,7 @@ Generates a synthetic marketplace with a seed other than the demo's (42) and its
 (untouched: a busy subject loses tutors just before the end and its next-day peak hours are short),
 then runs the forecast and supply pipeline as the jobs do, in memory: per subject a DemandForecaster
 on 90 days of held bookings, the pickup (booked now + what is still to come, domain/forecasting/pickup.py),
-coverage and the shortage / surplus alerts (jobs/supply.py's rules). Prints, over all subject-hours
+coverage and the shortage / surplus alerts (jobs/demand/supply.py's rules). Prints, over all subject-hours
 of the coming week:
 
 - weighted MAPE and total bias against the simulator's expected sessions (its own seasonal truth,
@@ -35,7 +35,7 @@ from domain.forecasting import DemandForecaster, accuracy, hourly_demand  # noqa
 from domain.forecasting.pickup import booked_now, with_pickup  # noqa: E402
 from domain.recommendations import RuleConfig, recommend, subject_balance, tutor_week_hours  # noqa: E402
 from domain.supply import available_hours, bookings_as_of, coverage  # noqa: E402
-from jobs.supply import shortage_specs, shortage_windows, surplus_specs  # noqa: E402
+from jobs.demand.supply import shortage_specs, shortage_windows, surplus_specs  # noqa: E402
 from sources.simulation import incidents as inc  # noqa: E402
 from sources.simulation.marketplace import SUBJECTS, _seconds, generate  # noqa: E402
 from sources.simulation.world.rhythms import hour_of_week  # noqa: E402

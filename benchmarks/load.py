@@ -54,7 +54,7 @@ def pattern_outputs(part: str) -> list[dict]:
     kind = json.loads(pattern)["type"]
     if kind != "overview-slot":
         raise ValueError(f"no components known for pattern output {part}")
-    from layouts.overview import CARD_ORDER
+    from layouts.marketplace.overview import CARD_ORDER
     return [{"id": {"type": kind, "key": key}, "property": prop} for key in CARD_ORDER]
 
 

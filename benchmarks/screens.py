@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = _settings(args)
     from models.base import get_engine
-    from callbacks.explorer import window
+    from callbacks.marketplace.explorer import window
     from read import metrics
     from infra.clock import utcnow
     engine = get_engine(settings.db_url)

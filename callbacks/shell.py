@@ -9,7 +9,7 @@ from infra.versions import data_version
 from ui.components import fmt_age
 from read import status as queries
 from web_context import current_settings
-from read.cache import store_unreachable
+from models.base import store_unreachable
 
 
 @callback(Output("shell-data-version", "data"), Input("shell-tick", "n_intervals"), State("shell-data-version", "data"))

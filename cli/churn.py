@@ -125,7 +125,7 @@ def evaluate_churn(at, predictions_out, as_json) -> None:
     """
     from models.base import get_engine
     from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
-    from jobs.churn import load_frames
+    from jobs.customers.churn import load_frames
     from infra.clock import utcnow
     s = settings()
     when = parse_at(at) or utcnow()

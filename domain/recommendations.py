@@ -1,6 +1,6 @@
 """Recruiting recommendations: four rules over supply, demand and first-session numbers, each with its ROI.
 
-Pure functions; jobs/recommend.py loads the inputs, calls ``recommend`` and ``select_new``, and
+Pure functions; jobs/demand/recommend.py loads the inputs, calls ``recommend`` and ``select_new``, and
 writes the rows (models.derived.Recommendation). Every recommendation is a dict with rule, subject,
 campaign_id, action, reason (the numbers behind it), expected_impact, roi, priority (1 = act first .. 5),
 expires_at, dedup_key (``<rule>:<subject>``: one pending recommendation per rule and subject) and details

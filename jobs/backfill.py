@@ -24,7 +24,8 @@ from domain.customers.triggers import prepare, trigger_facts
 from infra import progress
 from infra.versions import bump_version
 from domain.first_session import first_sessions, stored_windows
-from jobs import first_session, health, overview
+from jobs import first_session, overview
+from jobs.customers import health
 from loaders.first_sessions import load_first_session_inputs
 from models.frames import insert_frame
 from jobs.context import JobContext

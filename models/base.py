@@ -9,6 +9,7 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from infra.urls import normalise_url  # noqa: F401  (re-exported: migrations/env.py, tests)
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -62,3 +63,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def store_unreachable(exc: BaseException) -> bool:
+    """True for the errors of a database that can't be reached (down, restarting, network), not of a bad query."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))

@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable
 
 from infra.versions import data_version, topic_version
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from models.base import store_unreachable
 
 log = logging.getLogger(__name__)
 _MISSING = object()
@@ -114,12 +114,6 @@ def status() -> dict:
 def store_down_since() -> float | None:
     """Epoch seconds since when cached reads have found the store unreachable (None: it answered last time)."""
     return _store_down_since
-
-
-def store_unreachable(exc: BaseException) -> bool:
-    """True for the errors of a database that can't be reached (down, restarting, network), not of a bad query."""
-    return isinstance(exc, (OperationalError, InterfaceError)) or (
-        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
 
 
 def _mark_store(up: bool) -> None:

@@ -3,7 +3,7 @@
 No Dash or Flask: plain reads of forecast_runs, demand_forecasts, forecast_accuracy, supply_demand,
 alerts and recommendations, (a recruiter's decision is written by writes/recommendations.py).
 The *forecast of record* of a subject is the model's ``yhat`` unless the run's detail says the baseline
-is (the model did not beat "same hour last week" on its scored runs; jobs/forecast.py).
+is (the model did not beat "same hour last week" on its scored runs; jobs/demand/forecast.py).
 """
 from __future__ import annotations
 

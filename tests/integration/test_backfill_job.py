@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from domain.customers.health import score_prepared
 from domain.customers.health_config import parse_health_config
 from domain.customers.triggers import prepare, trigger_facts
-from jobs import health
+from jobs.customers import health
 from jobs.runner import run_job
 from models.base import get_engine
 from models.derived import Alert, HealthScore, HealthScoreHistory, OverviewSnapshot, TutorPerformance

@@ -118,7 +118,7 @@ def test_forecasts_stored_refreshed_and_scored_a_week_later(market):
 def test_demand_counted_in_the_database_equals_hourly_demand(market):
     from domain.contract import SUBJECTS
     from domain.forecasting import hourly_demand
-    from jobs.forecast import hourly_counts
+    from jobs.demand.forecast import hourly_counts
     from loaders.bookings import load_bookings
     settings, _, _ = market
     engine, start = engine_of(settings), END - timedelta(days=90)

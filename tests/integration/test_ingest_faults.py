@@ -13,7 +13,7 @@ from domain.contract import DUPLICATE_RULE
 from domain.customers.triggers import evaluate_triggers
 from infra.clock import utcnow
 from ingestion.pipeline import ingest_sources
-from layouts.data_health import layout as data_health_layout
+from layouts.admin.data_health import layout as data_health_layout
 from models.base import get_engine
 from models.ops import QuarantinedRow, SourceState
 from models.source import Booking, Customer, InboundCall, Tutor, TutorSession

@@ -154,7 +154,7 @@ def test_worker_and_beat_run_the_schedule_and_pages_serve(prod):
 
     client = login(app)
     assert client.get("/").status_code == 200
-    from layouts.overview import CARD_ORDER
+    from layouts.marketplace.overview import CARD_ORDER
     output = ('..{"key":["ALL"],"type":"overview-slot"}.children...overview-shown.data...overview-computed-at.children'
               '...overview-empty.children..')
     cards = {"output": output,

@@ -14,7 +14,7 @@ from app import create_app
 from auth import accounts
 from domain.alerting.lifecycle import RuleError
 from domain.anomaly import DetectorConfig
-from layouts.alert_rules import RULE_FIELDS
+from layouts.alerts.alert_rules import RULE_FIELDS
 from models.base import get_engine
 from read import rule_preview
 from writes import rules

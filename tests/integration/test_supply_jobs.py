@@ -17,7 +17,7 @@ from models.ops import AuditLog
 from read import forecast as fq
 from writes import recommendations
 from domain.forecasting import hourly_demand
-from jobs.forecast import hourly_counts
+from jobs.demand.forecast import hourly_counts
 from loaders.bookings import load_bookings
 from jobs.runner import run_job
 from tests.factories import booking, customer, frame, tutor
@@ -180,7 +180,7 @@ def test_baseline_becomes_the_forecast_of_record_when_the_model_cannot_beat_it(a
 def test_old_forecast_rows_are_thinned_to_one_run_a_day(settings):
     """Rows of every run for 8 days; older, the day's first run only; none past forecast_keep_days."""
     from models.derived import DemandForecast, ForecastRun
-    from jobs.forecast import thin
+    from jobs.demand.forecast import thin
     at = {name: AT - delta for name, delta in {
         "recent": timedelta(days=3), "first_of_day": timedelta(days=20, hours=6),
         "later_same_day": timedelta(days=20), "ancient": timedelta(days=100)}.items()}

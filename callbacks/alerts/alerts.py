@@ -7,8 +7,8 @@ import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
 from auth import audit
-from callbacks import alert_rules  # noqa: F401  (silences and detector-rule callbacks of the same page)
-from layouts.alert_detail import detail_view, number, when
+from callbacks.alerts import alert_rules  # noqa: F401  (silences and detector-rule callbacks of the same page)
+from layouts.alerts.alert_detail import detail_view, number, when
 from ui.components import error_state
 from models.base import get_engine
 from read import alerts as aq

@@ -14,7 +14,7 @@ from read.queue import agents
 from writes.contacts import default_follow_up
 from writes.tasks import reassign
 from ui.components import empty_state, section
-from layouts.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
+from layouts.customers.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
 from read import customers as cq
 from writes import contacts
 from domain.customers.health_config import TIER_LABELS, component_docs

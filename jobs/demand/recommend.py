@@ -4,7 +4,7 @@ Hourly, as of ``ctx.at``:
 
 1. expires pending recommendations whose ``expires_at`` has passed;
 2. computes the inputs of domain.recommendations: the coming week's coverage by subject (the supply job's
-   computation, jobs.supply.coverage_frames, on the latest forecast run), sessions booked in the
+   computation, jobs.demand.supply.coverage_frames, on the latest forecast run), sessions booked in the
    last 7 days vs the 7 before, first-session success per subject over 28 days (domain.first_session),
    campaigns, and weekly available hours per tutor;
 3. writes the candidates that ``select_new`` keeps: no duplicate of a pending recommendation (same
@@ -31,7 +31,7 @@ from infra.jsonable import jsonable
 from jobs.context import JobContext
 from loaders.first_sessions import load_first_session_inputs
 from infra.versions import bump_version
-from jobs.supply import coverage_frames
+from jobs.demand.supply import coverage_frames
 from loaders.bookings import held_counts
 from domain.recommendations import RuleConfig, recommend, select_new, subject_balance, tutor_week_hours
 

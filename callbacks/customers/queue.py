@@ -12,7 +12,7 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from domain.customers.triggers import TRIGGERS
 from infra.clock import utcnow
-from layouts.queue import UNASSIGNED, effectiveness_section
+from layouts.customers.queue import UNASSIGNED, effectiveness_section
 from read.queue import my_queue, queue_counts
 from read.status import engine_for
 from ui.components import empty_state

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from layouts.alert_rules import rules_tab, silences_tab
+from layouts.alerts.alert_rules import rules_tab, silences_tab
 from ui.components import grid, page_header, section
 from domain.alerting.lifecycle import SEVERITIES, TYPES
 

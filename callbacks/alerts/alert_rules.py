@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from auth import audit
-from layouts.alert_detail import when
+from layouts.alerts.alert_detail import when
 from models.base import get_engine
 from read import alerts as aq
 from read import rule_preview

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, callback, html
 
 from infra.clock import utcnow
-from layouts.explorer import RANGE_DAYS
+from layouts.marketplace.explorer import RANGE_DAYS
 from read import metrics
 from read import status as queries
 from ui import format as fmt

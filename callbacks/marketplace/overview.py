@@ -10,7 +10,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
 from domain.marketplace import __doc__ as DEFINITIONS
-from layouts.overview import CARD_ORDER
+from layouts.marketplace.overview import CARD_ORDER
 from read import status as queries
 from ui import format as fmt
 from ui.charts import sparkline

@@ -1,0 +1,1 @@
+"""Admin pages' callbacks: data health and users."""

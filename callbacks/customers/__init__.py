@@ -1,0 +1,1 @@
+"""Customer pages' callbacks: My queue, customers grid, customer detail, churn risk."""

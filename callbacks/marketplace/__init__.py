@@ -1,0 +1,1 @@
+"""Marketplace pages' callbacks: overview, metric explorer, velocity and cohorts."""

@@ -1,0 +1,1 @@
+"""Supply pages' callbacks: tutors, forecast and supply, recommendations."""

@@ -1,0 +1,1 @@
+"""Customer pages: My queue, customers grid, customer detail, churn risk."""

@@ -1,0 +1,1 @@
+"""Demand jobs: forecast, supply/coverage and recruiting recommendations."""

@@ -1,0 +1,1 @@
+"""Admin pages: data health and users."""

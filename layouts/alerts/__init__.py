@@ -1,0 +1,1 @@
+"""Alert pages: the alert centre, an alert's detail, silences and detector rules."""

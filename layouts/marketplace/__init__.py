@@ -1,0 +1,1 @@
+"""Marketplace pages: overview, metric explorer, velocity and cohorts."""

@@ -1,0 +1,1 @@
+"""Supply pages: tutors, forecast and supply, recommendations."""
