@@ -6,6 +6,7 @@ import math
 from flask import current_app, jsonify, request
 
 from api.blueprint import bp
+from api.params import float_param, int_param
 from api.spec import api_doc
 from read import churn as churn_queries
 from read import status as queries
@@ -20,32 +21,6 @@ class ChurnParamError(ValueError):
 @bp.errorhandler(ChurnParamError)
 def _bad(exc):
     return jsonify(error=str(exc)), 400
-
-
-def _int(name: str, default: int, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ChurnParamError(f"{name} must be an integer, not {raw!r}")
-    if not lo <= value <= hi:
-        raise ChurnParamError(f"{name} must be between {lo} and {hi}")
-    return value
-
-
-def _probability(name: str) -> float:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return 0.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ChurnParamError(f"{name} must be a number between 0 and 1, not {raw!r}")
-    if not (0.0 <= value <= 1.0) or math.isnan(value):
-        raise ChurnParamError(f"{name} must be between 0 and 1 (a probability), not {raw!r}")
-    return value
 
 
 def _clean(value):
@@ -106,8 +81,8 @@ def _sort() -> str:
              {"name": "offset", "schema": {"type": "integer", "minimum": 0, "maximum": 10_000_000}},
          ])
 def churn():
-    min_probability = _probability("min_probability")
-    limit, offset = _int("limit", 100, 1, MAX_LIMIT), _int("offset", 0, 0, 10_000_000)
+    min_probability = float_param("min_probability", 0.0, 0.0, 1.0)
+    limit, offset = int_param("limit", 100, 1, MAX_LIMIT), int_param("offset", 0, 0, 10_000_000)
     sort = _sort()
     engine = queries.engine_for(current_app.extensions["settings"])
     card = churn_queries.model_card(engine)

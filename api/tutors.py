@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, jsonify, request
 
 from api.blueprint import bp
-from api.params import parse_time
+from api.params import int_param, parse_time
 from api.spec import api_doc
 from read import status as queries
 from read import tutors as tutor_queries
@@ -25,19 +25,6 @@ class ParamError(ValueError):
 
 def _engine():
     return queries.engine_for(current_app.extensions["settings"])
-
-
-def _int(name: str, default: int, lo: int, hi: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParamError(f"{name} must be an integer, not {raw!r}")
-    if value < lo or (hi is not None and value > hi):
-        raise ParamError(f"{name} must be between {lo} and {hi}" if hi is not None else f"{name} must be >= {lo}")
-    return value
 
 
 def _choice(name: str, allowed, default: str | None = None) -> str | None:
@@ -92,8 +79,8 @@ def list_tutors():
     sort = request.args.get("sort") or "tutor_id"
     if sort.lstrip("-") not in SORTABLE:
         raise ParamError(f"sort must be one of {', '.join(SORTABLE)} (prefix - for descending), not {sort!r}")
-    min_fs = _int("min_first_sessions", 0, 0, 1_000_000)
-    limit, offset = _int("limit", 100, 1, MAX_LIMIT), _int("offset", 0, 0, 10_000_000)
+    min_fs = int_param("min_first_sessions", 0, 0, 1_000_000)
+    limit, offset = int_param("limit", 100, 1, MAX_LIMIT), int_param("offset", 0, 0, 10_000_000)
     engine = _engine()
     grid = tutor_queries.tutor_grid(engine, period, subject=request.args.get("subject") or None,
                                     region=request.args.get("region") or None, status=status,
