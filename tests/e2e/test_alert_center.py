@@ -18,6 +18,7 @@ from writes.alerts import sync_alerts
 from domain.alerting.lifecycle import AlertSpec
 from tests.conftest import make_settings
 from tests.e2e.conftest import logged_in_app
+from tests.e2e.test_customers_page import grid_rows
 
 TITLE = "Tutor t-1001: 3 no-shows in 7 days"
 
@@ -188,12 +189,8 @@ def busy(tmp_path):
     return settings
 
 
-def grid_rows(duo) -> list[dict]:
-    return duo.driver.execute_script("""
-        const rows = []; let api;
-        try { api = window.dash_ag_grid.getApi('alerts-grid'); } catch (e) { return rows; }
-        api.forEachNodeAfterFilterAndSort(n => { if (n.data) rows.push(n.data); });
-        return rows;""")
+def alert_rows(duo) -> list[dict]:
+    return grid_rows(duo, "alerts-grid")
 
 
 def test_ops_manager_triages_the_alert_centre(dash_duo, busy):
@@ -204,8 +201,8 @@ def test_ops_manager_triages_the_alert_centre(dash_duo, busy):
     duo.wait_for_page(f"{duo.server_url}/alerts")
 
     # needs action, severity first then newest; the customer trigger is the worklist's, counted in a link
-    WebDriverWait(duo.driver, 15).until(lambda d: len(grid_rows(duo)) == 6)
-    rows = grid_rows(duo)
+    WebDriverWait(duo.driver, 15).until(lambda d: len(alert_rows(duo)) == 6)
+    rows = alert_rows(duo)
     assert [r["severity"] for r in rows] == ["critical"] * 2 + ["warning"] * 3 + ["info"]
     assert "trigger.calls_14d" not in {r["rule"] for r in rows}
     duo.wait_for_contains_text("#alerts-worklist-link", "1 customers to contact", timeout=10)
@@ -217,7 +214,7 @@ def test_ops_manager_triages_the_alert_centre(dash_duo, busy):
     groups = duo.find_element("#alerts-groups").text
     assert groups.index("anomaly.robust_zscore") < groups.index("supply.shortage") < groups.index("tutor.rating")
     click(duo, "[id*='supply.shortage']")
-    WebDriverWait(duo.driver, 10).until(lambda d: {r["rule"] for r in grid_rows(duo)} == {"supply.shortage"})
+    WebDriverWait(duo.driver, 10).until(lambda d: {r["rule"] for r in alert_rows(duo)} == {"supply.shortage"})
     assert "rule=supply.shortage" in duo.driver.current_url
 
     # acknowledge the whole group with one comment
@@ -232,7 +229,7 @@ def test_ops_manager_triages_the_alert_centre(dash_duo, busy):
     assert sorted(comments) == [("Recruiting campaign started", "ops@example.com")] * 3
     duo.wait_for_contains_text("#shell-alert-banner-alert", "Open alerts: 2 critical.", timeout=15)
     duo.driver.find_element(By.XPATH, "//label[normalize-space()='Acknowledged']").click()
-    WebDriverWait(duo.driver, 10).until(lambda d: [r["status"] for r in grid_rows(duo)] == ["acknowledged"] * 3)
+    WebDriverWait(duo.driver, 10).until(lambda d: [r["status"] for r in alert_rows(duo)] == ["acknowledged"] * 3)
     assert "status=acknowledged" in duo.driver.current_url
 
     # silence a rule chosen from the list, with a preview of what it mutes

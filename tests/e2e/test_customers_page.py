@@ -76,14 +76,17 @@ def click(duo, selector: str) -> None:
     WebDriverWait(duo.driver, 10, poll_frequency=0.2).until(attempt)
 
 
-def loaded_rows(duo) -> list[dict]:
-    """The rows the grid has loaded, in display order (read through AG Grid's API)."""
+def grid_rows(duo, grid_id: str) -> list[dict]:
+    """The rows an AG Grid has loaded, in display order (through its API); [] before it is drawn."""
     return duo.driver.execute_script("""
-        const rows = [];
-        let api;
-        try { api = window.dash_ag_grid.getApi('customers-grid'); } catch (e) { return rows; }  // not rendered yet
+        const rows = []; let api;
+        try { api = window.dash_ag_grid.getApi(arguments[0]); } catch (e) { return rows; }  // not rendered yet
         api.forEachNode(n => { if (n.data) rows.push(n.data); });
-        return rows;""")
+        return rows;""", grid_id)
+
+
+def loaded_rows(duo) -> list[dict]:
+    return grid_rows(duo, "customers-grid")
 
 
 def wait_rows(duo, check, timeout: float = 15):

@@ -20,7 +20,7 @@ from models.source import Customer
 from read.queue import my_queue
 from tests.conftest import make_settings
 from tests.e2e.conftest import logged_in_app
-from tests.e2e.test_customers_page import CRITICAL, click, marketplace, scores, wait_rows
+from tests.e2e.test_customers_page import CRITICAL, click, grid_rows, marketplace, scores, wait_rows
 from tests.support.store import load_frames
 from auth import accounts
 
@@ -42,12 +42,7 @@ def store(tmp_path):
 
 
 def queue_rows(duo) -> list[dict]:
-    """The queue's rows in display order (through AG Grid's API); [] before the grid is drawn."""
-    return duo.driver.execute_script("""
-        const rows = []; let api;
-        try { api = window.dash_ag_grid.getApi('queue-table'); } catch (e) { return rows; }
-        api.forEachNodeAfterFilterAndSort(n => { if (n.data) rows.push(n.data); });
-        return rows;""")
+    return grid_rows(duo, "queue-table")
 
 
 def test_the_cs_agents_day(dash_duo, store):
