@@ -88,11 +88,15 @@ def test_bad_specs_are_refused():
 
 
 def test_banner_counts_keep_customer_triggers_apart(any_settings):
+    """Customer risk is the CS worklist's (its open tasks), never the banner's, whatever its severity."""
     from read.status import open_alert_counts
     engine = get_engine(any_settings.db_url)
-    sync_alerts(engine, "trigger.calls_14d", [spec("c1")], at=T0)                       # critical: banner
+    sync_alerts(engine, "trigger.calls_14d", [spec("c1")], at=T0)                       # critical, but a worklist
     sync_alerts(engine, "trigger.inactive_21d", [spec(c, rule="trigger.inactive_21d", severity="warning")
-                                                 for c in ("c2", "c3")], at=T0)         # a worklist, not a banner
+                                                 for c in ("c2", "c3")], at=T0)
+    sync_alerts(engine, "anomaly.robust_zscore", [AlertSpec(rule="anomaly.robust_zscore", type="anomaly",
+                                                            severity="critical", title="bookings fell", message="m",
+                                                            dedup_key="a:bookings")], at=T0)
     sync_alerts(engine, "supply.shortage", [AlertSpec(rule="supply.shortage", type="supply_demand", severity="warning",
                                                       title="math short", message="m", dedup_key="s:math")], at=T0)
-    assert open_alert_counts(engine) == {"critical": 1, "warning": 1, "customer_triggers": 2}
+    assert open_alert_counts(engine) == {"critical": 1, "warning": 1, "customer_triggers": 0}

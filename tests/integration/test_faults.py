@@ -35,6 +35,7 @@ from tests.support.calls_server import CallsServer
 from tests.support.dataset import contract_frames, more_rows
 from tests.support.services import CeleryProcess, PgCluster, RedisServer, wait_for
 from tests.support.store import load_frames
+from layouts.marketplace.overview import CARD_ORDER
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -97,13 +98,17 @@ def login(app):
     return client
 
 
-OVERVIEW = {"output": "..overview-cards.children...overview-computed-at.children..",
-            "outputs": [{"id": "overview-cards", "property": "children"},
-                        {"id": "overview-computed-at", "property": "children"}],
+OVERVIEW = {"output": '..{"key":["ALL"],"type":"overview-slot"}.children...overview-shown.data'
+                      '...overview-computed-at.children...overview-empty.children..',
+            "outputs": [[{"id": {"type": "overview-slot", "key": key}, "property": "children"} for key in CARD_ORDER],
+                        {"id": "overview-shown", "property": "data"},
+                        {"id": "overview-computed-at", "property": "children"},
+                        {"id": "overview-empty", "property": "children"}],
             "inputs": [{"id": "shell-data-version", "property": "data", "value": 1},
                        {"id": "shell-refresh", "property": "n_intervals", "value": 1},
                        {"id": "overview-refresh", "property": "n_clicks", "value": None}],
-            "changedPropIds": ["shell-refresh.n_intervals"], "state": []}
+            "changedPropIds": ["shell-refresh.n_intervals"],
+            "state": [{"id": "overview-shown", "property": "data", "value": {}}]}  # nothing shown yet: every card
 FRESHNESS = {"output": "..shell-freshness.children...shell-stale-warning.children..",
              "outputs": [{"id": "shell-freshness", "property": "children"},
                          {"id": "shell-stale-warning", "property": "children"}],
@@ -181,7 +186,7 @@ def test_worker_killed_mid_scoring_run_is_redone_once_and_nothing_is_half_writte
             with probe.connect() as conn:
                 return bool(conn.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND state = 'idle in transaction' AND query ILIKE '%data_versions%'")).scalar())
+                    "AND state = 'idle in transaction' AND (query ILIKE '%data_versions%' OR query ILIKE '%job_run_commits%')")).scalar())
         wait_for(in_write_transaction, 60, what="scoring run holding its write transaction open")
         assert count(url, HealthScore) == scored  # mid-write, readers see the previous complete table
         victim.kill()
