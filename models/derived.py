@@ -153,7 +153,7 @@ class DemandForecast(Base):
 
 
 class ForecastModel(Base):
-    """A fitted model per subject, stored as JSON (Prophet's model_to_json), never pickle."""
+    """A fitted model per subject, stored as JSON (DemandForecaster.to_json), never pickle."""
     __tablename__ = "forecast_models"
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
     trained_at: Mapped[datetime] = mapped_column(DateTime)
