@@ -41,7 +41,8 @@ def grid(id: str, columns: list[dict], rows=None, height: str = "480px", **kwarg
     options.update(kwargs.pop("dashGridOptions", {}))
     return dag.AgGrid(
         id=id, columnDefs=columns, rowData=rows or [],
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True, "minWidth": 90},
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True, "minWidth": 90,
+                       "wrapHeaderText": True, "autoHeaderHeight": True},  # a narrow column wraps its header, never cuts it
         dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": height},
         csvExportParams={"fileName": f"{id}.csv"}, className="ag-theme-alpine", **kwargs)
 

@@ -10,6 +10,7 @@ from auth import audit
 from callbacks.alerts import alert_rules  # noqa: F401  (silences and detector-rule callbacks of the same page)
 from layouts.alerts.alert_detail import detail_view, number, when
 from ui.components import error_state
+from ui.format import humanize
 from models.base import get_engine
 from read import alerts as aq
 from auth import permissions
@@ -62,7 +63,8 @@ def refresh_grid(status, types, severities, hours, rule, _changed, _version):
     except ValueError as exc:
         return [], str(exc)
     rows = [{"row_id": str(r.id), "id": int(r.id), "severity": r.severity, "status": r.status, "title": r.title,
-             "type": r.type, "rule": r.rule, "current_value": number(r.current_value), "expected_value": r.expected_value,
+             "type": r.type, "rule": r.rule, "type_label": humanize(r.type), "rule_label": humanize(r.rule),
+             "current_value": number(r.current_value), "expected_value": r.expected_value,
              "detected_at": when(r.detected_at)[:-4]} for r in df.itertuples()]
     shown = f"{len(rows)} of {total}" if total > len(rows) else f"{total}"
     where = f" · rule {rule}" if rule else ""
@@ -84,7 +86,8 @@ def groups(status, types, severities, hours, rule, _changed, _version):
                                id="alerts-group-all", action=True, active=not rule, className="d-flex py-1 small")]
     for r in df.itertuples():
         badges = [dbc.Badge(f"{int(getattr(r, s))}", color=colors[s], className="ms-1") for s in colors if getattr(r, s)]
-        items.append(dbc.ListGroupItem([html.Span(r.rule, className="text-truncate"), html.Span(badges, className="ms-auto")],
+        items.append(dbc.ListGroupItem([html.Span(humanize(r.rule), className="text-truncate", title=r.rule),
+                                        html.Span(badges, className="ms-auto")],
                                        id={"type": "alerts-group", "rule": r.rule}, action=True, active=r.rule == rule,
                                        className="d-flex py-1 small"))
     tasks = open_task_count(engine, utcnow())

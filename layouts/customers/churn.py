@@ -13,9 +13,9 @@ USD = {"function": "params.value == null ? '' : '$' + Math.round(params.value).t
 WORKLIST_COLUMNS = [
     {"field": "rank", "headerName": "#", "maxWidth": 70, **NUMBER},
     {"field": "customer_id", "headerName": "Customer", "minWidth": 120, "cellRenderer": "markdown"},
-    {"field": "revenue_at_risk", "headerName": "Revenue at risk", "valueFormatter": USD, **NUMBER, "sort": "desc",
+    {"field": "revenue_at_risk", "headerName": "Revenue at risk", "valueFormatter": USD, **NUMBER, "minWidth": 125, "sort": "desc",
      "headerTooltip": "Churn risk x 12-month value"},
-    {"field": "probability", "headerName": "Churn risk (30 d)", "valueFormatter": PCT, **NUMBER},
+    {"field": "probability", "headerName": "Churn risk (30 d)", "valueFormatter": PCT, **NUMBER, "minWidth": 120},
     {"field": "clv", "headerName": "12-month value", "valueFormatter": USD, **NUMBER,
      "headerTooltip": "Expected revenue over the next 12 months: their sessions per month x price x expected months with us"},
     {"field": "factors", "headerName": "Top factors", "minWidth": 320, "tooltipField": "factors", "wrapText": True,
