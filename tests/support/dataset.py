@@ -158,8 +158,12 @@ def more_rows(frames: dict[str, pd.DataFrame], hours: float = 1.0, seed: int = 7
     n_cust = len(frames["customers"])
     scale = n_cust / 50_000 * hours / 24
 
+    # never later than the ingest's allowed clock skew past now: such rows are bad input (quarantined)
+    room = int((pd.Timestamp.now(tz="UTC").tz_localize(None) + pd.Timedelta(minutes=30) - t0).total_seconds() // 60)
+    span = max(1, min(int(hours * 60), room))
+
     def times(n):
-        return pd.Series(t0 + pd.to_timedelta(rng.integers(0, int(hours * 60), n), unit="min"))
+        return pd.Series(t0 + pd.to_timedelta(rng.integers(0, span, n), unit="min"))
 
     out: dict[str, pd.DataFrame] = {}
     cust = frames["customers"].sample(max(1, int(2000 * scale)), random_state=seed).copy()
