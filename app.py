@@ -11,11 +11,12 @@ from flask import Flask
 
 from config import Settings, get_settings
 from api import bp as api_bp
-from auth.guard import refuse_callback, secure_server
+from auth.guard import callback_page_guard, refuse_callback, secure_server
 from auth.web import init_auth
 from bootstrap.startup import prepare_embedded
 from infra.logs import setup_logging
 from layouts.shell import guarded, layout as shell_layout, page_request_guard
+from web_context import current_role
 from read import cache
 from models.base import store_unreachable
 
@@ -90,6 +91,18 @@ def _attach_callbacks() -> None:
     _callback.GLOBAL_CALLBACK_MAP.update(_CALLBACK_MAP)
 
 
+def callback_pages() -> dict[str, str]:
+    """Callback output string -> the page module whose callbacks/<menu>/<page>.py registered it (shared callbacks,
+    e.g. the shell's and job buttons', and clientside ones belong to no page)."""
+    pages = {module for module, *_ in PAGES}
+    owners = {}
+    for output, spec in _CALLBACK_MAP.items():
+        module = getattr(spec.get("callback"), "__module__", "") or ""
+        if module.rsplit(".", 1)[-1] in pages and module.startswith("callbacks."):
+            owners[output] = module.rsplit(".", 1)[-1]
+    return owners
+
+
 def _callback_error(exc: Exception):
     """Every callback's error handler: with the database unreachable a callback changes nothing, so an
     open page keeps the last data it shows (the shell says the database is down); other errors raise."""
@@ -115,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         dash.register_page(module, **where, name=name, title=f"{name} · Marketplace Ops",
                            layout=guarded(module, layout_module.layout), icon=icon, order=order, **(options[0] if options else {}))
     _attach_callbacks()
+    server.before_request(callback_page_guard(callback_pages(), current_role))  # hand-made callback requests too
     app.layout = lambda: shell_layout(settings.refresh_seconds)
     secure_server(app, settings)
     return app

@@ -3,15 +3,16 @@ no page sends (a forged or malformed callback request), never a 500; and the sec
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from dash import Dash
 from dash import _callback as dash_callback
 from dash.exceptions import InvalidCallbackReturnValue
-from flask import jsonify, request
+from flask import abort, jsonify, request
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException
 
 from auth.headers import init_headers
-from auth.permissions import NotAllowed
+from auth.permissions import NotAllowed, can_see
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,25 @@ def refuse_callback(exc: Exception) -> None:
     if isinstance(exc, BAD_INPUT):
         log.warning("callback refused malformed input (%s)", type(exc).__name__)
         raise BadRequest("The request's values are not ones this page sends; reload the page.")
+
+
+def callback_page_guard(page_of_output: dict[str, str], role_of: Callable[[], str | None]) -> Callable[[], None]:
+    """Flask before_request for callback requests: a callback that belongs to a page (page_of_output: the
+    callback's output string -> its page module) answers only roles that may open that page, so a hand-made
+    request cannot read a page the navbar hides (the router and page_request_guard cover the page itself).
+    Shared callbacks (the shell, job buttons: they check their own action) are not in the map and pass."""
+    def guard() -> None:
+        if request.method != "POST" or request.path != "/_dash-update-component":
+            return None
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        page = page_of_output.get(output) if isinstance(output, str) else None
+        role = role_of()
+        if page is not None and role is not None and not can_see(role, page):
+            log.warning("callback refused: page %s is not for the %s role", page, role)
+            abort(403, description=f"This page is not available to the {role} role.")
+        return None
+    return guard
 
 
 def secure_server(app: Dash, settings: Settings) -> None:

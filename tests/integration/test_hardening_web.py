@@ -262,6 +262,30 @@ def test_malformed_callback_requests_are_400_not_500(app):
         assert 400 <= response.status_code < 500, (body, response.status_code)
 
 
+def test_a_hand_made_callback_request_for_a_page_the_role_may_not_see_is_403(app, settings):
+    """The navbar hides /customers from recruiters and the page itself refuses them; its grid callback must too."""
+    from app import callback_pages
+    owners = callback_pages()
+    grid_out = "..customers-grid.getRowsResponse...customers-count.children...customers-message.children.."
+    assert owners[grid_out] == "customers" and "admin" in owners.values() and "queue" in owners.values()
+    engine = get_engine(settings.db_url)
+    accounts.create_user(engine, "recruiter@example.com", "recruiter", PASSWORD)
+    accounts.create_user(engine, "cs@example.com", "cs", PASSWORD)
+    outputs = [{"id": "customers-grid", "property": "getRowsResponse"}, {"id": "customers-count", "property": "children"},
+               {"id": "customers-message", "property": "children"}]
+    inputs = [{"id": "customers-grid", "property": "getRowsRequest", "value": {"startRow": 0, "endRow": 100}}]
+    from callbacks.customers.customers import QUICK_STATES
+    state = [{"id": s.component_id, "property": s.component_property, "value": None} for s in QUICK_STATES]
+    answers = {}
+    for email in ("recruiter@example.com", "cs@example.com"):
+        client = app.server.test_client()
+        assert login(client, email).status_code == 302
+        answers[email] = dash_post(client, grid_out, inputs, state, outputs=outputs)
+    refused = answers["recruiter@example.com"]
+    assert refused.status_code == 403 and "not available to the recruiter role" in refused.get_json()["error"]
+    assert answers["cs@example.com"].status_code == 200
+
+
 # 14 ------------------------------------------------------------------------------------------------------
 
 def test_files_under_var_are_created_for_their_owner_only(tmp_path):
