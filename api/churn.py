@@ -1,13 +1,13 @@
 """/churn: the active churn model's card and the customers most likely to churn, with their explanations."""
 from __future__ import annotations
 
-import math
 
 from flask import current_app, jsonify, request
 
 from api.blueprint import bp
 from api.params import float_param, int_param
 from api.spec import api_doc
+from infra.jsonable import jsonable
 from read import churn as churn_queries
 from read import status as queries
 
@@ -21,20 +21,6 @@ class ChurnParamError(ValueError):
 @bp.errorhandler(ChurnParamError)
 def _bad(exc):
     return jsonify(error=str(exc)), 400
-
-
-def _clean(value):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    return value
 
 
 def _model(card: dict | None) -> dict | None:
@@ -92,4 +78,4 @@ def churn():
             "customers": rows}
     if card is None:
         body["message"] = "no churn model yet: run `python manage.py run-jobs train-churn`"
-    return jsonify(_clean(body))
+    return jsonify(jsonable(body))

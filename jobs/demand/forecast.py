@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
@@ -57,6 +55,7 @@ from loaders.bookings import load_bookings
 from loaders.forecasts import latest_run
 from infra.progress import report, scaled
 from jobs.context import JobContext
+from infra.jsonable import jsonable
 from infra.versions import bump_version
 
 log = logging.getLogger(__name__)
@@ -64,21 +63,6 @@ TOPIC = "forecast"
 HORIZON_H = 168
 KEEP_ALL_DAYS = 8
 PICKUP_DAYS = 28  # hours whose booking curve teaches the pickup  # every run's rows until it has been scored (168 h) and a day to spare
-
-
-def clean(value):
-    """JSON-safe: NaN/inf -> None, numpy scalars -> Python, timestamps -> ISO, recursively."""
-    if isinstance(value, dict):
-        return {str(k): clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [clean(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    return value
 
 
 def subjects_for(settings, booked: list[str]) -> list[str]:
@@ -155,7 +139,7 @@ def _usable(stored: dict | None, at: datetime, retrain_days: int) -> DemandForec
 def _validation(model: DemandForecaster) -> dict:
     v = getattr(model, "validation_", {}) or {}
     keep = ("method", "hours", "mape", "selected", "ensemble_mape", "seasonal_naive_mape", "beats_baseline", "model")
-    return clean({k: v[k] for k in keep if k in v})
+    return jsonable({k: v[k] for k in keep if k in v})
 
 
 # -- accuracy ---------------------------------------------------------------------------------------------
@@ -215,8 +199,8 @@ def score_runs(engine: Engine, demand: pd.DataFrame, at: datetime, since: dateti
             m = accuracy(g["actual"], g["yhat"], g["yhat_lower"], g["yhat_upper"])
             base = accuracy(g["actual"], g["baseline"])["mape"]
             rows.append({"run_id": run_id, "subject": subject, "evaluated_at": at,
-                         "hours": int(g["actual"].notna().sum()), "mape": clean(m["mape"]), "smape": clean(m["smape"]),
-                         "coverage": clean(m["coverage"]), "baseline_mape": clean(base)})
+                         "hours": int(g["actual"].notna().sum()), "mape": jsonable(m["mape"]), "smape": jsonable(m["smape"]),
+                         "coverage": jsonable(m["coverage"]), "baseline_mape": jsonable(base)})
     if rows:
         insert_frame(engine, ForecastAccuracy.__table__, pd.DataFrame(rows))
     return len(rows)
@@ -345,7 +329,7 @@ def forecast_all(ctx: JobContext, force_train: bool = False) -> dict:
             conn.execute(ForecastModel.__table__.insert(), new_models)
         run_id = conn.execute(ForecastRun.__table__.insert().values(
             generated_at=ctx.at, model=DemandForecaster.KIND, train_start=history_start, train_end=at,
-            detail=json.dumps(clean({"mode": "train" if force_train else "refresh", "horizon_h": HORIZON_H,
+            detail=json.dumps(jsonable({"mode": "train" if force_train else "refresh", "horizon_h": HORIZON_H,
                                      "start": at, "subjects": detail, "skipped": skipped,
                                      "pickup": pickup})))).inserted_primary_key[0]
         rows = rows.assign(run_id=run_id)[["run_id", "subject", "ts", "yhat", "yhat_lower", "yhat_upper", "baseline"]]
