@@ -5,7 +5,7 @@ evaluate-churn prints the baselines and --json writes the predictions CSV."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -225,3 +225,30 @@ def test_train_on_a_young_store_skips_with_the_reason_and_predict_waits(settings
     assert "no trained churn model" in run_job("churn", settings)["skipped"]
     assert "training needs at least 51" in run_job("train-churn", settings)["skipped"]
     assert count(get_engine(settings.db_url), ChurnModelRecord) == 0
+
+
+def test_history_upsert_and_health_fill_are_set_based_on_both_stores(any_settings):
+    """write_history: the day's last run wins, other days stay; fill_health_scores: only rows the health job wrote."""
+    from jobs.customers.churn import fill_health_scores, write_history
+    engine = get_engine(any_settings.db_url)
+    when = datetime(2026, 3, 2, 9)
+    with engine.begin() as conn:
+        conn.execute(HealthScore.__table__.insert(), [
+            {"customer_id": c, "computed_at": when, "score": 50.0, "tier": "watch", "first_session_score": 1.0,
+             "velocity_score": 1.0, "calls_score": 1.0, "goal_score": 1.0, "tutor_consistency_score": 1.0}
+            for c in ("a", "b")])
+    first = pd.DataFrame({"customer_id": ["a", "b", "c"], "probability": [0.1, 0.2, 0.3], "model_version": 1})
+    again = first.assign(probability=[0.5, 0.6, 0.7], model_version=2)
+    with engine.begin() as conn:
+        assert write_history(conn, first, when.date()) == 3
+        assert write_history(conn, first, (when - timedelta(days=1)).date()) == 3
+        assert write_history(conn, again, when.date()) == 3
+        assert fill_health_scores(conn, again) == 2  # "c" has no health row yet: left to the health job
+    with engine.connect() as conn:
+        t = ChurnPredictionHistory.__table__
+        today = dict(conn.execute(select(t.c.customer_id, t.c.probability).where(t.c.day == when.date())).all())
+        versions = set(conn.execute(select(t.c.model_version).where(t.c.day == when.date())).scalars())
+        h = HealthScore.__table__
+        filled = dict(conn.execute(select(h.c.customer_id, h.c.churn_probability)).all())
+    assert today == {"a": 0.5, "b": 0.6, "c": 0.7} and versions == {2}
+    assert count(engine, ChurnPredictionHistory) == 6 and filled == {"a": 0.5, "b": 0.6}
