@@ -134,9 +134,12 @@ def outputs_of(output: str) -> list | dict:
     return outs if multi else outs[0]
 
 
-def fire_everything(client, app, ids: dict) -> int:
-    """Fire every callback once per input (each n_clicks input as the click), with the page's values."""
-    values, fired = values_for(ids), 0
+def fire_everything(client, app, ids: dict, role: str | None = None) -> int:
+    """Fire every callback once per input (each n_clicks input as the click), with the page's values; with
+    `role`, a callback of a page the role may not open must answer 403 whatever it is asked."""
+    from app import callback_pages
+    from auth.permissions import can_see
+    values, fired, pages = values_for(ids), 0, callback_pages()
     for output, spec in list(app.callback_map.items()):
         inputs, states = spec.get("inputs", []), spec.get("state", [])
         clickers = [i for i in inputs if i["property"] == "n_clicks"] or inputs[:1]
@@ -149,6 +152,8 @@ def fire_everything(client, app, ids: dict) -> int:
                        "changedPropIds": [changed_id(trigger, ids)]}
             response = client.post("/_dash-update-component", data=json.dumps(payload), content_type="application/json")
             assert response.status_code < 500, (output, trigger["id"], response.status_code, response.get_data()[:300])
+            if role and output in pages and not can_see(role, pages[output]):
+                assert response.status_code == 403, (role, pages[output], output, response.status_code)
             fired += 1
     return fired
 
@@ -173,7 +178,7 @@ def test_every_callback_refuses_actions_outside_the_role_on_the_server(world, ro
     sign_in(client, f"{role}@example.com")
     with engine.connect() as conn:
         before = conn.execute(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)).scalar() or 0
-    assert fire_everything(client, app, ids) >= 40
+    assert fire_everything(client, app, ids, role) >= 40
     with engine.connect() as conn:
         done = [a for a in conn.execute(select(AuditLog.action).where(AuditLog.id > before,
                                                                       AuditLog.user_email == f"{role}@example.com"))
