@@ -81,6 +81,8 @@ def read_compact(conn: Connection, stmt, dates: list[str] = (), numbers: list[st
 def _concat(columns: list[pd.Series]) -> pd.Series:
     """Chunks of one column end to end (categories united, codes recoded)."""
     if isinstance(columns[0].dtype, pd.CategoricalDtype):
+        if len({c.cat.categories.dtype for c in columns}) > 1:  # e.g. a chunk where the column is all NULL
+            columns = [c.cat.rename_categories(c.cat.categories.astype(object)) for c in columns]
         return pd.Series(union_categoricals(columns, ignore_order=True))
     return pd.concat(columns, ignore_index=True)
 
