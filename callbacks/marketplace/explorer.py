@@ -47,8 +47,8 @@ def chart(stream, chosen, start, end, compare, _version):
     actual = history[history.index >= since]
     unit = metrics.unit_of(stream)
     if len(actual) < MIN_POINTS:
-        fig = empty_figure(f"Not enough history in this period ({len(actual)} points; needs {MIN_POINTS}).")
-        return fig, f"{len(actual)} point{'s' if len(actual) != 1 else ''} between {fmt.utc_text(since)} and {fmt.utc_text(until)}.", None
+        fig = empty_figure(f"Not enough history in this period ({fmt.count(len(actual), 'point')}; needs {MIN_POINTS}).")
+        return fig, [f"{fmt.count(len(actual), 'point')} between ", fmt.when(since), " and ", fmt.when(until), "."], None
     previous = None
     if compare:
         before = metrics.series(engine, stream, since - span, since) if span > timedelta(weeks=metrics.BAND_WEEKS) \
@@ -60,8 +60,8 @@ def chart(stream, chosen, start, end, compare, _version):
     notes = metrics.annotations(engine, stream, since, until)
     fig = stream_figure(actual, band, metrics.flagged_points(actual, windows), previous, notes,
                         percent=unit == "percent")
-    summary = (f"{fmt.number(len(actual))} points from {fmt.utc_text(actual.index.min())} to "
-               f"{fmt.utc_text(actual.index.max())} · latest {fmt.value(actual.iloc[-1], unit)} · "
-               f"{len(notes)} alert{'s' if len(notes) != 1 else ''} in this period")
+    summary = [f"{fmt.count(len(actual), 'point')} from ", fmt.when(actual.index.min()), " to ",
+               fmt.when(actual.index.max()), f" · latest {fmt.value(actual.iloc[-1], unit)} · "
+               f"{fmt.count(len(notes), 'alert')} in this period"]
     links = [html.Li(html.A(n["text"], href=f"/alerts?id={n['alert_id']}")) for n in notes if n.get("alert_id")]
     return fig, summary, html.Ul(links, className="mb-0") if links else None

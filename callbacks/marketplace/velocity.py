@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html, no_update
 
 from read.status import engine_for
+from ui import format as fmt
 from read.velocity import check_benchmark, velocity_page
 from web_context import current_settings
 
@@ -96,10 +97,10 @@ def summary(data: dict) -> dbc.Row:
     share = data["share_at_benchmark"]
     median = data["median_velocity"]
     return dbc.Row([
-        card("Active customers", f"{data['customers']:,}", "velocity-card-customers"),
+        card("Active customers", fmt.count(data["customers"]), "velocity-card-customers"),
         card("Median velocity", "—" if median is None else f"{median:.2f}/week", "velocity-card-median"),
-        card(f"At or above {data['benchmark']:g}/week", "—" if share is None else f"{share:.1%}", "velocity-card-share"),
-        card("As of (UTC)", pd.Timestamp(data["at"]).strftime("%Y-%m-%d %H:%M"), "velocity-card-at"),
+        card(f"At or above {data['benchmark']:g}/week", fmt.percent(share, 1), "velocity-card-share"),
+        card("As of", fmt.when(data["at"]), "velocity-card-at"),
     ], className="g-2")
 
 

@@ -70,7 +70,7 @@ def _fact(label: str, value, id: str | None = None) -> dbc.Col:
 
 
 def _history(events: list[dict]) -> html.Table:
-    rows = [html.Tr([html.Td(when(e["at"]), className="text-nowrap"), html.Td(e.get("user_email") or "system"),
+    rows = [html.Tr([html.Td(fmt.when(e["at"]), className="text-nowrap"), html.Td(e.get("user_email") or "system"),
                      html.Td(f"{e.get('from_status') or '—'} → {e['to_status']}"), html.Td(e.get("comment") or "")])
             for e in events]
     return dbc.Table([html.Thead(html.Tr([html.Th("When"), html.Th("Who"), html.Th("Change"), html.Th("Comment")])),
