@@ -55,7 +55,10 @@ def layout(**_query) -> html.Div:
     return html.Div([
         page_header("Data health", "Where every number comes from: sources, freshness, rejected rows, jobs."),
         dbc.Row(id="data-health-cards", className="g-3 mb-3"),
-        section("Sources", grid("data-health-sources", SOURCE_COLUMNS, height="360px"), help_text=SOURCES_HELP),
+        # as tall as its rows (one per source and record): a fixed height hid the last rows under wrapped headers
+        section("Sources", grid("data-health-sources", SOURCE_COLUMNS, height=None,
+                                dashGridOptions={"domLayout": "autoHeight", "pagination": False}),
+                help_text=SOURCES_HELP),
         section("Quarantined rows", grid("data-health-quarantine", QUARANTINE_COLUMNS, height="320px"),
                 help_text=QUARANTINE_HELP),
         section("Scheduled jobs", grid("data-health-jobs", JOB_COLUMNS, height="300px",
