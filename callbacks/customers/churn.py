@@ -216,7 +216,7 @@ def _interventions(r: dict) -> html.Div:
     table = dbc.Table([html.Thead(html.Tr([html.Th("Risk when contacted"), html.Th("Contacted"),
                                            html.Th("Churned within 30 d"), html.Th("Similar, not contacted"),
                                            html.Th("Churned within 30 d")])), html.Tbody(rows)],
-                      size="sm", bordered=False, className="mb-2", id="churn-interventions-table")
+                      size="sm", bordered=False, className="mb-2", id="churn-interventions-table", responsive=True)
     if r["enough"]:
         better = r["difference"] < 0
         verdict = html.P([

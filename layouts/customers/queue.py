@@ -54,7 +54,7 @@ def effect_table(df: pd.DataFrame, id: str) -> html.Div:
         ]))
     head = html.Thead(html.Tr([html.Th(h) for h in ("", "Contacted vs comparable", f"{OUTCOME_DAYS}-day churn",
                                                      "Difference (95 % CI)", "Sessions/week after")]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", className="small mb-0", id=f"{id}-table")
+    return dbc.Table([head, html.Tbody(rows)], size="sm", className="small mb-0", id=f"{id}-table", responsive=True)
 
 
 def effectiveness_section(id: str = "effectiveness", agent: str | None = None) -> dbc.Card:
