@@ -9,3 +9,16 @@
     return isNaN(d) ? String(iso) : fmt.format(d);
   };
 })();
+/* "inactive_14d,calls_14d" -> "No session for 14 days, 2+ support calls in 14 days" (labels: ui/format.LABELS) */
+(function () {
+  var dagfuncs = window.dashAgGridFunctions = window.dashAgGridFunctions || {};
+  dagfuncs.codeLabels = function (value, labels) {
+    if (value == null || value === "") return "";
+    return String(value).split(/[,;]/).map(function (code) {
+      code = code.trim();
+      if (labels[code]) return labels[code];
+      var words = code.replace(/[._-]/g, " ");
+      return words.charAt(0).toUpperCase() + words.slice(1);
+    }).join(", ");
+  };
+})();

@@ -7,6 +7,7 @@ on hover; the server-side text is the UTC fallback.
 """
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 
@@ -173,6 +174,8 @@ GRID_LABEL = {"function": "params.value == null ? '' : (params.value.length <= 2
 GRID_MONEY = {"function": "params.value == null ? '' : (params.value < 0 ? '-$' : '$') + "
                           "Math.round(Math.abs(params.value)).toLocaleString('en-US')"}
 # an iso_utc value shown to the minute in the viewer's time zone; give the column a tooltipField with utc_text
+# a list of codes ("inactive_14d,calls_14d") in words, through LABELS
+GRID_CODES = {"function": "codeLabels(params.value, " + json.dumps(LABELS) + ")"}  # assets/gridformats.js
 GRID_TIME = {"function": "localTime(params.value)"}  # assets/gridformats.js
 GRID_TIME_COLUMN = {"valueFormatter": GRID_TIME, "cellDataType": "text", "minWidth": 160}  # text: no date inference
 
@@ -194,7 +197,6 @@ SUMMARY_SKIP = {"at", "timings", "progress", "step", "error_type"}
 def summary_text(detail: str | dict | None, limit: int = 180) -> str:
     """A job's JSON summary as a line people read: "Customers scored 5,132 · History rows 5,132 · Tiers: healthy
     3,010, at risk 1,200"; nested lists and timings are left to the full text on hover."""
-    import json
     if not detail:
         return ""
     try:

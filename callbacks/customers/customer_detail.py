@@ -78,7 +78,7 @@ def triggers(d: dict) -> dbc.Card:
     else:
         body = html.Ul([html.Li([
             dbc.Badge(t["severity"], color=TRIGGER_COLORS.get(t["severity"], "secondary"), className="me-2"),
-            html.Code(t["name"], className="me-2"),
+            html.Strong(fmt.humanize(t["name"]), className="me-2", title=t["name"]),
             html.Span(t["why"], className="customer-trigger-why"),
             html.Div(f"Rule: {t['rule']}. Do: {t['intervention']}", className="small text-muted"),
         ], className="mb-2", id=f"customer-trigger-{t['name']}") for t in d["triggers"]], className="list-unstyled mb-0")
