@@ -62,7 +62,9 @@ def _overview_series(engine: Engine, key: str, since: datetime, until: datetime)
         card = json.loads(payload).get("cards", {}).get(key)
         if card and card.get("value") is not None:
             values[pd.Timestamp(at)] = float(card["value"])
-    return pd.Series(values, dtype=float, name=key).sort_index()
+    out = pd.Series(values, dtype=float, name=key)
+    out.index = pd.DatetimeIndex(out.index)  # also when empty (a RangeIndex would not compare with a time)
+    return out.sort_index()
 
 
 def expected_band(history: pd.Series, since: datetime) -> pd.DataFrame:

@@ -34,8 +34,9 @@ def section(title: str, children, id: str | None = None, help_text: str | None =
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody(children)], className="mb-3 shadow-sm", **kwargs)
 
 
-def grid(id: str, columns: list[dict], rows=None, height: str = "480px", **kwargs) -> dag.AgGrid:
-    """AG Grid with sorting, filtering and CSV export on (the library does them, not us)."""
+def grid(id: str, columns: list[dict], rows=None, height: str | None = "480px", **kwargs) -> dag.AgGrid:
+    """AG Grid with sorting, filtering and CSV export on (the library does them, not us). height None: as tall as
+    its rows (pass dashGridOptions={"domLayout": "autoHeight"} with it)."""
     options = {"pagination": True, "paginationPageSize": 50, "animateRows": False,
                "enableCellTextSelection": True}
     options.update(kwargs.pop("dashGridOptions", {}))
@@ -43,7 +44,7 @@ def grid(id: str, columns: list[dict], rows=None, height: str = "480px", **kwarg
         id=id, columnDefs=columns, rowData=rows or [],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True, "minWidth": 90,
                        "wrapHeaderText": True, "autoHeaderHeight": True},  # a narrow column wraps its header, never cuts it
-        dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": height},
+        dashGridOptions=options, columnSize="responsiveSizeToFit", style={"height": height} if height else {},
         csvExportParams={"fileName": f"{id}.csv"}, className="ag-theme-alpine", **kwargs)
 
 

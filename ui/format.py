@@ -7,6 +7,7 @@ on hover; the server-side text is the UTC fallback.
 """
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 
@@ -82,6 +83,36 @@ def percent(value, digits: int = 0) -> str:
     return f"{float(value) * 100:,.{digits}f} %"
 
 
+def count(n, noun: str | None = None, plural: str | None = None) -> str:
+    """A count with separators and its noun in the right number: 3340, "alert" -> "3,340 alerts"; 1 -> "1 alert"."""
+    if _missing(n):
+        return "—" if noun is None else f"— {plural or noun + 's'}"
+    text = f"{int(n):,}"
+    if noun is None:
+        return text
+    return f"{text} {noun if int(n) == 1 else (plural or noun + 's')}"
+
+
+def money(value) -> str:
+    """Dollars, whole: 154965.93 -> "$154,966"; negative -> "-$1,200"."""
+    if _missing(value):
+        return "—"
+    v = float(value)
+    return f"{'-' if v < 0 else ''}${abs(v):,.0f}"
+
+
+def duration(seconds) -> str:
+    """A call or job duration: 65 -> "1 min 5 s", 42 -> "42 s", 3720 -> "1 h 2 min"."""
+    if _missing(seconds):
+        return "—"
+    s = int(round(float(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    return f"{s // 3600:,} h {s % 3600 // 60} min"
+
+
 def points(value) -> str:
     """A difference of percentages in points: -46.2 -> "-46 pts"."""
     if _missing(value):
@@ -96,7 +127,7 @@ def value(value, unit: str | None) -> str:
     if unit == "rating":
         return number(value, 2)
     if unit == "money":
-        return "—" if _missing(value) else f"${float(value):,.0f}"
+        return money(value)
     if _missing(value):
         return "—"
     v = float(value)
@@ -124,6 +155,31 @@ def day(value) -> str:
     return "—" if _missing(value) else pd.Timestamp(value).strftime("%d %b %Y")
 
 
+def short_day(value) -> str:
+    """A date in the current year's lists: "06 Dec"."""
+    return "—" if _missing(value) else pd.Timestamp(value).strftime("%d %b")
+
+
+def iso_utc(value) -> str | None:
+    """Naive UTC -> "2026-12-06T14:05:00Z" (what a grid's GRID_TIME column holds; sorts as text)."""
+    return None if _missing(value) else pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+# AG Grid value formatters (run in the browser) for the same formats in grids; the row data keeps machine values.
+GRID_COUNT = {"function": "params.value == null ? '' : Number(params.value).toLocaleString('en-US', "
+                          "{maximumFractionDigits: 0})"}
+GRID_PERCENT = {"function": "params.value == null ? '' : Math.round(params.value * 100) + ' %'"}
+GRID_LABEL = {"function": "params.value == null ? '' : (params.value.length <= 2 ? params.value.toUpperCase() : "
+                          "params.value.charAt(0).toUpperCase() + params.value.slice(1).replace(/_/g, ' '))"}
+GRID_MONEY = {"function": "params.value == null ? '' : (params.value < 0 ? '-$' : '$') + "
+                          "Math.round(Math.abs(params.value)).toLocaleString('en-US')"}
+# an iso_utc value shown to the minute in the viewer's time zone; give the column a tooltipField with utc_text
+# a list of codes ("inactive_14d,calls_14d") in words, through LABELS
+GRID_CODES = {"function": "codeLabels(params.value, " + json.dumps(LABELS) + ")"}  # assets/gridformats.js
+GRID_TIME = {"function": "localTime(params.value)"}  # assets/gridformats.js
+GRID_TIME_COLUMN = {"valueFormatter": GRID_TIME, "cellDataType": "text", "minWidth": 160}  # text: no date inference
+
+
 def ago(moment: datetime | None, now: datetime) -> str:
     """"12 min ago" for a past time."""
     if _missing(moment):
@@ -141,7 +197,6 @@ SUMMARY_SKIP = {"at", "timings", "progress", "step", "error_type"}
 def summary_text(detail: str | dict | None, limit: int = 180) -> str:
     """A job's JSON summary as a line people read: "Customers scored 5,132 · History rows 5,132 · Tiers: healthy
     3,010, at risk 1,200"; nested lists and timings are left to the full text on hover."""
-    import json
     if not detail:
         return ""
     try:

@@ -11,13 +11,15 @@ from dash import Input, Output, State, callback, ctx, html
 from auth import accounts, audit
 from auth.permissions import can
 from read import status as queries
+from ui import format as fmt
 from web_context import current_email, current_role, current_settings, require
 
 MANAGE_BUTTONS = ("admin-change-role", "admin-deactivate", "admin-reactivate", "admin-reset-password", "admin-new-token")
 
 
-def _when(value) -> str:
-    return str(value or "")[:19]
+def _times(row: dict, *fields: str) -> dict:
+    """Each time as an iso_utc value (the grid shows it in the viewer's zone) plus its UTC text for the hover."""
+    return {**row, **{f: fmt.iso_utc(row[f]) for f in fields}, **{f"{f}_utc": fmt.utc_text(row[f]) for f in fields}}
 
 
 @callback(Output("admin-users", "rowData"), Output("admin-audit", "rowData"), Output("admin-tokens", "rowData"),
@@ -28,10 +30,8 @@ def refresh(_msg, _manage, _token, _version):
     if not can(current_role(), "users.manage"):
         return [], [], [], dbc.Alert("Only admins can manage users.", color="warning"), {"display": "none"}
     engine = queries.engine_for(current_settings())
-    users = [{**u, "created_at": _when(u["created_at"]), "last_login_at": _when(u["last_login_at"])}
-             for u in accounts.list_users(engine)]
-    tokens = [{**t, "row_id": str(t["id"]), "created_at": _when(t["created_at"]), "last_used_at": _when(t["last_used_at"])}
-              for t in accounts.list_tokens(engine)]
+    users = [_times(u, "created_at", "last_login_at") for u in accounts.list_users(engine)]
+    tokens = [{**_times(t, "created_at", "last_used_at"), "row_id": str(t["id"])} for t in accounts.list_tokens(engine)]
     log = queries.audit_log(engine, limit=500)
     return users, log, tokens, None, {}
 

@@ -31,22 +31,24 @@ def refresh(_version, _n):
             "source": r.source, "record": r.record, "status": status,
             "last_success": f"{fmt_age(r.poll_age_s)} ago" if r.last_success_at == r.last_success_at and r.last_success_at is not None else "never",
             "lag": fmt_age(r.lag_s), "rows_total": int(r.rows_total or 0),
-            "last_poll": f"{r.inserted} / {r.updated} / {r.unchanged} / {r.quarantined}",
+            "last_poll": " / ".join(fmt.count(n) for n in (r.inserted, r.updated, r.unchanged, r.quarantined)),
             "consecutive_failures": int(r.consecutive_failures or 0), "last_error": r.last_error or ""})
     quarantine = quarantine_summary(engine)
-    q_rows = quarantine.assign(last_seen=quarantine["last_seen"].map(fmt.utc_text)).to_dict("records")
+    q_rows = quarantine.assign(last_seen=quarantine["last_seen"].map(fmt.iso_utc),
+                               last_seen_utc=quarantine["last_seen"].map(fmt.utc_text)).to_dict("records")
     jobs = queries.last_job_runs(engine)
-    j_rows = jobs.assign(started_at=jobs["started_at"].map(fmt.utc_text), status=jobs["status"].map(fmt.humanize),
+    j_rows = jobs.assign(started_at=jobs["started_at"].map(fmt.iso_utc), started_utc=jobs["started_at"].map(fmt.utc_text),
+                         status=jobs["status"].map(fmt.humanize),
                          duration_s=jobs["duration_s"].round(2), summary=jobs["detail"].map(fmt.summary_text),
                          detail=jobs["detail"].fillna("")).to_dict("records")
     summary = queries.source_summary(fresh)
     n_sources = len(summary)
     n_stale = int(summary["stale"].sum()) if n_sources else 0
     cards = [
-        _card("Sources", n_sources, id="data-health-source-count"),
-        _card("Stale or failing", n_stale, "danger" if n_stale else "success", id="data-health-stale-count"),
-        _card("Rows in store", f"{int(fresh['rows_total'].sum()) if len(fresh) else 0:,}", id="data-health-row-count"),
-        _card("Quarantined rows", f"{int(quarantine['rows'].sum()) if len(quarantine) else 0:,}",
+        _card("Sources", fmt.count(n_sources), id="data-health-source-count"),
+        _card("Stale or failing", fmt.count(n_stale), "danger" if n_stale else "success", id="data-health-stale-count"),
+        _card("Rows in store", fmt.count(fresh["rows_total"].sum() if len(fresh) else 0), id="data-health-row-count"),
+        _card("Quarantined rows", fmt.count(quarantine["rows"].sum() if len(quarantine) else 0),
               "warning" if len(quarantine) else "success", id="data-health-quarantine-count"),
     ]
     return cards, rows, q_rows, j_rows

@@ -14,6 +14,7 @@ from read import alerts as aq
 from read import rule_preview
 from writes import rules
 from infra.clock import utcnow
+from ui import format as fmt
 from web_context import current_email, current_role, current_settings
 from loaders.streams import metric_rules
 
@@ -146,13 +147,13 @@ def _figure(series, draft: dict) -> go.Figure:
                                      name=f"{method} ({len(events)})", marker={"color": color, "size": 10, "symbol": "x"},
                                      text=[e["why"] for e in events], hovertemplate="%{x}<br>%{text}<extra></extra>"))
     fig.update_layout(height=420, margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.15},
-                      title={"text": f"Last 30 days: {draft['total']} event(s) with this draft", "font": {"size": 14}})
+                      title={"text": f"Last 30 days: {fmt.count(draft['total'], 'event')} with this draft", "font": {"size": 14}})
     return fig
 
 
 def _counts(result: dict) -> str:
-    parts = [f"{m} {v['count']}" for m, v in result["by_method"].items()]
-    return f"{result['total']} ({', '.join(parts)})" if parts else str(result["total"])
+    parts = [f"{m} {fmt.count(v['count'])}" for m, v in result["by_method"].items()]
+    return f"{fmt.count(result['total'])} ({', '.join(parts)})" if parts else fmt.count(result["total"])
 
 
 @callback(Output("alerts-rule-summary", "children"), Output("alerts-rule-chart", "figure"),
@@ -188,7 +189,7 @@ def preview_or_save(_preview, _save, metric, values):
                 f"the rule in force would have fired {_counts(before)} times."], id="alerts-rule-counts"),
         html.Ul([html.Li(f"{e['start'][:16]} · {e['method']} · {e['severity']}: {e['why']}", className="small")
                  for e in draft["events"][:8]]),
-        html.P(f"... and {len(draft['events']) - 8} more", className="small text-muted") if len(draft["events"]) > 8 else None,
+        html.P(f"... and {fmt.count(len(draft['events']) - 8)} more", className="small text-muted") if len(draft["events"]) > 8 else None,
         html.P(f"A dense stream: previewed on {series.attrs['step_minutes']}-minute means.", className="small text-muted")
         if series.attrs.get("step_minutes") else None,
     ])

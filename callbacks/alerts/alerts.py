@@ -10,6 +10,7 @@ from auth import audit
 from callbacks.alerts import alert_rules  # noqa: F401  (silences and detector-rule callbacks of the same page)
 from layouts.alerts.alert_detail import detail_view, number, when
 from ui.components import error_state
+from ui import format as fmt
 from ui.format import humanize
 from models.base import get_engine
 from read import alerts as aq
@@ -65,8 +66,9 @@ def refresh_grid(status, types, severities, hours, rule, _changed, _version):
     rows = [{"row_id": str(r.id), "id": int(r.id), "severity": r.severity, "status": r.status, "title": r.title,
              "type": r.type, "rule": r.rule, "type_label": humanize(r.type), "rule_label": humanize(r.rule),
              "current_value": number(r.current_value), "expected_value": r.expected_value,
-             "detected_at": when(r.detected_at)[:-4]} for r in df.itertuples()]
-    shown = f"{len(rows)} of {total}" if total > len(rows) else f"{total}"
+             "detected_at": fmt.iso_utc(r.detected_at),
+             "detected_utc": fmt.utc_text(r.detected_at)} for r in df.itertuples()]
+    shown = f"{fmt.count(len(rows))} of {fmt.count(total)}" if total > len(rows) else fmt.count(total)
     where = f" · rule {rule}" if rule else ""
     return rows, f"{shown} alert{'s' * (total != 1)}{where}, most severe first, then newest"
 
@@ -81,11 +83,11 @@ def groups(status, types, severities, hours, rule, _changed, _version):
     except ValueError as exc:
         return error_state(str(exc)), no_update
     colors = {"critical": "danger", "warning": "warning", "info": "info"}
-    items = [dbc.ListGroupItem(["All rules", dbc.Badge(f"{int(df['count'].sum()) if len(df) else 0}", color="secondary",
+    items = [dbc.ListGroupItem(["All rules", dbc.Badge(fmt.count(df['count'].sum() if len(df) else 0), color="secondary",
                                                        className="ms-auto")],
                                id="alerts-group-all", action=True, active=not rule, className="d-flex py-1 small")]
     for r in df.itertuples():
-        badges = [dbc.Badge(f"{int(getattr(r, s))}", color=colors[s], className="ms-1") for s in colors if getattr(r, s)]
+        badges = [dbc.Badge(fmt.count(getattr(r, s)), color=colors[s], className="ms-1") for s in colors if getattr(r, s)]
         items.append(dbc.ListGroupItem([html.Span(humanize(r.rule), className="text-truncate", title=r.rule),
                                         html.Span(badges, className="ms-auto")],
                                        id={"type": "alerts-group", "rule": r.rule}, action=True, active=r.rule == rule,
@@ -115,7 +117,7 @@ def select(cell):
 @callback(Output("alerts-bulk-scope", "children"), Input("alerts-grid", "selectedRows"), Input("alerts-filter-rule", "data"))
 def bulk_scope(rows, rule):
     if rows:
-        return f"Acts on the {len(rows)} selected alert{'s' * (len(rows) != 1)}."
+        return f"Acts on the {fmt.count(len(rows))} selected alert{'s' * (len(rows) != 1)}."
     return f"Select alerts, or act on every alert of the group {rule} shown." if rule else "Select alerts to act on."
 
 
@@ -146,7 +148,7 @@ def bulk(*args):
                  detail={"via": "alert center", "ids": result["done"][:200], "count": len(result["done"]),
                          "skipped": result["skipped"], "comment": comment, "until": until, "rule": rule})
     n = len(result["done"])
-    text = f"{n} alert{'s' * (n != 1)} {result['status']}" + (f"; {result['skipped']} skipped (their state does not allow it)"
+    text = f"{fmt.count(n, 'alert')} {result['status']}" + (f"; {fmt.count(result['skipped'])} skipped (their state does not allow it)"
                                                               if result["skipped"] else "") + "."
     return dbc.Alert(text, color="success", className="py-1 mb-0 small", id="alerts-bulk-done", duration=8000), \
         (changed or 0) + 1, ""
@@ -162,7 +164,7 @@ def mute_rules(_tab, _changed):
 def mute_entities(rule):
     if not rule:
         return [], None
-    return [{"label": f"{e} ({n} open)", "value": e} for e, n in aq.rule_entities(_engine(), rule)], None
+    return [{"label": f"{e} ({fmt.count(n)} open)", "value": e} for e, n in aq.rule_entities(_engine(), rule)], None
 
 
 @callback(Output("alerts-mute-preview", "children"), Input("alerts-mute-rule", "value"),

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, callback, clientside_callback, ctx, dcc, html, no_update
 
 from callbacks.job_button import follow_job
+from ui import format as fmt
 from ui.components import empty_state
 from read import churn as churn_queries
 from read import status as queries
@@ -23,7 +24,7 @@ RED, GREEN, BLUE, GREY = "#dc3545", "#198754", "#0d6efd", "#6c757d"
 
 
 def _pct(v, digits: int = 0) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.{digits}f} %"
+    return fmt.percent(v, digits)
 
 
 def _fig(fig: go.Figure, title: str, height: int = 300) -> go.Figure:
@@ -44,7 +45,7 @@ def _card(title: str, value: str, sub: str, id: str) -> dbc.Col:
 
 
 def _money(v) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"${v:,.0f}"
+    return fmt.money(v)
 
 
 def _cards(df, card, money: dict) -> list:
@@ -182,8 +183,8 @@ def refresh(_version, _n):
                      "acquisition_channel": None if a is None else a["acquisition_channel"],
                      "primary_subject": None if a is None else a["primary_subject"],
                      "top_factor": first["text"] if first else "", "intervention": r["intervention"]})
-    asof = (f"Scored {top[0]['predicted_at']:%d %b %Y %H:%M} UTC by model v{card['version']} ({card['kind']}), "
-            f"trained {card['trained_at']:%d %b %Y} on {card['train_start']:%d %b %Y} – {card['train_end']:%d %b %Y}"
+    asof = (["Scored ", fmt.when(top[0]["predicted_at"]), f" by model v{card['version']} ({card['kind']}), trained "
+             f"{fmt.day(card['trained_at'])} on {fmt.day(card['train_start'])} – {fmt.day(card['train_end'])}"]
             if top else "")
     by = [_graph(f"churn-by-graph-{d}", _by(churn_queries.risk_groups(engine, d), churn_queries.DIMENSIONS[d]))
           for d in ("acquisition_channel", "primary_subject", "tutor_consistency", "velocity_segment")]
@@ -215,7 +216,7 @@ def _interventions(r: dict) -> html.Div:
     table = dbc.Table([html.Thead(html.Tr([html.Th("Risk when contacted"), html.Th("Contacted"),
                                            html.Th("Churned within 30 d"), html.Th("Similar, not contacted"),
                                            html.Th("Churned within 30 d")])), html.Tbody(rows)],
-                      size="sm", bordered=False, className="mb-2", id="churn-interventions-table")
+                      size="sm", bordered=False, className="mb-2", id="churn-interventions-table", responsive=True)
     if r["enough"]:
         better = r["difference"] < 0
         verdict = html.P([

@@ -13,6 +13,7 @@ from infra.clock import utcnow
 from read.queue import agents
 from writes.contacts import default_follow_up
 from writes.tasks import reassign
+from ui import format as fmt
 from ui.components import empty_state, section
 from layouts.customers.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
 from read import customers as cq
@@ -27,8 +28,6 @@ TRIGGER_COLORS = {"critical": "danger", "at-risk": "warning", "re-engagement": "
                   "nudge": "secondary"}
 
 
-def _when(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "—" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
 
 
 def _fact_value(value) -> str:
@@ -36,16 +35,17 @@ def _fact_value(value) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    if isinstance(value, (int, float)):
+        return fmt.number(value, 0 if float(value).is_integer() else 2)
+    return fmt.humanize(value)
 
 
 def header(d: dict) -> dbc.Card:
     s, c = d["score"], d["customer"] or {}
     facts = [("Segment", (s or c).get("segment")), ("Region", (s or c).get("region")),
-             ("Channel", (s or c).get("acquisition_channel")), ("Signed up", _when(c.get("signup_date"), "%Y-%m-%d")),
-             ("Goal", f"{c.get('goal') or '—'} ({c.get('goal_status', '—')})"), ("Status", c.get("status", "—"))]
+             ("Channel", (s or c).get("acquisition_channel")), ("Signed up", fmt.day(c.get("signup_date"))),
+             ("Goal", f"{c.get('goal') or '—'} ({fmt.humanize(c.get('goal_status')).lower()})"),
+             ("Status", c.get("status", "—"))]
     if s is None:
         score_block = html.Div("Not scored yet: the scoring job has not run since this customer appeared, "
                                "or the customer has churned.", className="text-muted", id="customer-not-scored")
@@ -54,7 +54,7 @@ def header(d: dict) -> dbc.Card:
             html.Div([html.Span(f"{s['score']:.1f}", className="customer-score me-2", id="customer-score"),
                       dbc.Badge(TIER_LABELS.get(s["tier"], s["tier"]), color=TIER_COLORS.get(s["tier"], "secondary"),
                                 className="fs-6 align-top", id="customer-tier")]),
-            html.Div(f"Priority {s['priority']} · scored {_when(s['computed_at'])} UTC", className="small text-muted"),
+            html.Div([f"Priority {s['priority']} · scored ", fmt.when(s["computed_at"])], className="small text-muted"),
         ])
     return dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([html.Div("Health score", className="small text-muted"), score_block], md=5),
@@ -78,7 +78,7 @@ def triggers(d: dict) -> dbc.Card:
     else:
         body = html.Ul([html.Li([
             dbc.Badge(t["severity"], color=TRIGGER_COLORS.get(t["severity"], "secondary"), className="me-2"),
-            html.Code(t["name"], className="me-2"),
+            html.Strong(fmt.humanize(t["name"]), className="me-2", title=t["name"]),
             html.Span(t["why"], className="customer-trigger-why"),
             html.Div(f"Rule: {t['rule']}. Do: {t['intervention']}", className="small text-muted"),
         ], className="mb-2", id=f"customer-trigger-{t['name']}") for t in d["triggers"]], className="list-unstyled mb-0")
@@ -152,8 +152,8 @@ def sessions_chart(d: dict):
                                  ticktext=["none", "1", "2", "3", "4", "5"]),
                       legend=dict(orientation="h", y=1.12))
     counts = s["status"].value_counts()
-    summary = " · ".join(f"{counts.get(k, 0)} {k.replace('_', '-')}" for k in STATUS_COLORS)
-    return html.Div([html.Div(f"{len(s)} sessions: {summary}", className="small text-muted"),
+    summary = " · ".join(f"{fmt.count(counts.get(k, 0))} {fmt.humanize(k).lower()}" for k in STATUS_COLORS)
+    return html.Div([html.Div(f"{fmt.count(len(s), 'session')}: {summary}", className="small text-muted"),
                      dcc.Graph(figure=fig, config={"displayModeBar": False}, id="customer-sessions-chart")])
 
 
@@ -161,19 +161,19 @@ def calls_table(d: dict):
     c = d["calls"]
     if c.empty:
         return html.P("No inbound support calls.", className="text-muted mb-0")
-    rows = [html.Tr([html.Td(_when(r.call_date)), html.Td(html.Code(r.reason_code)),
-                     html.Td(f"{int(r.duration_s) // 60} min {int(r.duration_s) % 60} s")]) for r in c.head(50).itertuples()]
-    return dbc.Table([html.Thead(html.Tr([html.Th("When (UTC)"), html.Th("Reason"), html.Th("Duration")])),
+    rows = [html.Tr([html.Td(fmt.when(r.call_date)), html.Td(fmt.humanize(r.reason_code), title=r.reason_code),
+                     html.Td(fmt.duration(r.duration_s))]) for r in c.head(50).itertuples()]
+    return dbc.Table([html.Thead(html.Tr([html.Th("When"), html.Th("Reason"), html.Th("Duration")])),
                       html.Tbody(rows)], size="sm", className="small mb-0", id="customer-calls")
 
 
 def contacts_table(contacts: pd.DataFrame):
     if contacts.empty:
         return html.P("No outreach logged yet.", className="text-muted small mb-0", id="customer-contacts-empty")
-    rows = [html.Tr([html.Td(_when(r.contacted_at)), html.Td(r.user_email or "—"),
+    rows = [html.Tr([html.Td(fmt.when(r.contacted_at)), html.Td(r.user_email or "—"),
                      html.Td(CHANNEL_LABELS.get(r.channel, r.channel)), html.Td(OUTCOME_LABELS.get(r.outcome, r.outcome)),
                      html.Td(r.note or "", style={"whiteSpace": "pre-wrap"})]) for r in contacts.itertuples()]
-    return dbc.Table([html.Thead(html.Tr([html.Th("When (UTC)"), html.Th("Who"), html.Th("Channel"), html.Th("Outcome"),
+    return dbc.Table([html.Thead(html.Tr([html.Th("When"), html.Th("Who"), html.Th("Channel"), html.Th("Outcome"),
                                           html.Th("Note")])), html.Tbody(rows)],
                      size="sm", className="small mb-0", id="customer-contacts-table")
 
@@ -200,9 +200,9 @@ def owner_card(work: dict, choices: list[str] | None) -> dbc.Card:
     owner = work.get("owner_email")
     facts = [html.Div([html.Span("Owner ", className="text-muted"),
                        html.Strong(owner or "nobody yet", id="customer-owner-email")]),
-             html.Div([html.Span("Last contacted ", className="text-muted"), _when(work.get("last_contacted_at"))]),
+             html.Div([html.Span("Last contacted ", className="text-muted"), fmt.when(work.get("last_contacted_at"))]),
              html.Div([html.Span("Next follow-up ", className="text-muted"),
-                       html.Span(_when(work.get("next_follow_up_at"), "%Y-%m-%d"), id="customer-next-follow-up")])]
+                       html.Span(fmt.day(work.get("next_follow_up_at")), id="customer-next-follow-up")])]
     if choices:
         facts.append(dbc.InputGroup([
             dbc.Select(id="customer-owner-choice", options=[{"label": a, "value": a} for a in choices], value=owner),
@@ -217,8 +217,8 @@ def action_card(d: dict, suggestion) -> html.Div:
     tasks = d["tasks"]
     items = [html.Li([dbc.Badge(f"P{r.priority}", color="danger" if r.priority <= 2 else "secondary", className="me-1"),
                       html.Span(r.why or r.trigger),
-                      html.Small(f" · due {_when(r.due_at, '%d %b')}" if r.status == "open" else
-                                 f" · waiting until {_when(r.waiting_until, '%d %b')}", className="text-muted")],
+                      html.Small(f" · due {fmt.short_day(r.due_at)}" if r.status == "open" else
+                                 f" · waiting until {fmt.short_day(r.waiting_until)}", className="text-muted")],
                      className="mb-1", id=f"customer-task-{r.trigger}") for r in tasks.itertuples()]
     body = html.Ul(items, className="list-unstyled small mb-0", id="customer-tasks") if items else \
         html.P("No open task for this customer.", className="text-muted small mb-0", id="customer-tasks-none")

@@ -15,6 +15,7 @@ from infra.clock import utcnow
 from layouts.customers.queue import UNASSIGNED, effectiveness_section
 from read.queue import my_queue, queue_counts
 from read.status import engine_for
+from ui import format as fmt
 from ui.components import empty_state
 from web_context import can, current_email, current_role, current_settings
 
@@ -44,8 +45,8 @@ def _text(v) -> str | None:
 
 def risk(r) -> str:
     if not _missing(r.revenue_at_risk):
-        return f"${r.revenue_at_risk:,.0f}"
-    return "—" if _missing(r.churn_probability) else f"{r.churn_probability * 100:.0f} % churn"
+        return fmt.money(r.revenue_at_risk)
+    return "—" if _missing(r.churn_probability) else f"{fmt.percent(r.churn_probability)} churn"
 
 
 def rows(queue: pd.DataFrame, personal: bool) -> list[dict]:
@@ -58,9 +59,9 @@ def rows(queue: pd.DataFrame, personal: bool) -> list[dict]:
             "customer_id": r.customer_id, "who": name or r.customer_id, "name": name,
             "phone": _text(r.phone) if personal else None, "email": _text(r.email) if personal else None,
             "priority": int(r.priority), "action": TRIGGERS[first].intervention if first in TRIGGERS else (r.intervention or ""),
-            "why": r.why or "", "due": f"{pd.Timestamp(r.due_at):%d %b}" + (" · overdue" if r.overdue else ""),
+            "why": r.why or "", "due": fmt.short_day(r.due_at) + (" · overdue" if r.overdue else ""),
             "overdue": bool(r.overdue), "risk": risk(r),
-            "last_contact": "—" if _missing(r.last_contacted_at) else f"{pd.Timestamp(r.last_contacted_at):%d %b}",
+            "last_contact": fmt.short_day(r.last_contacted_at),
         })
     return out
 
@@ -72,6 +73,14 @@ def queue_grid(data: list[dict]) -> dag.AgGrid:
         dashGridOptions={"animateRows": False, "enableCellTextSelection": True, "tooltipShowDelay": 300,
                          "getRowId": {"function": "params.data.customer_id"}, "suppressCellFocus": True},
         style={"height": f"{min(620, 90 + 42 * len(data))}px"}, className="ag-theme-alpine queue-grid")
+
+
+def count_badges(counts: dict, overdue: int) -> html.Div:
+    """"3,340 to contact · 12 overdue · 40 waiting for a follow-up" as badges."""
+    return html.Div([dbc.Badge(f"{fmt.count(counts['due'])} to contact", color="primary", className="me-1", id="queue-due"),
+                     dbc.Badge(f"{fmt.count(overdue)} overdue", color="danger" if overdue else "secondary", className="me-1"),
+                     dbc.Badge(f"{fmt.count(counts['waiting'])} waiting for a follow-up", color="secondary",
+                               id="queue-waiting")])
 
 
 def _whose(owner: str | None) -> str | None:
@@ -96,11 +105,7 @@ def draw(owner, _version):
         return empty_state("Sign in as a customer-success agent to see your queue."), None
     queue = my_queue(engine, who, now)
     counts = queue_counts(engine, who, now)
-    overdue = int(queue["overdue"].sum()) if len(queue) else 0
-    badges = html.Div([dbc.Badge(f"{counts['due']} to contact", color="primary", className="me-1", id="queue-due"),
-                       dbc.Badge(f"{overdue} overdue", color="danger" if overdue else "secondary", className="me-1"),
-                       dbc.Badge(f"{counts['waiting']} waiting for a follow-up", color="secondary",
-                                 id="queue-waiting")])
+    badges = count_badges(counts, int(queue["overdue"].sum()) if len(queue) else 0)
     if queue.empty:
         return empty_state("Nothing to do right now", "New tasks arrive when the scoring job finds a customer "
                                                       "who needs attention; follow-ups come back on their date.",

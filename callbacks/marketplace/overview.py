@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
 from domain.marketplace import __doc__ as DEFINITIONS
+from layouts.marketplace.explorer import explorer_href
 from layouts.marketplace.overview import CARD_ORDER
 from read import status as queries
 from ui import format as fmt
@@ -42,7 +43,7 @@ def card(c: dict, changed: bool = False) -> dbc.Card:
         spark,
         html.Div("last point: today so far" if spark else "", className="overview-partial-note text-muted"),
         html.Div(c.get("why", ""), className="small text-muted mt-1"),
-        html.A([html.I(className="bi bi-activity me-1"), "History"], href=f"/explorer?metric=overview.{c['key']}",
+        html.A([html.I(className="bi bi-activity me-1"), "History"], href=explorer_href(f"overview.{c['key']}"),
                className="small overview-history-link position-relative", style={"zIndex": 2},
                id=f"overview-history-{c['key']}"),
     ]), className=f"h-100 shadow-sm border-{color} overview-card{' overview-changed' if changed else ''}",

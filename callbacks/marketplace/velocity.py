@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, html, no_update
 
 from read.status import engine_for
+from ui import format as fmt
 from read.velocity import check_benchmark, velocity_page
 from web_context import current_settings
 
@@ -89,17 +90,17 @@ def trend_figure(df: pd.DataFrame, benchmark: float) -> go.Figure:
 
 
 def summary(data: dict) -> dbc.Row:
-    def card(label, value, id):
+    def card(label, value, id, size="fs-4"):
         return dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="small text-muted"),
-                                              html.Div(value, className="fs-4 fw-semibold", id=id)]),
-                                className="shadow-sm"), xs=6, md=3)
+                                              html.Div(value, className=f"{size} fw-semibold text-break", id=id)]),
+                                className="shadow-sm h-100"), xs=6, md=3)
     share = data["share_at_benchmark"]
     median = data["median_velocity"]
     return dbc.Row([
-        card("Active customers", f"{data['customers']:,}", "velocity-card-customers"),
+        card("Active customers", fmt.count(data["customers"]), "velocity-card-customers"),
         card("Median velocity", "—" if median is None else f"{median:.2f}/week", "velocity-card-median"),
-        card(f"At or above {data['benchmark']:g}/week", "—" if share is None else f"{share:.1%}", "velocity-card-share"),
-        card("As of (UTC)", pd.Timestamp(data["at"]).strftime("%Y-%m-%d %H:%M"), "velocity-card-at"),
+        card(f"At or above {data['benchmark']:g}/week", fmt.percent(share, 1), "velocity-card-share"),
+        card("As of", fmt.when(data["at"]), "velocity-card-at", "fs-6"),  # a time is longer than a number
     ], className="g-2")
 
 

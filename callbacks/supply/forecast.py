@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
+from ui import format as fmt
 from ui.components import empty_state
 from read import forecast as fq
 from read import status as queries
@@ -167,7 +168,7 @@ def heatmap(_version):
                                colorbar=dict(tickvals=[0, 0.8, 1, 1.3, 2], ticktext=["0", "80 %", "100 %", "130 %", "≥ 200 %"])))
     fig.update_layout(height=max(260, 26 * len(m["subjects"]) + 80), margin=dict(l=120, r=10, t=10, b=40),
                       plot_bgcolor="white")
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", tickvals=m["subjects"], ticktext=[fmt.humanize(s) for s in m["subjects"]])
     return dcc.Graph(id="forecast-heatmap", figure=fig, config={"displaylogo": False, "responsive": True})
 
 

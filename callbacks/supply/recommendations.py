@@ -119,7 +119,7 @@ def feed(df: pd.DataFrame, now: pd.Timestamp, can_decide: bool) -> list:
                 html.Span(title, className="fw-semibold me-2 recs-group-title"),
                 html.Small(subjects, className="text-muted text-truncate"),
                 html.Small(f"{fmt.value(rows['_value'].sum(), 'money')}/week" if rows["_value"].sum() else
-                           f"{len(rows)} pending", className="ms-auto ps-2 text-nowrap")],
+                           f"{fmt.count(len(rows))} pending", className="ms-auto ps-2 text-nowrap")],
                 className="d-flex align-items-center flex-grow-1"), className="card-header recs-group-summary"),
             html.Div(cards, className="p-2")], className="card mb-3 shadow-sm recs-group",
             id=f"recs-group-{rule.replace('.', '-')}"))
@@ -153,9 +153,9 @@ def refresh(status, _changed, _version, feed_shown):
     df, total = fq.list_recommendations(engine, fq.statuses_for(status), 100, 0)
     now = pd.Timestamp(utcnow())
     stats = fq.acceptance(engine)
-    rate = "—" if stats["rate"] is None else f"{stats['rate']:.0%}"
-    detail = (f"{stats['implemented']} implemented of {stats['decided']} decided · {stats['pending']} pending · "
-              f"{stats['expired']} expired")
+    rate = fmt.percent(stats["rate"])
+    detail = (f"{fmt.count(stats['implemented'])} implemented of {fmt.count(stats['decided'])} decided · "
+              f"{fmt.count(stats['pending'])} pending · {fmt.count(stats['expired'])} expired")
     history = fq.acceptance_history(engine)
     chart = (dcc.Graph(id="recs-acceptance-chart", figure=acceptance_figure(history), config={"displayModeBar": False})
              if len(history) else html.Span("No decision yet.", className="text-muted small"))
@@ -163,7 +163,7 @@ def refresh(status, _changed, _version, feed_shown):
         hint = ("The recommend job runs hourly (python manage.py run-jobs recommend)." if status == "pending"
                 else "Nothing here yet.")
         return empty_state(f"No {status} recommendations", hint, id="recs-empty"), "0 shown", rate, detail, chart, []
-    shown = f"{len(df)} of {total} shown" if total > len(df) else f"{total} shown"
+    shown = f"{fmt.count(len(df))} of {fmt.count(total)} shown" if total > len(df) else f"{fmt.count(total)} shown"
     can_decide = can("recommendation.decide")
     sig = signature(df, status, can_decide)
     if sig == feed_shown:  # nothing new: never redraw under someone typing a reason or about to click

@@ -120,14 +120,15 @@ def detail(tutor_id, period, _version):
     info, rows = found["tutor"] or {}, found["sessions"]
     outcome = np.select([rows["success"].astype(bool), rows["status"] == "no_show", rows["rating"].isna()],
                         ["success", "no-show", "unrated"], "rated below 4")
-    rows = rows.assign(start_time=rows["start_time"].dt.strftime("%Y-%m-%d %H:%M"), outcome=outcome,
+    rows = rows.assign(start_time=rows["start_time"].map(fmt.iso_utc), start_utc=rows["start_time"].map(fmt.utc_text),
+                       outcome=outcome,
                        status=rows["status"].map(fmt.humanize), segment=rows["segment"].map(fmt.humanize))
     title = html.Div([
         html.Span(info.get("name", tutor_id), className="fw-semibold", id="tutors-detail-name"),
         html.Span(f" · {tutor_id} · {info.get('subjects', '')} · {info.get('region', '')} · {fmt.humanize(info.get('status'))}",
                   className="text-muted"),
-        html.Div(f"{len(rows)} first sessions in {tutor_queries.PERIOD_LABELS[period].lower()} "
-                 f"({found['start']:%d %b} – {found['end']:%d %b %H:%M} UTC), newest first", className="small"),
+        html.Div([f"{fmt.count(len(rows), 'first session')} in {tutor_queries.PERIOD_LABELS[period].lower()} (",
+                  fmt.when(found["start"]), " – ", fmt.when(found["end"]), "), newest first"], className="small"),
     ])
     trend = tutor_queries.tutor_trend(engine, tutor_id)
     days = trend["computed_at"].dt.floor("h").nunique() if len(trend) else 0

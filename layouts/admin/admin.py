@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from ui import format as fmt
 from ui.components import grid, page_header, section
 from models.ops import ROLES
 
@@ -12,14 +13,14 @@ USER_COLUMNS = [
     {"field": "email", "headerName": "Email", "minWidth": 220},
     {"field": "role", "headerName": "Role"},
     {"field": "active", "headerName": "Active"},
-    {"field": "created_at", "headerName": "Created"},
-    {"field": "last_login_at", "headerName": "Last sign-in"},
+    {"field": "created_at", "headerName": "Created", **fmt.GRID_TIME_COLUMN, "tooltipField": "created_at_utc"},
+    {"field": "last_login_at", "headerName": "Last sign-in", **fmt.GRID_TIME_COLUMN, "tooltipField": "last_login_at_utc"},
 ]
 TOKEN_COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 90},
     {"field": "email", "headerName": "Owner", "minWidth": 220},
-    {"field": "created_at", "headerName": "Created"},
-    {"field": "last_used_at", "headerName": "Last used"},
+    {"field": "created_at", "headerName": "Created", **fmt.GRID_TIME_COLUMN, "tooltipField": "created_at_utc"},
+    {"field": "last_used_at", "headerName": "Last used", **fmt.GRID_TIME_COLUMN, "tooltipField": "last_used_at_utc"},
     {"field": "revoked", "headerName": "Revoked"},
 ]
 AUDIT_COLUMNS = [

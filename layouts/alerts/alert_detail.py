@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from datetime import timedelta
 
+from layouts.marketplace.explorer import explorer_href
 from read import metrics
 from read.status import engine_for
 from ui import format as fmt
@@ -59,7 +60,7 @@ def anomaly_chart(alert: dict):
                         height=260)
     return html.Div([dcc.Graph(figure=fig, config={"displayModeBar": False}, id="alerts-detail-chart"),
                      dcc.Link([html.I(className="bi bi-activity me-1"), "Open in the metric explorer"],
-                              href=f"/explorer?metric={metric}&range=7d", id="alerts-detail-explorer")],
+                              href=explorer_href(metric, "custom", since, until), id="alerts-detail-explorer")],
                     className="mb-2")
 
 
@@ -70,7 +71,7 @@ def _fact(label: str, value, id: str | None = None) -> dbc.Col:
 
 
 def _history(events: list[dict]) -> html.Table:
-    rows = [html.Tr([html.Td(when(e["at"]), className="text-nowrap"), html.Td(e.get("user_email") or "system"),
+    rows = [html.Tr([html.Td(fmt.when(e["at"]), className="text-nowrap"), html.Td(e.get("user_email") or "system"),
                      html.Td(f"{e.get('from_status') or '—'} → {e['to_status']}"), html.Td(e.get("comment") or "")])
             for e in events]
     return dbc.Table([html.Thead(html.Tr([html.Th("When"), html.Th("Who"), html.Th("Change"), html.Th("Comment")])),

@@ -11,20 +11,23 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from layouts.alerts.alert_rules import rules_tab, silences_tab
+from ui import format as fmt
 from ui.components import grid, page_header, section
 from domain.alerting.lifecycle import SEVERITIES, TYPES
 
 SEVERITY_CLASSES = {"text-danger fw-semibold": "params.value === 'critical'",
                     "text-warning fw-semibold": "params.value === 'warning'", "text-info": "params.value === 'info'"}
 ALERT_COLUMNS = [
-    {"field": "severity", "headerName": "Severity", "cellClassRules": SEVERITY_CLASSES, "maxWidth": 120},
-    {"field": "status", "headerName": "Status", "maxWidth": 140},
+    {"field": "severity", "headerName": "Severity", "cellClassRules": SEVERITY_CLASSES, "maxWidth": 120,
+     "valueFormatter": fmt.GRID_LABEL},
+    {"field": "status", "headerName": "Status", "maxWidth": 140, "valueFormatter": fmt.GRID_LABEL},
     {"field": "title", "headerName": "Alert", "minWidth": 220, "tooltipField": "title"},
     {"field": "type_label", "headerName": "Type", "minWidth": 140, "maxWidth": 170, "tooltipField": "type_label"},
     {"field": "rule_label", "headerName": "Rule", "minWidth": 160, "tooltipField": "rule"},
     {"field": "current_value", "headerName": "Current", "type": "numericColumn", "maxWidth": 120},
     {"field": "expected_value", "headerName": "Expected", "maxWidth": 140},
-    {"field": "detected_at", "headerName": "Detected (UTC)", "minWidth": 150},
+    {"field": "detected_at", "headerName": "Detected", **fmt.GRID_TIME_COLUMN,
+     "tooltipField": "detected_utc"},
 ]
 DELIVERY_COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 80},

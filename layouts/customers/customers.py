@@ -13,6 +13,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from ui import format as fmt
 from ui.components import page_header
 from domain.customers.health_config import COMPONENT_LABELS, COMPONENTS, TIER_LABELS, TIERS, component_docs, score_doc
 from infra.versions import topic_version
@@ -43,7 +44,8 @@ COLUMNS = [
      "filterParams": {"filterOptions": ["equals", "notEqual"]}},
     {"field": "priority", "headerName": "Priority", "width": 95, **NUMBER,
      "headerTooltip": "1 = call first .. 5 = no action; from the most urgent trigger or the tier"},
-    {"field": "triggers", "headerName": "Triggers", "width": 200, "tooltipField": "triggers", **TEXT},
+    {"field": "triggers", "headerName": "Triggers", "width": 200, "tooltipField": "triggers", **TEXT,
+     "valueFormatter": fmt.GRID_CODES},
     {"field": "intervention", "headerName": "Suggested action", "width": 330, "tooltipField": "intervention", **TEXT},
     {"field": "segment", "headerName": "Segment", "width": 110, **TEXT},
     {"field": "primary_subject", "headerName": "Subject", "width": 120, **TEXT},

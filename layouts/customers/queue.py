@@ -14,6 +14,7 @@ from infra.clock import utcnow
 from read.effectiveness import intervention_effect
 from read.queue import agents
 from read.status import engine_for
+from ui import format as fmt
 from ui.components import page_header, section
 from web_context import current_email, current_role, current_settings
 
@@ -42,18 +43,18 @@ def effect_table(df: pd.DataFrame, id: str) -> html.Div:
     for r in df.itertuples():
         label = GROUP_LABELS["all"] if r.group == "all" else f"{GROUP_LABELS.get(r.group, r.group)}: {r.value}"
         if not r.contacted:
-            rows.append(html.Tr([html.Td(label), html.Td("0"), html.Td(f"{r.unmatched} without a match", colSpan=3)]))
+            rows.append(html.Tr([html.Td(label), html.Td("0"), html.Td(f"{fmt.count(r.unmatched)} without a match", colSpan=3)]))
             continue
         rows.append(html.Tr([
             html.Td(label), html.Td(f"{r.contacted:,} vs {r.comparable:,}"),
-            html.Td(f"{r.churn_contacted * 100:.1f} % vs {r.churn_comparable * 100:.1f} %"),
+            html.Td(f"{fmt.percent(r.churn_contacted, 1)} vs {fmt.percent(r.churn_comparable, 1)}"),
             html.Td(f"{r.churn_diff * 100:+.1f} pp" + _interval(r.churn_low, r.churn_high, 100, " pp")),
             html.Td(f"{r.velocity_contacted:.2f} vs {r.velocity_comparable:.2f}/wk · {r.velocity_diff:+.2f}"
                     + _interval(r.velocity_low, r.velocity_high, 1, "")),
         ]))
     head = html.Thead(html.Tr([html.Th(h) for h in ("", "Contacted vs comparable", f"{OUTCOME_DAYS}-day churn",
                                                      "Difference (95 % CI)", "Sessions/week after")]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", className="small mb-0", id=f"{id}-table")
+    return dbc.Table([head, html.Tbody(rows)], size="sm", className="small mb-0", id=f"{id}-table", responsive=True)
 
 
 def effectiveness_section(id: str = "effectiveness", agent: str | None = None) -> dbc.Card:

@@ -6,6 +6,7 @@ import json
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from ui import format as fmt
 from ui.components import grid, page_header, section
 from read.tutors import (DEFAULT_PERIOD, LOW_SUCCESS, PERIOD_LABELS, PERIODS, TOP_MIN_RATED,
                                     TOP_SUCCESS)
@@ -43,7 +44,8 @@ TUTOR_COLUMNS = [
                         "text-success fw-semibold": "params.value != null && params.value >= 10"}},
 ]
 SESSION_COLUMNS = [
-    {"field": "start_time", "headerName": "Date (UTC)", "minWidth": 150, "sort": "desc"},
+    {"field": "start_time", "headerName": "Date", "sort": "desc", **fmt.GRID_TIME_COLUMN,
+     "tooltipField": "start_utc"},
     {"field": "customer_id", "headerName": "Customer", "minWidth": 120},
     {"field": "subject", "headerName": "Subject"},
     {"field": "status", "headerName": "Status",

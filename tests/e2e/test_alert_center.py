@@ -84,7 +84,7 @@ def test_banner_then_acknowledge_in_the_alert_center_survives_reload(dash_duo, s
     duo.wait_for_element("#alerts-grid", timeout=15)
     duo.driver.find_element(By.XPATH, "//label[normalize-space()='Acknowledged']").click()
     status_cell = "//div[contains(@class,'ag-row')]//div[@col-id='status']"
-    WebDriverWait(duo.driver, 15).until(EC.text_to_be_present_in_element((By.XPATH, status_cell), "acknowledged"))
+    WebDriverWait(duo.driver, 15).until(EC.text_to_be_present_in_element((By.XPATH, status_cell), "Acknowledged"))
     click_row(duo, TITLE)
     duo.wait_for_contains_text("#alerts-detail-status", "Acknowledged", timeout=10)
     for part in ("active → acknowledged", "ops@example.com", "Calling them now"):  # the detail may redraw meanwhile

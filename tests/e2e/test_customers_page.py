@@ -140,7 +140,7 @@ def test_cs_agent_works_the_at_risk_list(dash_duo, store):
     assert "days since the last completed session" in duo.find_element("#customer-trigger-inactive_21d").text
     assert "support calls in the last 14 days" in duo.find_element("#customer-component-calls-why").text
     assert duo.find_element("#customer-intervention").text.startswith("Call today")
-    assert "billing" in duo.find_element("#customer-calls").text
+    assert "Billing" in duo.find_element("#customer-calls").text
     duo.wait_for_element("#customer-history-chart", timeout=10)
     duo.wait_for_element("#customer-sessions-chart", timeout=10)
 

@@ -83,7 +83,7 @@ def test_the_cs_agents_day(dash_duo, store):
     duo.find_element("#customer-contact-note").send_keys("No answer; trying again tomorrow")
     click(duo, "#customer-contact-save")
     duo.wait_for_contains_text("#customer-contact-done", "out of the queue until then", timeout=10)
-    duo.wait_for_contains_text("#customer-next-follow-up", follow_up, timeout=10)
+    duo.wait_for_contains_text("#customer-next-follow-up", (utcnow() + timedelta(days=1)).strftime("%d %b %Y"), timeout=10)
     with engine.connect() as conn:
         contact = conn.execute(select(ContactLog.outcome, ContactLog.follow_up_at, ContactLog.user_email)).one()
         statuses = set(conn.execute(select(CustomerTask.status).where(CustomerTask.customer_id == CRITICAL)).scalars())

@@ -71,24 +71,24 @@ def test_implement_one_dismiss_another_rate_changes_and_survives_reload(recruite
     assert spanish.find_element(By.LINK_TEXT, "spanish").get_attribute("href").endswith("/forecast?subject=spanish")
 
     spanish.find_element(By.XPATH, ".//button[contains(., 'Implement')]").click()
-    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "100%", timeout=10)
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "100 %", timeout=10)
     until(lambda: len(card_ids(dash_duo)) == 1, timeout=10)  # the feed shows pending ones
 
     math = card_with(dash_duo, "Cut math recruiting spend")
     math.find_element(By.CSS_SELECTOR, "input").send_keys("hiring plan already agreed")
     math.find_element(By.XPATH, ".//button[contains(., 'Dismiss')]").click()
-    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50%", timeout=10)
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50 %", timeout=10)
     dash_duo.wait_for_element("#recs-empty", timeout=10)
 
     dash_duo.driver.refresh()
-    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50%", timeout=15)
+    dash_duo.wait_for_text_to_equal("#recs-acceptance-rate", "50 %", timeout=15)
     dash_duo.driver.find_element(By.XPATH, "//*[@id='recs-filter']//label[contains(., 'Decided')]").click()
     until(lambda: len(card_ids(dash_duo)) == 2, timeout=10)
     implemented = card_with(dash_duo, "spanish")
     dismissed = card_with(dash_duo, "math")
     assert "implemented" in implemented.text and f"Implemented by {RECRUITER}" in implemented.text
     assert "dismissed" in dismissed.text and "hiring plan already agreed" in dismissed.text
-    assert "50%" in dash_duo.find_element("#recs-acceptance-rate").text
+    assert "50 %" in dash_duo.find_element("#recs-acceptance-rate").text
     assert "1 implemented of 2 decided" in dash_duo.find_element("#recs-acceptance-detail").text
     dash_duo.wait_for_element("#recs-acceptance-chart", timeout=10)
 

@@ -22,7 +22,9 @@ from ui.format import RAW_CODES
 PASSWORD = "correct-horse-battery"
 ROLES = ("admin", "ops", "cs", "recruiter")
 PAGES = {"/": "#overview-card-sessions_today", "/tutors": "#tutors-grid .ag-row",
-         "/recommendations": "#recs-feed .card", "/explorer": "#explorer-chart .main-svg"}
+         "/recommendations": "#recs-feed .card", "/explorer": "#explorer-chart .main-svg",
+         "/data-health": "#data-health-sources .ag-row"}
+GRIDS_UNCUT = ("/tutors", "/data-health")  # pages whose grids must show every header in full
 
 
 assert TUTORS_AT == AT  # one as-of time for both hand-made stores
@@ -66,6 +68,13 @@ def cut_headers(dash_duo) -> list[str]:
         "e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);")
 
 
+def hidden_rows(dash_duo, grid: str) -> int:
+    """How many pixels of a grid's rows lie below its visible body (scrolled out of sight)."""
+    return dash_duo.driver.execute_script(
+        "const v = document.querySelector(arguments[0] + ' .ag-body-viewport'); "
+        "return v ? v.scrollHeight - v.clientHeight : -1;", grid)
+
+
 @pytest.mark.parametrize("width", [1280, 1440])
 def test_desktop_navbar_one_line_grids_uncut_and_no_raw_codes(dash_duo, app_under_test, width):
     dash_duo = signed_in(dash_duo, app_under_test, "ops", width)
@@ -77,8 +86,11 @@ def test_desktop_navbar_one_line_grids_uncut_and_no_raw_codes(dash_duo, app_unde
     for path, ready in PAGES.items():
         dash_duo.driver.get(f"{dash_duo.server_url}{path}")
         dash_duo.wait_for_element(ready, timeout=20)
-        if path == "/tutors":
+        if path in GRIDS_UNCUT:
             until(lambda: not cut_headers(dash_duo), timeout=5, msg=lambda: f"cut: {cut_headers(dash_duo)}")
+        if path == "/data-health":  # every source row in sight: the grid grows with its rows, no inner scroll
+            until(lambda: hidden_rows(dash_duo, "#data-health-sources") == 0, timeout=5,
+                  msg=lambda: f"{hidden_rows(dash_duo, '#data-health-sources')} px of rows hidden")
         text = dash_duo.find_element("body").text
         assert not [code for code in RAW_CODES if code in text], (path, [c for c in RAW_CODES if c in text])
         assert max(nav_tops(dash_duo)) - min(nav_tops(dash_duo)) <= 8

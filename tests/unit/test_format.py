@@ -41,3 +41,31 @@ def test_the_sparklines_last_point_is_hollow_on_a_dashed_segment():
     assert list(partial.y) == [12, 3] and partial.line.dash == "dot" and partial.marker.symbol == "circle-open"
     assert sparkline([("d1", 1)], "#000") is None
     assert pd.isna(pd.NaT) and fmt.utc_text(pd.NaT) == "—"
+
+
+def test_counts_money_and_durations_read_with_separators():
+    assert fmt.count(3340) == "3,340" and fmt.count(3340, "alert") == "3,340 alerts"
+    assert fmt.count(1, "alert") == "1 alert" and fmt.count(2, "first session") == "2 first sessions"
+    assert fmt.money(154965.93) == "$154,966" and fmt.money(-1200) == "-$1,200" and fmt.money(None) == "—"
+    assert fmt.value(-1200, "money") == "-$1,200"
+    assert fmt.duration(65) == "1 min 5 s" and fmt.duration(42) == "42 s" and fmt.duration(3720) == "1 h 2 min"
+    assert fmt.iso_utc(datetime(2026, 12, 6, 14, 5, 33)) == "2026-12-06T14:05:00Z" and fmt.iso_utc(None) is None
+
+
+def test_my_queue_counts_and_rows_read_with_separators():
+    """My queue said "3340 to contact" and "$1234" (no separators); the badges and rows go through ui/format."""
+    from callbacks.customers.queue import count_badges, rows
+    badges = count_badges({"due": 3340, "waiting": 1204}, 1500)
+    texts = [b.children for b in badges.children]
+    assert texts == ["3,340 to contact", "1,500 overdue", "1,204 waiting for a follow-up"]
+    queue = pd.DataFrame([{"customer_id": "C1", "tasks": "calls_14d", "name": "A", "phone": None, "email": None,
+                           "priority": 1, "intervention": "", "why": "2 calls", "due_at": datetime(2026, 12, 6),
+                           "overdue": False, "revenue_at_risk": 12345.6, "churn_probability": 0.2,
+                           "last_contacted_at": None},
+                          {"customer_id": "C2", "tasks": "calls_14d", "name": None, "phone": None, "email": None,
+                           "priority": 2, "intervention": "", "why": "", "due_at": datetime(2026, 12, 7),
+                           "overdue": True, "revenue_at_risk": float("nan"), "churn_probability": 0.237,
+                           "last_contacted_at": datetime(2026, 11, 30)}])
+    out = rows(queue, personal=False)
+    assert out[0]["risk"] == "$12,346" and out[1]["risk"] == "24 % churn"
+    assert out[1]["due"] == "07 Dec · overdue" and out[1]["last_contact"] == "30 Nov" and out[0]["last_contact"] == "—"
