@@ -15,9 +15,13 @@ from infra.clock import utcnow
 from layouts.customers.queue import UNASSIGNED, effectiveness_section
 from read.queue import my_queue, queue_counts
 from read.status import engine_for
+from ui import format as fmt
 from ui.components import empty_state
 from web_context import can, current_email, current_role, current_settings
 
+# A queue is worked from the top: past the first SHOWN customers the grid only cost seconds and megabytes (the
+# unassigned queue holds ~33,000 at 50,000 customers); the badge says how many there are in all.
+SHOWN = 500
 PRIORITY_CLASSES = {"text-danger fw-semibold": "params.value <= 1", "text-warning fw-semibold": "params.value == 2"}
 COLUMNS = [
     {"headerName": "#", "valueGetter": {"function": "params.node.rowIndex + 1"}, "width": 60, "sortable": False},
@@ -94,11 +98,13 @@ def draw(owner, _version):
     who = _whose(owner)
     if who is None and current_role() not in ("admin", "ops"):
         return empty_state("Sign in as a customer-success agent to see your queue."), None
-    queue = my_queue(engine, who, now)
+    queue = my_queue(engine, who, now, limit=SHOWN)
     counts = queue_counts(engine, who, now)
     overdue = int(queue["overdue"].sum()) if len(queue) else 0
-    badges = html.Div([dbc.Badge(f"{counts['due']} to contact", color="primary", className="me-1", id="queue-due"),
-                       dbc.Badge(f"{overdue} overdue", color="danger" if overdue else "secondary", className="me-1"),
+    more = f" (the {fmt.number(SHOWN)} most urgent shown)" if counts["due"] > len(queue) else ""
+    badges = html.Div([dbc.Badge(f"{fmt.number(counts['due'])} to contact{more}", color="primary", className="me-1", id="queue-due"),
+                       dbc.Badge(f"{fmt.number(overdue)} overdue{' of these' if more else ''}", color="danger" if overdue else "secondary",
+                                 className="me-1"),
                        dbc.Badge(f"{counts['waiting']} waiting for a follow-up", color="secondary",
                                  id="queue-waiting")])
     if queue.empty:
