@@ -13,6 +13,7 @@ from ui.charts import MIN_POINTS, too_few
 from ui.components import empty_state
 from read import status as queries
 from read import tutors as tutor_queries
+from read.cache import cached_read
 from web_context import current_settings
 
 
@@ -71,14 +72,21 @@ def refresh(period, subject, _version, _n):
                             "Run `python manage.py run-jobs first-session` (it also runs every hour).",
                             id="tutors-empty-state"),
                 {"display": "none"}, None, [], [], [], no_update)
-    grid = tutor_queries.tutor_grid(engine, period)
-    options = [{"label": s, "value": s} for s in tutor_queries.subjects_of(grid)]
-    shown = tutor_queries.by_attention(tutor_queries.filter_grid(grid, subject=subject),
-                                       tutor_queries.alerting_tutors(engine))
+    rows, regions, subjects = _grids(engine, period, subject or None)
     asof = [f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from ", fmt.when(summary["start"]), " to ",
             fmt.when(summary["end"]), " · computed ", fmt.when(summary["computed_at"])]
-    return (None, {}, asof, _cards(summary), _records(shown[GRID_FIELDS]),
-            _records(tutor_queries.region_table(engine, period)), options)
+    return None, {}, asof, _cards(summary), rows, regions, [{"label": s, "value": s} for s in subjects]
+
+
+@cached_read
+def _grids(engine, period: str, subject: str | None) -> tuple[list[dict], list[dict], list[str]]:
+    """The tutors grid's rows (by attention), the regions grid's rows and every subject: ~300 ms of pandas and
+    1.3 MB of rows at 5,000 tutors, made once per data version (the key) instead of at every page load."""
+    grid = tutor_queries.tutor_grid(engine, period)
+    shown = tutor_queries.by_attention(tutor_queries.filter_grid(grid, subject=subject),
+                                       tutor_queries.alerting_tutors(engine))
+    return (_records(shown[GRID_FIELDS]), _records(tutor_queries.region_table(engine, period)),
+            tutor_queries.subjects_of(grid))
 
 
 @callback(Output("tutors-selected", "data"), Input("tutors-grid", "cellClicked"), State("tutors-selected", "data"),
