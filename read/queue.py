@@ -19,6 +19,13 @@ def my_queue(engine: Engine, owner: str | None, at: datetime, limit: int | None 
 
 
 @cached_read
+def queue_view(engine: Engine, owner: str | None, minute: datetime, limit: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """`my_queue` (the first `limit`) and `queue_counts` as of `minute` (the page passes now to the minute), cached
+    per data version: a contact logged, a task reopened or a new scoring changes the version and the queue."""
+    return my_queue(engine, owner, minute, limit), queue_counts(engine, owner, minute)
+
+
+@cached_read
 def _revenue(engine: Engine) -> pd.Series:
     """customer_id -> revenue at risk (50,000 rows at the seed's volume: read once per data version)."""
     return revenue_at_risk(engine)

@@ -13,7 +13,7 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 from domain.customers.triggers import TRIGGERS
 from infra.clock import utcnow
 from layouts.customers.queue import UNASSIGNED, effectiveness_section
-from read.queue import my_queue, queue_counts
+from read.queue import queue_view
 from read.status import engine_for
 from ui import format as fmt
 from ui.components import empty_state
@@ -98,8 +98,7 @@ def draw(owner, _version):
     who = _whose(owner)
     if who is None and current_role() not in ("admin", "ops"):
         return empty_state("Sign in as a customer-success agent to see your queue."), None
-    queue = my_queue(engine, who, now, limit=SHOWN)
-    counts = queue_counts(engine, who, now)
+    queue, counts = queue_view(engine, who, now.replace(second=0, microsecond=0), SHOWN)
     overdue = int(queue["overdue"].sum()) if len(queue) else 0
     more = f" (the {fmt.number(SHOWN)} most urgent shown)" if counts["due"] > len(queue) else ""
     badges = html.Div([dbc.Badge(f"{fmt.number(counts['due'])} to contact{more}", color="primary", className="me-1", id="queue-due"),
