@@ -55,16 +55,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(settings: Settings) -> str:
-    """Serve create_app(settings) on a free loopback port in a daemon thread; returns the base URL."""
+class CallbackTimer:
+    """WSGI middleware noting each Dash callback request's server time and response size:
+    `calls` holds (output, seconds, bytes) in the order the responses finished."""
+
+    def __init__(self, app):
+        self.app, self.calls, self._lock = app, [], threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/_dash-update-component":
+            return self.app(environ, start_response)
+        import io
+        import json
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            output = json.loads(body).get("output", "?")
+        except ValueError:
+            output = "?"
+        started = time.perf_counter()
+        chunks = list(self.app(environ, start_response))
+        with self._lock:
+            self.calls.append((output, time.perf_counter() - started, sum(len(c) for c in chunks)))
+        return chunks
+
+    def take(self) -> list[tuple[str, float, int]]:
+        with self._lock:
+            calls, self.calls = self.calls, []
+        return calls
+
+
+def serve(settings: Settings, timer: bool = False):
+    """Serve create_app(settings) on a free loopback port in a daemon thread; returns the base URL
+    (and with `timer`, the CallbackTimer wrapping the app as well)."""
     import logging
     from werkzeug.serving import make_server
     from app import create_app
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the numbers
     port = free_port()
-    server = make_server("127.0.0.1", port, create_app(settings).server, threaded=True)
+    app = create_app(settings).server
+    timing = CallbackTimer(app.wsgi_app) if timer else None
+    if timing:
+        app.wsgi_app = timing
+    server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}"
+    return (base, timing) if timer else base
 
 
 def browser():

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.engine import Engine
 
 from models.derived import Alert, AlertDelivery, AlertEvent, Silence
+from models.bulk import read_columns, text_times
 from models.frames import read_frame
 from models.source import Booking, MetricPoint
 from domain.alerting.lifecycle import OPEN_STATES, SEVERITIES, STATES, TYPES
@@ -187,11 +188,19 @@ def metric_names(engine: Engine) -> list[str]:
         return sorted(conn.execute(select(MetricPoint.metric).distinct()).scalars())
 
 
+def has_metric(engine: Engine, metric: str) -> bool:
+    """Whether metric_points holds `metric` (one primary-key probe, not a scan of every metric's name)."""
+    with engine.connect() as conn:
+        return conn.execute(select(MetricPoint.metric).where(MetricPoint.metric == metric).limit(1)).first() is not None
+
+
 def metric_series(engine: Engine, metric: str, since: datetime, until: datetime) -> pd.Series:
     """One metric_points stream as a time-indexed Series (values float, index naive UTC)."""
-    stmt = (select(MetricPoint.ts, MetricPoint.value).where(MetricPoint.metric == metric, MetricPoint.ts >= since,
-                                                            MetricPoint.ts <= until).order_by(MetricPoint.ts))
-    df = read_frame(engine, stmt, parse_dates=["ts"])
+    stmt = (select(MetricPoint.value).where(MetricPoint.metric == metric, MetricPoint.ts >= since,
+                                          MetricPoint.ts <= until).order_by(MetricPoint.ts))
+    with engine.connect() as conn:
+        # the times as stored text, parsed in one vectorised pass (the driver's per-row datetime took 10x longer)
+        df = read_columns(conn, stmt.add_columns(*text_times(conn, [MetricPoint.ts])), ["ts"])
     return pd.Series(df["value"].astype(float).to_numpy(), index=pd.DatetimeIndex(df["ts"]), name=metric)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from domain.marketplace import CARD_META
 from models.derived import Alert, Anomaly, OverviewSnapshot
 from models.frames import read_frame
-from read.alerts import derived_series, derived_stream_names, metric_names, metric_series
+from read.alerts import derived_series, derived_stream_names, has_metric, metric_names, metric_series
 from read.cache import cached_read
 
 OVERVIEW_PREFIX = "overview."
@@ -47,7 +47,7 @@ def series(engine: Engine, stream: str, since: datetime, until: datetime) -> pd.
     """Values of `stream` with since <= ts <= until, time-indexed (naive UTC), float."""
     if stream.startswith(OVERVIEW_PREFIX):
         return _overview_series(engine, stream[len(OVERVIEW_PREFIX):], since, until)
-    if stream in set(metric_names(engine)):
+    if has_metric(engine, stream):
         return metric_series(engine, stream, since, until)
     return derived_series(engine, stream, since, until)
 

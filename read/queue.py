@@ -10,11 +10,25 @@ from sqlalchemy.engine import Engine
 from loaders.worklist import due_condition, queue_frame, revenue_at_risk
 from models.derived import CustomerTask, CustomerWork
 from models.ops import User
+from read.cache import cached_read
 
 
-def my_queue(engine: Engine, owner: str | None, at: datetime) -> pd.DataFrame:
-    """The customers `owner` works now, most urgent first (loaders.worklist.QUEUE_COLUMNS)."""
-    return queue_frame(engine, owner, at, revenue_at_risk(engine))
+def my_queue(engine: Engine, owner: str | None, at: datetime, limit: int | None = None) -> pd.DataFrame:
+    """The customers `owner` works now, most urgent first (loaders.worklist.QUEUE_COLUMNS); the first `limit`."""
+    return queue_frame(engine, owner, at, _revenue(engine), limit)
+
+
+@cached_read
+def queue_view(engine: Engine, owner: str | None, minute: datetime, limit: int) -> tuple[pd.DataFrame, dict[str, int]]:
+    """`my_queue` (the first `limit`) and `queue_counts` as of `minute` (the page passes now to the minute), cached
+    per data version: a contact logged, a task reopened or a new scoring changes the version and the queue."""
+    return my_queue(engine, owner, minute, limit), queue_counts(engine, owner, minute)
+
+
+@cached_read
+def _revenue(engine: Engine) -> pd.Series:
+    """customer_id -> revenue at risk (50,000 rows at the seed's volume: read once per data version)."""
+    return revenue_at_risk(engine)
 
 
 def queue_counts(engine: Engine, owner: str | None, at: datetime) -> dict[str, int]:

@@ -153,6 +153,7 @@ def _totals(rows: pd.DataFrame) -> dict:
             "avg_rating": rating_sum / n["rated_completed"] if n["rated_completed"] else None}
 
 
+@cached_read
 def summary(engine: Engine, period: str = DEFAULT_PERIOD) -> dict | None:
     """Totals for the period and the period before it, from the newest computation; None before any run.
 

@@ -3,7 +3,6 @@ flagged points and alert annotations, and the "too few points" placeholder used 
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 MIN_POINTS = 3  # fewer than this is not a trend: say so instead of drawing an axis
@@ -20,22 +19,24 @@ def too_few(points: int, what: str = "points", id: str | None = None) -> html.Di
 
 def sparkline(points: list, color: str, partial_last: bool = True) -> dcc.Graph | None:
     """Daily values as a small line; the last point, a period still running, is hollow on a dashed segment
-    so a half-counted day never reads as a drop."""
+    so a half-counted day never reads as a drop. A plain figure dict without a template: eight of them built
+    as go.Figure took ~200 ms and 60 kB per overview refresh."""
     values = [(d, v) for d, v in points if v is not None]
     if len(values) < 2:
         return None
     xs, ys = [d for d, _ in values], [v for _, v in values]
-    done = -1 if partial_last else len(xs)
-    fig = go.Figure(go.Scatter(x=xs[:done] if partial_last else xs, y=ys[:done] if partial_last else ys,
-                               mode="lines", line={"width": 2, "color": color}, hoverinfo="x+y"))
+    data = [{"type": "scatter", "x": xs[:-1] if partial_last else xs, "y": ys[:-1] if partial_last else ys,
+             "mode": "lines", "line": {"width": 2, "color": color}, "hoverinfo": "x+y"}]
     if partial_last:
-        fig.add_scatter(x=xs[-2:], y=ys[-2:], mode="lines+markers", line={"width": 1.5, "color": color, "dash": "dot"},
-                        marker={"size": [0, 7], "symbol": "circle-open", "color": color, "line": {"width": 2}},
-                        hoverinfo="skip")
-    fig.update_layout(margin=dict(l=0, r=4, t=2, b=2), height=40, xaxis_visible=False, yaxis_visible=False,
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", showlegend=False)
-    return dcc.Graph(figure=fig, config={"displayModeBar": False, "staticPlot": True}, style={"height": "40px"},
-                     className="overview-sparkline")
+        data.append({"type": "scatter", "x": xs[-2:], "y": ys[-2:], "mode": "lines+markers",
+                     "line": {"width": 1.5, "color": color, "dash": "dot"},
+                     "marker": {"size": [0, 7], "symbol": "circle-open", "color": color, "line": {"width": 2}},
+                     "hoverinfo": "skip"})
+    layout = {"margin": {"l": 0, "r": 4, "t": 2, "b": 2}, "height": 40, "xaxis": {"visible": False},
+              "yaxis": {"visible": False}, "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+              "showlegend": False}
+    return dcc.Graph(figure={"data": data, "layout": layout}, config={"displayModeBar": False, "staticPlot": True},
+                     style={"height": "40px"}, className="overview-sparkline")
 
 
 def _ms(index: pd.DatetimeIndex) -> list[int]:

@@ -13,12 +13,15 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 from domain.customers.triggers import TRIGGERS
 from infra.clock import utcnow
 from layouts.customers.queue import UNASSIGNED, effectiveness_section
-from read.queue import my_queue, queue_counts
+from read.queue import queue_view
 from read.status import engine_for
 from ui import format as fmt
 from ui.components import empty_state
 from web_context import can, current_email, current_role, current_settings
 
+# A queue is worked from the top: past the first SHOWN customers the grid only cost seconds and megabytes (the
+# unassigned queue holds ~33,000 at 50,000 customers); the badge says how many there are in all.
+SHOWN = 500
 PRIORITY_CLASSES = {"text-danger fw-semibold": "params.value <= 1", "text-warning fw-semibold": "params.value == 2"}
 COLUMNS = [
     {"headerName": "#", "valueGetter": {"function": "params.node.rowIndex + 1"}, "width": 60, "sortable": False},
@@ -75,10 +78,14 @@ def queue_grid(data: list[dict]) -> dag.AgGrid:
         style={"height": f"{min(620, 90 + 42 * len(data))}px"}, className="ag-theme-alpine queue-grid")
 
 
-def count_badges(counts: dict, overdue: int) -> html.Div:
-    """"3,340 to contact · 12 overdue · 40 waiting for a follow-up" as badges."""
-    return html.Div([dbc.Badge(f"{fmt.count(counts['due'])} to contact", color="primary", className="me-1", id="queue-due"),
-                     dbc.Badge(f"{fmt.count(overdue)} overdue", color="danger" if overdue else "secondary", className="me-1"),
+def count_badges(counts: dict, overdue: int, shown: int | None = None) -> html.Div:
+    """"3,340 to contact · 12 overdue · 40 waiting for a follow-up" as badges; `shown`: only the most urgent
+    this many are listed (the overdue count is then of those)."""
+    more = f" (the {fmt.count(shown)} most urgent shown)" if shown is not None else ""
+    return html.Div([dbc.Badge(f"{fmt.count(counts['due'])} to contact{more}", color="primary", className="me-1",
+                               id="queue-due"),
+                     dbc.Badge(f"{fmt.count(overdue)} overdue{' of these' if more else ''}",
+                               color="danger" if overdue else "secondary", className="me-1"),
                      dbc.Badge(f"{fmt.count(counts['waiting'])} waiting for a follow-up", color="secondary",
                                id="queue-waiting")])
 
@@ -103,9 +110,9 @@ def draw(owner, _version):
     who = _whose(owner)
     if who is None and current_role() not in ("admin", "ops"):
         return empty_state("Sign in as a customer-success agent to see your queue."), None
-    queue = my_queue(engine, who, now)
-    counts = queue_counts(engine, who, now)
-    badges = count_badges(counts, int(queue["overdue"].sum()) if len(queue) else 0)
+    queue, counts = queue_view(engine, who, now.replace(second=0, microsecond=0), SHOWN)
+    overdue = int(queue["overdue"].sum()) if len(queue) else 0
+    badges = count_badges(counts, overdue, shown=len(queue) if counts["due"] > len(queue) else None)
     if queue.empty:
         return empty_state("Nothing to do right now", "New tasks arrive when the scoring job finds a customer "
                                                       "who needs attention; follow-ups come back on their date.",

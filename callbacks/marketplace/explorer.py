@@ -20,7 +20,7 @@ def _engine():
     return queries.engine_for(current_settings())
 
 
-@callback(Output("explorer-dates", "disabled"), Input("explorer-range", "value"))
+@callback(Output("explorer-dates", "disabled"), Input("explorer-range", "value"), prevent_initial_call=True)  # the layout sets it
 def custom_dates(chosen):
     return chosen != "custom"
 

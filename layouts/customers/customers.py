@@ -108,7 +108,7 @@ def filters(state: dict | None = None) -> html.Div:
                   s["tier"]),
         _dropdown("customers-segment", "Segment", "All segments", value=s["segment"]),
         _dropdown("customers-subject", "Subject", "All subjects", value=s["subject"]),
-        _dropdown("customers-tutor", "Tutor", "All tutors", value=s["tutor"]),
+        _dropdown("customers-tutor", "Tutor", "All tutors (type to search)", value=s["tutor"]),
         _dropdown("customers-channel", "Acquisition channel", "All channels", value=s["channel"]),
         dbc.Col([dbc.Label("View", className="small text-muted mb-1 d-block"),
                  dbc.Switch(id="customers-attention", label="Needs attention now", value=s["attention"],

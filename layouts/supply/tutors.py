@@ -113,8 +113,9 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
             html.Div(id="tutors-detail-title", className="mb-2",
                      children=html.Span("Click a tutor in the grid above.", className="text-muted")),
             dbc.Row([
-                dbc.Col(grid("tutors-first-sessions", SESSION_COLUMNS, height="320px"), lg=7),
-                # The chart is created by the drill-down callback: plotly.js (~4 MB) loads only once a tutor is chosen.
+                # The grid and the chart are created by the drill-down callback once a tutor is chosen: a third grid
+                # and plotly.js (~4 MB) cost every page load ~0.3 s of rendering for an empty box.
+                dbc.Col(html.Div(id="tutors-first-sessions-box", style={"height": "320px"}), lg=7),
                 dbc.Col(html.Div(id="tutors-trend-box", style={"height": "320px"}), lg=5),
             ]),
         ], id="tutors-detail"),

@@ -102,3 +102,19 @@ def test_accounts_refuse_bad_input(settings):
     accounts.create_user(engine, "x@example.com", "ops", "long-enough-pw")
     with pytest.raises(accounts.AccountError, match="already exists"):
         accounts.create_user(engine, "X@example.com", "ops", "long-enough-pw")
+
+
+def test_script_bundles_are_cacheable_without_the_session(client):
+    """The browser keeps the Dash bundles (max-age a year) only if they come without "Vary: Cookie" and a cookie;
+    pages and callbacks keep the session (and say they vary by it)."""
+    login(client)
+    page = client.get("/data-health").get_data(as_text=True)
+    bundle = re.search(r'src="(/_dash-component-suites/[^"]+\.js)"', page).group(1)
+    script = client.get(bundle)
+    assert script.status_code == 200 and "max-age" in script.headers["Cache-Control"]
+    assert "Set-Cookie" not in script.headers and "Cookie" not in script.headers.get("Vary", "")
+    style = client.get("/assets/shell.css")
+    assert style.status_code == 200 and "Set-Cookie" not in style.headers
+    again = client.get("/data-health")
+    assert again.status_code == 200 and "Cookie" in again.headers.get("Vary", "")
+    assert client.post("/_dash-update-component", json={"output": "x"}).status_code != 401  # still signed in

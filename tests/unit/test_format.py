@@ -36,9 +36,9 @@ def test_times_to_the_minute_in_utc_with_the_browser_hook():
 
 def test_the_sparklines_last_point_is_hollow_on_a_dashed_segment():
     graph = sparkline([("d1", 10), ("d2", 11), ("d3", 12), ("today", 3)], "#198754")
-    full, partial = graph.figure.data
-    assert list(full.y) == [10, 11, 12]  # the finished days
-    assert list(partial.y) == [12, 3] and partial.line.dash == "dot" and partial.marker.symbol == "circle-open"
+    full, partial = graph.figure["data"]
+    assert list(full["y"]) == [10, 11, 12]  # the finished days
+    assert list(partial["y"]) == [12, 3] and partial["line"]["dash"] == "dot" and partial["marker"]["symbol"] == "circle-open"
     assert sparkline([("d1", 1)], "#000") is None
     assert pd.isna(pd.NaT) and fmt.utc_text(pd.NaT) == "—"
 
