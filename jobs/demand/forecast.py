@@ -208,18 +208,26 @@ def score_runs(engine: Engine, demand: pd.DataFrame, at: datetime, since: dateti
             fc = read_frame(conn, select(DemandForecast).where(DemandForecast.run_id == run_id), parse_dates=["ts"])
         if fc.empty or fc["ts"].max() >= pd.Timestamp(at):
             continue
-        fc["actual"] = actual.reindex(pd.MultiIndex.from_frame(fc[["subject", "ts"]])).to_numpy()
-        for subject, g in fc.groupby("subject"):
-            if g["actual"].isna().all():
-                continue
-            m = accuracy(g["actual"], g["yhat"], g["yhat_lower"], g["yhat_upper"])
-            base = accuracy(g["actual"], g["baseline"])["mape"]
-            rows.append({"run_id": run_id, "subject": subject, "evaluated_at": at,
-                         "hours": int(g["actual"].notna().sum()), "mape": clean(m["mape"]), "smape": clean(m["smape"]),
-                         "coverage": clean(m["coverage"]), "baseline_mape": clean(base)})
+        rows += accuracy_rows(fc, actual, run_id, at)
     if rows:
         insert_frame(engine, ForecastAccuracy.__table__, pd.DataFrame(rows))
     return len(rows)
+
+
+def accuracy_rows(fc: pd.DataFrame, actual: pd.Series, run_id: int, evaluated_at: datetime) -> list[dict]:
+    """forecast_accuracy rows of one run: fc DataFrame[subject, ts, yhat, yhat_lower, yhat_upper, baseline] (its
+    hours), actual the sessions per (subject, ts) (a Series on that MultiIndex); subjects with no actual left out."""
+    fc = fc.assign(actual=actual.reindex(pd.MultiIndex.from_frame(fc[["subject", "ts"]])).to_numpy())
+    rows = []
+    for subject, g in fc.groupby("subject"):
+        if g["actual"].isna().all():
+            continue
+        m = accuracy(g["actual"], g["yhat"], g["yhat_lower"], g["yhat_upper"])
+        base = accuracy(g["actual"], g["baseline"])["mape"]
+        rows.append({"run_id": run_id, "subject": subject, "evaluated_at": evaluated_at,
+                     "hours": int(g["actual"].notna().sum()), "mape": clean(m["mape"]), "smape": clean(m["smape"]),
+                     "coverage": clean(m["coverage"]), "baseline_mape": clean(base)})
+    return rows
 
 
 def thin(conn, at: datetime, keep_days: int) -> int:
