@@ -18,6 +18,8 @@ scheduler at boot, the production catch-up at deploy).
 """
 from __future__ import annotations
 
+import time
+
 
 from domain.customers.health import score_prepared
 from domain.customers.health_config import parse_health_config
@@ -52,8 +54,13 @@ def _step(part: str, days: list):
 def _daily(ctx: JobContext, days: list, done_days: dict) -> dict:
     engine = ctx.engine
     config = parse_health_config(ctx.settings.health_weights)
-    missing = [at for at in days if at.date() not in done_days["health"]]
-    inputs_at = daily.health_inputs(engine, missing) if missing else None
+    missing = {part: [at for at in days if at.date() not in done_days[part]]
+               for part in ("health", "first_session", "overview")}
+    # each part's store reads happen once for all its missing days, then are cut in memory day by day
+    inputs_at = daily.health_inputs(engine, missing["health"]) if missing["health"] else None
+    trend_at = daily.first_session_trend(engine, missing["first_session"]) if missing["first_session"] else None
+    windows = overview.read_windows(engine, missing["overview"][0], missing["overview"][-1]) \
+        if missing["overview"] else None
     filled = {"health": 0, "first_session": 0, "overview": 0}
     on_day = _step("daily", days)
     for at in days:
@@ -65,10 +72,10 @@ def _daily(ctx: JobContext, days: list, done_days: dict) -> dict:
                 health.write_history(conn, scores, at.date())
             filled["health"] += 1
         if at.date() not in done_days["first_session"]:
-            daily.first_session_trend(engine, at)
+            trend_at(at)
             filled["first_session"] += 1
         if at.date() not in done_days["overview"]:
-            overview.run(JobContext(settings=ctx.settings, at=at, live=False))
+            overview.run(JobContext(settings=ctx.settings, at=at, live=False), windows)
             filled["overview"] += 1
         on_day(at)
     return filled
@@ -83,20 +90,24 @@ def run(ctx: JobContext) -> dict:
                      "overview": done(conn, OverviewSnapshot.computed_at, days),
                      "churn": done(conn, ChurnPredictionHistory.day, days),
                      "forecast": done(conn, ForecastRun.generated_at, days)}
+    seconds, started = {}, time.perf_counter()
     filled = _daily(ctx, days, done_days)
+    seconds["daily"], started = round(time.perf_counter() - started, 1), time.perf_counter()
 
     missing = [at for at in days if at.date() not in done_days["churn"]]
     churned = churn.fill(engine, missing, _step("churn", missing))
     filled["churn"] = churned["days"]
+    seconds["churn"], started = round(time.perf_counter() - started, 1), time.perf_counter()
 
     missing = forecast.scorable([at for at in days if at.date() not in done_days["forecast"]], ctx.at)
     forecasted = forecast.fill(engine, ctx.settings, missing, _step("forecast", missing))
     filled["forecast_accuracy"] = forecasted["runs"]
+    seconds["forecast"] = round(time.perf_counter() - started, 1)
     with engine.begin() as conn:
         for topic in ("overview", health.TOPIC, churn_job.TOPIC, forecast_job.TOPIC):
             bump_version(conn, topic)
     progress.report(1.0, "done")
     return {"days": len(days), "from": days[0].date().isoformat() if days else None,
             "to": days[-1].date().isoformat() if days else None, "filled": filled,
-            "churn": {"rows": churned["rows"], "models": churned["models"], "skipped": churned["skipped"]},
-            "forecast": {k: forecasted[k] for k in ("runs", "rows", "fits", "skipped")}}
+            "churn": {k: churned[k] for k in ("rows", "models", "skipped")} | {"train_s": round(churned["train_s"], 1)},
+            "forecast": {k: forecasted[k] for k in ("runs", "rows", "fits", "skipped")}, "seconds": seconds}

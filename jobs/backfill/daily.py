@@ -45,12 +45,19 @@ def health_inputs(engine, days: list[datetime]):
     return at_day
 
 
-def first_session_trend(engine, at: datetime) -> None:
-    """The rolling 7-day first-session rows as of `at` (what the tutor trend draws): only two weeks of first
-    sessions to read, where the hourly job's full computation reads a quarter and more."""
-    since = stored_windows(at)["prev_7d"][0]
+def first_session_trend(engine, days: list[datetime]):
+    """A function at -> writes the rolling 7-day first-session rows as of `at` (what the tutor trend draws).
+    The first sessions of every day's two weeks are read once (load_first_session_inputs up to the last day,
+    from the first day's window): a customer's earliest session before the last day is also the earliest
+    before any earlier day it precedes, so each day's read is the rows with a start in [its window, at)."""
+    since = stored_windows(days[0])["prev_7d"][0]
     with engine.connect() as conn:
-        sessions, customers = load_first_session_inputs(conn, until=at, since=since)
-    rows = first_session.period_rows(first_sessions(sessions, customers), at, TREND_PERIODS)
-    with engine.begin() as conn:
-        insert_frame(conn, TutorPerformance.__table__, rows)
+        sessions, customers = load_first_session_inputs(conn, until=days[-1], since=since)
+
+    def at_day(at: datetime) -> None:
+        lo = pd.Timestamp(stored_windows(at)["prev_7d"][0])
+        cut = sessions[(sessions["start_time"] >= lo) & (sessions["start_time"] < pd.Timestamp(at))]
+        rows = first_session.period_rows(first_sessions(cut.reset_index(drop=True), customers), at, TREND_PERIODS)
+        with engine.begin() as conn:
+            insert_frame(conn, TutorPerformance.__table__, rows)
+    return at_day

@@ -1,5 +1,5 @@
 """Which past days the backfill covers, which of them a history already holds, and whether the store needs a
-backfill at all (the auto-start at boot and at deploy asks `needs_backfill`)."""
+backfill at all (the auto-start at boot and at deploy asks `backfill_state`)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,12 +9,13 @@ from sqlalchemy import Date, func, select
 from sqlalchemy.engine import Engine
 
 from models.derived import HealthScoreHistory
-from models.ops import JobRun
+from models.ops import AuditLog, JobRun
 from models.source import TutorSession
 
 DAY_END = timedelta(hours=23, minutes=59)
 DEFAULT_WEEKS = 12
 JOB = "backfill"
+ASKED = "history.backfill"  # the audit log's action when someone (or the auto-start) asks for a backfill
 
 
 def weeks(settings) -> int:
@@ -47,16 +48,19 @@ def done(conn, column, days: list[datetime]) -> set:
     return {pd.Timestamp(v).date() for v in values}
 
 
-def needs_backfill(engine: Engine, at: datetime, weeks: int = DEFAULT_WEEKS) -> bool:
-    """True when the store holds past data (sessions before yesterday) but no derived history of it (no health
-    history before yesterday) and no backfill was ever started: what the app, or a deploy, starts by itself,
-    once. A store whose histories were computed by the jobs over time, or by an earlier backfill, says False."""
+def backfill_state(engine: Engine, at: datetime, weeks: int = DEFAULT_WEEKS) -> str:
+    """What the auto-start (workers/autostart.py) should do: "needed" when the store holds past data (sessions
+    before yesterday) but no derived history of it (no health history before yesterday) and no backfill was
+    ever run or asked for (job_runs; the audit log's ASKED, by a user or by the auto-start); "no data" while
+    there is no past data yet (a real source before its first ingest: ask again later); "done" otherwise (the
+    histories were computed by the jobs over time, or a backfill ran or was asked for)."""
     with engine.connect() as conn:
         days = days_to_fill(first_session(conn), at, weeks)[:-1]  # yesterday: the daily jobs' own
         if not days:
-            return False
+            return "no data"
         ran = conn.execute(select(func.count()).select_from(JobRun)
                            .where(JobRun.job == JOB, JobRun.status != "abandoned")).scalar()
-        if ran:
-            return False
-        return not done(conn, HealthScoreHistory.day, days)
+        asked = conn.execute(select(func.count()).select_from(AuditLog).where(AuditLog.action == ASKED)).scalar()
+        if ran or asked:
+            return "done"
+        return "done" if done(conn, HealthScoreHistory.day, days) else "needed"

