@@ -21,12 +21,13 @@ from common import prepared_settings
 
 def project(summary: dict, days: int, weeks: int = 12) -> float:
     """Seconds for `weeks` weeks from a shorter run's parts: the daily histories and churn scoring per day, churn
-    training per 28-day block, forecasts per scorable day (the last 7 days have no scorable forecast)."""
+    training per BLOCK_DAYS block, forecasts per scorable day (the last 7 days have no scorable forecast)."""
+    from jobs.backfill.churn import BLOCK_DAYS
     n = weeks * 7
     sec, ch, fc = summary["seconds"], summary["churn"], summary["forecast"]
     models = max(len(ch["models"]), 1)
     scoring = (sec["churn"] - ch["train_s"]) / max(summary["filled"]["churn"], 1)
-    return (sec["daily"] / days * n + ch["train_s"] / models * -(-n // 28) + scoring * n
+    return (sec["daily"] / days * n + ch["train_s"] / models * -(-n // BLOCK_DAYS) + scoring * n
             + sec["forecast"] / max(fc["runs"], 1) * (n - 7))
 
 
@@ -67,7 +68,7 @@ def main() -> None:
     print(f"parts: {summary['seconds']} s; churn training {summary['churn']['train_s']} s for "
           f"{len(summary['churn']['models'])} model(s); forecast {summary['forecast']['runs']} runs, "
           f"{summary['forecast']['fits']} weekly fits")
-    print(f"projected 12 weeks by part (a churn model per 28 days, forecasts for the 77 days whose week has passed): "
+    print(f"projected 12 weeks by part (a churn model per block, forecasts for the 77 days whose week has passed): "
           f"{project(summary, days) / 60:.1f} min")
     shutil.rmtree(work, ignore_errors=True)
 

@@ -95,7 +95,8 @@ def run(ctx: JobContext) -> dict:
     seconds["daily"], started = round(time.perf_counter() - started, 1), time.perf_counter()
 
     missing = [at for at in days if at.date() not in done_days["churn"]]
-    churned = churn.fill(engine, missing, _step("churn", missing))
+    churned = churn.fill(engine, missing, _step("churn", missing), lambda at: progress.report(
+        SHARES["churn"][0], f"churn: training a model on the history known at {at:%d %b %Y}"))
     filled["churn"] = churned["days"]
     seconds["churn"], started = round(time.perf_counter() - started, 1), time.perf_counter()
 

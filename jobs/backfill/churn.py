@@ -1,18 +1,19 @@
 """Churn-risk history for past days: churn_prediction_history rows as the daily churn job would have written them
 then, with no look into the future.
 
-The past days are cut into blocks of BLOCK_DAYS (12 weeks: the default backfill trains once, as of its first
-day; measured in benchmarks/backfill.py, a model per 4 weeks would cost two more trainings, ~2.5 minutes at
-50,000 customers, out of the 10-minute budget). For a block with a missing day, the churn recipe
-(domain.churn.train_churn with the train-churn job's ChurnConfig, without its holdout evaluation, which only
-fills the model card and doubles the cost) is trained on the history known at the end of the block's first day (frames cut in memory to what that time knew, as churn.load_frames would read them) and
-stored as an *inactive* churn_models row whose metrics say ``"backfill": true``: the rows of the block carry
-its version, its threshold says whom it flagged, and no page or job takes it for the active model. A model
-already stored that was trained in the BLOCK_DAYS before the block's first day (an earlier backfill's, or a
-weekly training's) is used instead of training anew. Each missing day of the block (never one before the
-training time, never one BLOCK_DAYS after it) is then scored with it: features_at as of that day's end, on
-frames read once for every day. When the block's first day has too little history for the recipe
-(NotEnoughHistory), the next day is tried; days before the first model are skipped, and the summary says why.
+The past days are cut into blocks of BLOCK_DAYS (12 weeks: the default backfill trains once, as of its first day;
+measured in benchmarks/backfill.py, a model per 4 weeks would cost two more trainings, ~2.5 minutes at 50,000
+customers, out of the 10-minute budget). For a block with a missing day, the churn recipe
+(domain.churn.train_churn with the train-churn job's ChurnConfig, without its holdout evaluation, which only fills
+the model card and doubles the cost) is trained on the history known at the end of the block's first day (frames
+cut in memory to what that time knew, as churn.load_frames would read them) and stored as an *inactive*
+churn_models row whose metrics say ``"backfill": true``: the rows of the block carry its version, its threshold
+says whom it flagged, and no page or job takes it for the active model. A model already stored that was trained in
+the BLOCK_DAYS before the block's first day (an earlier backfill's, or a weekly training's) is used instead of
+training anew. Each missing day of the block (never one before the training time, never one BLOCK_DAYS after it)
+is then scored with it: features_at as of that day's end, on frames read once for every day. When the block's
+first day has too little history for the recipe (NotEnoughHistory), the next day is tried; days before the first
+model are skipped, and the summary says why.
 """
 from __future__ import annotations
 
@@ -89,10 +90,10 @@ def _score_day(engine: Engine, history: History, model, version: int, at: dateti
         return churn.write_history(conn, out, pd.Timestamp(at).date())
 
 
-def fill(engine: Engine, missing: list[datetime], on_day=None) -> dict:
+def fill(engine: Engine, missing: list[datetime], on_day=None, on_train=None) -> dict:
     """churn_prediction_history for the `missing` as-of times (each a day's end, oldest first). on_day(at) is
-    called after each day scored (progress). Returns {"days", "rows", "models": [{version, trained_at, days, kind,
-    reused}], "skipped": why or None, "train_s": seconds spent training}."""
+    called after each day scored, on_train(at) before a training (progress). Returns {"days", "rows",
+    "models": [{version, trained_at, days, kind, reused}], "skipped": why or None, "train_s": seconds}."""
     summary = {"days": 0, "rows": 0, "models": [], "skipped": None, "train_s": 0.0}
     if not missing:
         return summary
@@ -108,6 +109,8 @@ def fill(engine: Engine, missing: list[datetime], on_day=None) -> dict:
                 summary["skipped"] = f"no churn history before {start:%Y-%m-%d}: {why}"
                 start = next((at for at in missing if at > start), None)
                 continue
+            if on_train:
+                on_train(start)
             started = time.perf_counter()
             try:
                 result = train_churn(History(frames_as_of(frames, start)), start, config)

@@ -1,18 +1,18 @@
-"""Forecast-accuracy history for past days: one forecast as the hourly forecast job would have made it at each
-past day's last hour T, scored on the 168 hours after it, as the job scores its runs once they have passed.
+"""Forecast-accuracy history for past days: one forecast as the hourly forecast job would have made it at each past
+day's last hour T, scored on the 168 hours after it, as the job scores its runs once they have passed.
 
 Only what was known at T goes into a forecast: the demand history is the job's own hourly counts
-(jobs.demand.forecast: held_per_hour / zero_filled, read once) cut to the hours before T; models are fitted
-as the weekly train-forecast does, once per ``forecast_retrain_days`` block, on the history before the
-block's first T, and refreshed with the newer hours on the other days of the block (the hourly job's
-``refresh``); what is on the books comes from ``on_the_books`` as of T (bookings as they stood at T, the
-booking curve learned at the block's first T; the bookings, tutors and availability read once for every day). Only days whose 168 hours have all passed are made (a later
-day could not be scored yet), and only days with no forecast run yet.
+(jobs.demand.forecast: held_per_hour / zero_filled, read once) cut to the hours before T; models are fitted as the
+weekly train-forecast does, once per ``forecast_retrain_days`` block, on the history before the block's first T,
+and refreshed with the newer hours on the other days of the block (the hourly job's ``refresh``); what is on the
+books comes from ``on_the_books`` as of T (bookings as they stood at T, the booking curve learned at the block's
+first T; the bookings, tutors and availability read once for every day). Only days whose 168 hours have all passed
+are made (a later day could not be scored yet), and only days with no forecast run yet.
 
-A backfilled run is a forecast_runs row with model ``loaders.forecasts.BACKFILL_MODEL`` (no hourly rows:
-they would only be thinned away) and its forecast_accuracy rows, evaluated at T + 168 h: the forecast page's
-accuracy history and the forecast of record's judgement (live_accuracy) read them like any scored run; the
-latest run a page or a job reads is never one of them.
+A backfilled run is a forecast_runs row with model ``loaders.forecasts.BACKFILL_MODEL`` (no hourly rows: they
+would only be thinned away) and its forecast_accuracy rows, evaluated at T + 168 h: the forecast page's accuracy
+history and the forecast of record's judgement (live_accuracy) read them like any scored run; the latest run a
+page or a job reads is never one of them.
 """
 from __future__ import annotations
 
