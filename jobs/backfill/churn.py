@@ -2,7 +2,7 @@
 then, with no look into the future.
 
 The past days are cut into blocks of BLOCK_DAYS (12 weeks: the default backfill trains once, as of its first day;
-measured in benchmarks/backfill.py, a model per 4 weeks would cost two more trainings, ~2.5 minutes at 50,000
+measured in benchmarks/backfill.py, a model per 4 weeks would cost two more trainings, 2-3 minutes at 50,000
 customers, out of the 10-minute budget). For a block with a missing day, the churn recipe
 (domain.churn.train_churn with the train-churn job's ChurnConfig, without its holdout evaluation, which only fills
 the model card and doubles the cost) is trained on the history known at the end of the block's first day (frames
