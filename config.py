@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     # embedded scheduler
     embedded_scheduler: bool = True
 
+    # history from the first minute (jobs/backfill): weeks of past days to compute the derived histories for, and
+    # whether the app (embedded scheduler) or a deploy (production catch-up) starts it by itself, once, on a
+    # store that holds past data but no history of it
+    backfill_weeks: int = 12
+    backfill_auto: bool = True
+
     # Celery (production mode): a task whose worker died before acknowledging it is handed out again after
     # this many seconds; 0 = derived from jobs/table.py (the longest time limit of the jobs that run at
     # least hourly, plus a minute; see README "Workers: time limits and redelivery")

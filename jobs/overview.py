@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
@@ -16,21 +16,43 @@ from domain.marketplace import OverviewInputs, overview_metrics
 
 KEEP_SNAPSHOTS = 500
 KEEP_DAYS = 120  # one snapshot a day beyond the newest KEEP_SNAPSHOTS
+SESSION_WINDOW = timedelta(days=15)  # sessions the cards read: (at - 15 days, at]
+BOOKING_BACK, BOOKING_AHEAD = timedelta(days=29), timedelta(days=1)  # bookings: [at - 29 days, at + 1 day)
 
 
-def load_inputs(ctx: JobContext) -> OverviewInputs:
-    at, engine = ctx.at, ctx.engine
+def read_windows(engine, first: datetime, last: datetime) -> dict[str, pd.DataFrame]:
+    """The rows the cards read for every time in [first, last] (sessions of the 15 days before, bookings from 29
+    days before to a day after, tutors, availability): a backfill reads them once and cuts each day's
+    windows in memory (cut_windows) instead of reading them once a day."""
     with engine.connect() as conn:
         sessions = read_frame(conn, select(TutorSession.start_time, TutorSession.end_time, TutorSession.rating,
                                            TutorSession.status)
-                              .where(TutorSession.start_time > at - timedelta(days=15), TutorSession.start_time <= at),
+                              .where(TutorSession.start_time > first - SESSION_WINDOW, TutorSession.start_time <= last),
                               parse_dates=["start_time", "end_time"])
         bookings = read_frame(conn, select(Booking.scheduled_time, Booking.status)
-                              .where(Booking.scheduled_time >= at - timedelta(days=29),
-                                     Booking.scheduled_time < at + timedelta(days=1)), parse_dates=["scheduled_time"])
+                              .where(Booking.scheduled_time >= first - BOOKING_BACK,
+                                     Booking.scheduled_time < last + BOOKING_AHEAD), parse_dates=["scheduled_time"])
         tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.status))
         availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.start_hour,
                                                TutorAvailability.end_hour))
+    return {"sessions": sessions, "bookings": bookings, "tutors": tutors, "availability": availability}
+
+
+def cut_windows(windows: dict[str, pd.DataFrame], at: datetime) -> dict[str, pd.DataFrame]:
+    """read_windows' frames cut to what load_inputs reads as of `at`."""
+    s, b, t = windows["sessions"], windows["bookings"], pd.Timestamp(at)
+    return {**windows,
+            "sessions": s[(s["start_time"] > t - SESSION_WINDOW) & (s["start_time"] <= t)].reset_index(drop=True),
+            "bookings": b[(b["scheduled_time"] >= t - BOOKING_BACK)
+                          & (b["scheduled_time"] < t + BOOKING_AHEAD)].reset_index(drop=True)}
+
+
+def load_inputs(ctx: JobContext, windows: dict[str, pd.DataFrame] | None = None) -> OverviewInputs:
+    """The cards' inputs as of ctx.at; `windows`: read_windows' frames covering ctx.at (else read here)."""
+    at, engine = ctx.at, ctx.engine
+    w = cut_windows(windows or read_windows(engine, at, at), at)
+    sessions, bookings, tutors, availability = w["sessions"], w["bookings"], w["tutors"], w["availability"]
+    with engine.connect() as conn:
         if ctx.live:
             tiers = dict(conn.execute(select(HealthScore.tier, func.count()).group_by(HealthScore.tier)).all())
         else:  # as of a past day (backfill): that day's stored tiers, not today's scores
@@ -39,7 +61,8 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
                                       .group_by(HealthScoreHistory.tier)).all())
         history = read_frame(conn, select(HealthScoreHistory.day, func.count().label("at_risk"))
                              .where(HealthScoreHistory.tier.in_(["critical", "at-risk"]),
-                                    HealthScoreHistory.day >= (at - timedelta(days=8)).date())
+                                    HealthScoreHistory.day >= (at - timedelta(days=8)).date(),
+                                    HealthScoreHistory.day <= pd.Timestamp(at).date())  # a past day: not after it
                              .group_by(HealthScoreHistory.day))
         open_critical = conn.execute(select(func.count()).select_from(Alert)
                                      .where(Alert.status == "active", Alert.severity == "critical")).scalar() \
@@ -60,8 +83,9 @@ def load_inputs(ctx: JobContext) -> OverviewInputs:
         coverage_24h=coverage, daily_target=ctx.settings.sessions_daily_target or None)
 
 
-def run(ctx: JobContext) -> dict:
-    inputs = load_inputs(ctx)
+def run(ctx: JobContext, windows: dict[str, pd.DataFrame] | None = None) -> dict:
+    """One snapshot as of ctx.at; `windows`: read_windows' frames covering ctx.at (the backfill's)."""
+    inputs = load_inputs(ctx, windows)
     thresholds = json.loads(ctx.settings.kpi_thresholds) if ctx.settings.kpi_thresholds else None
     cards = overview_metrics(inputs, thresholds)
     payload = json.dumps({"at": ctx.at.isoformat(), "cards": cards}, default=_json_default)

@@ -70,7 +70,8 @@ JOB_TABLE: tuple[JobSpec, ...] = (
             "daily churn risk, explanations and history with the active model"),
     # started by people (through jobs/door.py), never on a schedule
     JobSpec("backfill", "jobs.backfill:run", "history.backfill", 0, 3600,
-            "history from the first minute: health, first-session and overview histories as of each past day"),
+            "history from the first minute: health, first-session, overview, churn-risk and forecast-accuracy "
+            "histories as of each past day (started by itself once on a store with past data and no history)"),
     JobSpec("retrain-forecast", "jobs.demand.forecast:retrain", "forecast.retrain", 0, 2400,
             "Retrain now on the forecast page: train-forecast, then supply and recommend"),
 )

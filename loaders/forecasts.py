@@ -12,11 +12,16 @@ from sqlalchemy.engine import Engine
 from models.derived import DemandForecast, ForecastRun
 from models.frames import read_frame
 
+# forecast_runs.model of the runs the backfill makes as of past days (jobs/backfill/forecast.py): kept only for
+# their accuracy (forecast_accuracy), without hourly rows; never the latest run a page or a job reads
+BACKFILL_MODEL = "backfill"
+
 
 def latest_run(engine: Engine, at: datetime | None = None) -> dict | None:
-    """The newest forecast run (generated at or before ``at``): id, generated_at, start (its first hour),
-    model, detail (dict)."""
-    stmt = select(ForecastRun.id).order_by(ForecastRun.generated_at.desc(), ForecastRun.id.desc()).limit(1)
+    """The newest forecast run (generated at or before ``at``; a backfilled one never): id, generated_at, start
+    (its first hour), model, detail (dict)."""
+    stmt = (select(ForecastRun.id).where(ForecastRun.model != BACKFILL_MODEL)
+            .order_by(ForecastRun.generated_at.desc(), ForecastRun.id.desc()).limit(1))
     if at is not None:
         stmt = stmt.where(ForecastRun.generated_at <= at)
     with engine.connect() as conn:

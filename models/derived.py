@@ -46,6 +46,8 @@ class HealthScoreHistory(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     score: Mapped[float] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(16))
+    # a day's tiers (the overview's at-risk card and its history, the backfill's past days) without a full scan
+    __table_args__ = (Index("ix_health_score_history_day_tier", "day", "tier"),)
 
 
 class ContactLog(Base):
@@ -341,6 +343,7 @@ class ChurnPredictionHistory(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     probability: Mapped[float] = mapped_column(Float)
     model_version: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_churn_prediction_history_day", "day"),)  # the risk trend's days
 
 
 class OverviewSnapshot(Base):

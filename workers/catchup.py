@@ -3,7 +3,9 @@
 Runs when beat starts (a fresh deploy computes everything within minutes, as embedded mode does, instead of
 waiting up to a week for the first weekly fit) and every CATCHUP_EVERY_S after (a long task lost with its
 worker is sent again). A job is stale when no run of it started within its interval plus its time limit and
-none is running: a job on schedule is never sent twice.
+none is running: a job on schedule is never sent twice. The same check sends the backfill of derived
+histories once, when the store holds past data but no history of it (workers/autostart.py): at a deploy on
+a store with data, or at the first catch-up after a real source's first ingest.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from sqlalchemy import func, select
 
 from config import Settings
 from infra.clock import utcnow
-from jobs.table import JOB_TABLE, JobSpec
+from jobs.table import JOB_TABLE, JobSpec, job
 from models.base import get_engine
 from models.ops import JobRun
+from workers import autostart
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,23 @@ def send_stale(settings: Settings, celery) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - beat must keep running; the next catch-up tries again
         log.error("catch-up could not send stale jobs (%s)", type(exc).__name__)
         return []
-    names = [spec.name for spec in stale]
+    names = [spec.name for spec in stale] + (["backfill"] if send_backfill(settings, celery) else [])
     if names:
         log.info("catch-up sent %d stale job(s): %s", len(names), ", ".join(names))
     return names
+
+
+def send_backfill(settings: Settings, celery) -> bool:
+    """Send the backfill's task on its own (not in the chain: the schedule's jobs do not wait for it) when the
+    store needs it, then record the claim, so no later check sends it again; False when not needed or when the
+    broker or the database is unreachable (logged; the next catch-up asks again)."""
+    try:
+        if autostart.state(settings) != "needed":
+            return False
+        celery.signature(job("backfill").task_name, immutable=True).apply_async(retry=False)
+        autostart.record_claim(settings)
+    except Exception as exc:  # noqa: BLE001 - beat must keep running; the next catch-up tries again
+        log.error("catch-up could not send the history backfill (%s)", type(exc).__name__)
+        return False
+    log.info("catch-up sent the history backfill: the store holds past data without history")
+    return True

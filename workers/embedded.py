@@ -3,7 +3,8 @@
 Two lanes, so that a long job (weekly model training, hourly forecasts) never holds up the
 frequent ones (ingest every 15 s, overview, alert delivery): jobs due at most every
 FAST_LANE_MAX_S run in the fast lane, the rest in the slow lane. Each lane runs its jobs in
-schedule order.
+schedule order. A third thread starts the backfill of derived histories once, when the store holds past
+data without history (workers/autostart.py), and then ends.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from config import Settings
 from jobs.runner import JobBusy, run_job
 from jobs.table import FAST_LANE_MAX_S, scheduled_jobs
+from workers import autostart
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ class EmbeddedScheduler:
         self._next: dict[str, float] = {n: 0.0 for n in self.schedule}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.backfill: threading.Thread | None = None  # the auto-start's thread (tests join it)
 
     def lanes(self) -> dict[str, list[str]]:
         fast = [n for n, every in self.schedule.items() if every <= FAST_LANE_MAX_S]
@@ -38,6 +41,9 @@ class EmbeddedScheduler:
                 thread = threading.Thread(target=self._loop, args=(names,), name=f"embedded-{lane}", daemon=True)
                 thread.start()
                 self._threads.append(thread)
+        if self.settings.backfill_auto:
+            self.backfill = threading.Thread(target=self._backfill_once, name="embedded-backfill", daemon=True)
+            self.backfill.start()
         return self
 
     def stop(self) -> None:
@@ -60,6 +66,27 @@ class EmbeddedScheduler:
             except Exception:  # recorded in job_runs by run_job; keep the loop alive
                 log.warning("embedded job %s failed; will retry at its next slot", name)
         return ran
+
+    def _backfill_once(self) -> None:
+        """Claim and run the backfill if the store needs it; while it holds no past data yet, ask again every
+        CHECK_EVERY_S (a real source's first ingest); stop once it ran or is not needed."""
+        while not self._stop.is_set():
+            try:
+                state = autostart.claim(self.settings)
+            except Exception:  # the store unreachable at boot: ask again later
+                log.warning("could not check whether the history needs a backfill; will ask again")
+                state = "no data"
+            if state == "needed":
+                try:
+                    run_job("backfill", self.settings)
+                except JobBusy:
+                    pass
+                except Exception:  # recorded in job_runs by run_job; the button on the overview retries
+                    log.warning("the automatic backfill failed")
+                return
+            if state != "no data":
+                return
+            self._stop.wait(autostart.CHECK_EVERY_S)
 
     def _loop(self, names: list[str]) -> None:
         while not self._stop.is_set():

@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 TOPIC = "forecast"
 HORIZON_H = 168
 KEEP_ALL_DAYS = 8
-PICKUP_DAYS = 28  # hours whose booking curve teaches the pickup  # every run's rows until it has been scored (168 h) and a day to spare
+PICKUP_DAYS = 28  # hours whose booking curve teaches the pickup
 
 
 def subjects_for(settings, booked: list[str]) -> list[str]:
@@ -192,18 +192,26 @@ def score_runs(engine: Engine, demand: pd.DataFrame, at: datetime, since: dateti
             fc = read_frame(conn, select(DemandForecast).where(DemandForecast.run_id == run_id), parse_dates=["ts"])
         if fc.empty or fc["ts"].max() >= pd.Timestamp(at):
             continue
-        fc["actual"] = actual.reindex(pd.MultiIndex.from_frame(fc[["subject", "ts"]])).to_numpy()
-        for subject, g in fc.groupby("subject"):
-            if g["actual"].isna().all():
-                continue
-            m = accuracy(g["actual"], g["yhat"], g["yhat_lower"], g["yhat_upper"])
-            base = accuracy(g["actual"], g["baseline"])["mape"]
-            rows.append({"run_id": run_id, "subject": subject, "evaluated_at": at,
-                         "hours": int(g["actual"].notna().sum()), "mape": jsonable(m["mape"]), "smape": jsonable(m["smape"]),
-                         "coverage": jsonable(m["coverage"]), "baseline_mape": jsonable(base)})
+        rows += accuracy_rows(fc, actual, run_id, at)
     if rows:
         insert_frame(engine, ForecastAccuracy.__table__, pd.DataFrame(rows))
     return len(rows)
+
+
+def accuracy_rows(fc: pd.DataFrame, actual: pd.Series, run_id: int, evaluated_at: datetime) -> list[dict]:
+    """forecast_accuracy rows of one run: fc DataFrame[subject, ts, yhat, yhat_lower, yhat_upper, baseline] (its
+    hours), actual the sessions per (subject, ts) (a Series on that MultiIndex); subjects with no actual left out."""
+    fc = fc.assign(actual=actual.reindex(pd.MultiIndex.from_frame(fc[["subject", "ts"]])).to_numpy())
+    rows = []
+    for subject, g in fc.groupby("subject"):
+        if g["actual"].isna().all():
+            continue
+        m = accuracy(g["actual"], g["yhat"], g["yhat_lower"], g["yhat_upper"])
+        base = accuracy(g["actual"], g["baseline"])["mape"]
+        rows.append({"run_id": run_id, "subject": subject, "evaluated_at": evaluated_at,
+                     "hours": int(g["actual"].notna().sum()), "mape": jsonable(m["mape"]), "smape": jsonable(m["smape"]),
+                     "coverage": jsonable(m["coverage"]), "baseline_mape": jsonable(base)})
+    return rows
 
 
 def thin(conn, at: datetime, keep_days: int) -> int:
@@ -231,20 +239,27 @@ def calendar_params(settings) -> dict:
     return {"tz": settings.marketplace_tz or None, "holidays": None if country.lower() in ("", "none") else country.upper()}
 
 
+def books(engine: Engine, first: datetime, end: datetime) -> dict[str, pd.DataFrame]:
+    """What on_the_books reads: bookings scheduled in [first, end) (its columns), tutors, their availability."""
+    cols = ("booking_id", "subject", "tutor_id", "scheduled_time", "created_at", "status", "updated_at")
+    with engine.connect() as conn:
+        return {"bookings": load_bookings(engine, first, end, cols),
+                "tutors": read_frame(conn, select(Tutor.tutor_id, Tutor.subjects, Tutor.region, Tutor.status)),
+                "availability": read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.weekday,
+                                                        TutorAvailability.start_hour, TutorAvailability.end_hour))}
+
+
 def on_the_books(engine: Engine, forecast: pd.DataFrame, at: datetime, days: int,
-                 coefs: dict | None = None) -> tuple[pd.DataFrame, dict]:
+                 coefs: dict | None = None, read: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, dict]:
     """The models' forecast -> what is booked now + what is still to come (domain.forecasting.pickup): the
     booking curve ``coefs`` when given, else learned from the ``days`` before ``at`` (and stamped
-    ``fitted_at``); hours whose tutors are all booked are unconstrained."""
-    cols = ("booking_id", "subject", "tutor_id", "scheduled_time", "created_at", "status", "updated_at")
-    first = at if coefs else at - timedelta(days=days, weeks=PROFILE_WEEKS)
-    bookings = load_bookings(engine, first, at + timedelta(hours=HORIZON_H), cols)
-    with engine.connect() as conn:
-        tutors = read_frame(conn, select(Tutor.tutor_id, Tutor.subjects, Tutor.region, Tutor.status))
-        availability = read_frame(conn, select(TutorAvailability.tutor_id, TutorAvailability.weekday,
-                                               TutorAvailability.start_hour, TutorAvailability.end_hour))
-    bookings = bookings_as_of(bookings, at)
-    supply = available_hours(tutors, availability, bookings, at, HORIZON_H)
+    ``fitted_at``); hours whose tutors are all booked are unconstrained. ``read``: books() covering the
+    bookings needed, read beforehand for many times (the backfill), else read here."""
+    first, end = at if coefs else at - timedelta(days=days, weeks=PROFILE_WEEKS), at + timedelta(hours=HORIZON_H)
+    read = read or books(engine, first, end)
+    b = read["bookings"]
+    bookings = bookings_as_of(b[(b["scheduled_time"] >= first) & (b["scheduled_time"] < end)], at)
+    supply = available_hours(read["tutors"], read["availability"], bookings, at, HORIZON_H)
     out, used = with_pickup(forecast, bookings, at, days, open_hours=supply, coefs=coefs)
     return out, used if coefs else {**used, "fitted_at": pd.Timestamp(at).isoformat()}
 
