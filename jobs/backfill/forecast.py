@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 
 from domain.forecasting import DemandForecaster
 from domain.forecasting.pickup import PROFILE_WEEKS
+from infra.jsonable import jsonable
 from jobs.demand import forecast as fc
 from loaders.forecasts import BACKFILL_MODEL
 from models.derived import ForecastAccuracy, ForecastRun
@@ -105,7 +106,7 @@ def _write(engine: Engine, rows: pd.DataFrame, t: pd.Timestamp, start: pd.Timest
     with engine.begin() as conn:
         run_id = conn.execute(ForecastRun.__table__.insert().values(
             generated_at=t.to_pydatetime(), model=BACKFILL_MODEL, train_start=start.to_pydatetime(),
-            train_end=t.to_pydatetime(), detail=json.dumps(fc.clean(info)))).inserted_primary_key[0]
+            train_end=t.to_pydatetime(), detail=json.dumps(jsonable(info)))).inserted_primary_key[0]
         scored = fc.accuracy_rows(rows, actual, run_id, (t + timedelta(hours=fc.HORIZON_H)).to_pydatetime())
         if scored:
             insert_frame(conn, ForecastAccuracy.__table__, pd.DataFrame(scored))
