@@ -48,7 +48,7 @@ def read_columns(conn: Connection, stmt, dates: list[str] = ()) -> pd.DataFrame:
 
 
 def read_compact(conn: Connection, stmt, dates: list[str] = (), numbers: list[str] = (),
-                 chunk_rows: int = 250_000) -> pd.DataFrame:
+                 chunk_rows: int = 1_000_000) -> pd.DataFrame:
     """Run a select into a compact DataFrame, a chunk of rows at a time: `dates` as datetime64, `numbers` as
     float32, every other column categorical. Millions of rows (the churn model's whole history at 500,000
     customers) then cost their values' bytes plus one chunk of text or Python objects, not an object per row

@@ -179,13 +179,13 @@ def _driver_values(s: pd.Series, type_) -> list:
 def replace_frame(engine: Engine, table: Table, df: pd.DataFrame, where=None) -> int:
     """Delete rows matching `where` (all rows if None) and insert df, in one transaction.
 
-    Used by jobs whose output is a full recomputation (latest scores, supply for the week).
+    Used by jobs whose output is a full recomputation (latest scores, supply for the week). The rows go in
+    with bulk_append (COPY on PostgreSQL): 500,000 churn predictions took ~60 s as bound inserts.
     """
     with engine.begin() as conn:
         conn.execute(table.delete().where(where) if where is not None else table.delete())
-        records = to_records(df)
-        for start in range(0, len(records), CHUNK):
-            conn.execute(table.insert(), records[start:start + CHUNK])
+        if not df.empty:
+            bulk_append(conn, table, df)
     return len(df)
 
 
