@@ -3,7 +3,6 @@ runs the training job as a background callback with progress."""
 from __future__ import annotations
 
 import json
-import math
 
 import dash_bootstrap_components as dbc
 import numpy as np
@@ -12,6 +11,7 @@ from dash import ClientsideFunction, Input, Output, callback, clientside_callbac
 
 from callbacks.job_button import follow_job
 from ui import format as fmt
+from ui.charts import MIN_POINTS, empty_figure
 from ui.components import empty_state
 from read import churn as churn_queries
 from read import status as queries
@@ -118,7 +118,10 @@ def _histogram(df, threshold: float) -> go.Figure:
     return _fig(fig, "Customers by predicted risk")
 
 
-def _trend(df) -> go.Figure:
+def _trend(df) -> go.Figure | dict:
+    if len(df) < MIN_POINTS:  # one or two days are not a trend: say so instead of an invented axis
+        return empty_figure(f"Not enough history to draw a trend yet ({fmt.count(len(df), 'day')} of scores; "
+                            f"needs {MIN_POINTS}). The daily churn job adds one a day; a backfill adds past days.")
     fig = go.Figure()
     if len(df):
         fig.add_scatter(x=df["day"], y=df["mean_probability"], mode="lines+markers", name="mean risk",

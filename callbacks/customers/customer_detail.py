@@ -14,6 +14,7 @@ from read.queue import agents
 from writes.contacts import default_follow_up
 from writes.tasks import reassign
 from ui import format as fmt
+from ui.charts import MIN_POINTS, too_few
 from ui.components import empty_state, section
 from layouts.customers.customer_detail import CHANNEL_LABELS, OUTCOME_LABELS
 from read import customers as cq
@@ -97,6 +98,8 @@ def history_chart(d: dict) -> dcc.Graph | html.P:
     h = d["history"]
     if h.empty:
         return html.P("No history yet: one point is kept per day from the first scoring.", className="text-muted")
+    if len(h) < MIN_POINTS:
+        return too_few(len(h), "daily scores", id="customer-history-too-few")
     fig = go.Figure(go.Scatter(x=pd.to_datetime(h["day"]), y=h["score"], mode="lines+markers", name="score",
                                line={"color": "#0d6efd"}, hovertemplate="%{x|%Y-%m-%d}: %{y:.1f}<extra></extra>"))
     bands = [dict(type="rect", xref="paper", x0=0, x1=1, y0=lo, y1=hi, fillcolor=color, line_width=0, layer="below")

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from callbacks.job_button import follow_job
 from ui import format as fmt
+from ui.charts import MIN_POINTS, too_few
 from ui.components import empty_state
 from read import forecast as fq
 from read import status as queries
@@ -148,7 +149,9 @@ def draw(subject, _version):
             f"forecast of record: {'baseline' if run['of_record'] == 'baseline' else 'model'} ({run['why']}).")
     history = fq.accuracy_history(engine, subject)
     chart = _graph(forecast_figure(view, subject), "forecast-chart", 420)
-    accuracy = _graph(accuracy_figure(history), "forecast-accuracy", 260) if len(history) else None
+    accuracy = (_graph(accuracy_figure(history), "forecast-accuracy", 260) if len(history) >= MIN_POINTS
+                else too_few(len(history), "days of scored forecasts", id="forecast-accuracy-too-few") if len(history)
+                else None)
     regions = fq.supply_summary(engine, by_region=True, subject=subject)
     rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
             for r in regions.round(3).to_dict(orient="records")]
