@@ -46,7 +46,7 @@ class Marketplace:
     _run: Run = field(repr=False)
     _live: Live = field(repr=False)
 
-    def true_churn_probability(self, at: datetime) -> pd.Series:
+    def true_churn_probability(self, at: datetime, frailty: bool = True) -> pd.Series:
         """The generator's own P(churn in (at, at + 30 days]) per eligible customer.
 
         Eligible: signed up by `at` (signup_date <= at) and not churned at `at`. Computed from the
@@ -55,10 +55,14 @@ class Marketplace:
         upper bound on what any model seeing only the past can achieve. After a customer churns
         their hazard is held at its last value; past `end` the last day's hazard is carried
         forward. `at` should lie in [start, end]. Index customer_id, name p_churn_30d.
+        frailty=False: the same without each customer's unobserved frailty (its factor taken out of the
+        hazard): the most a model could reach from what the data shows (benchmarks/churn_heldout.py).
         """
         run = self._run
         eng, h = run.eng, run.hazard
         n = h.shape[0]
+        if not frailty:
+            h = h.astype(np.float64) * np.exp(-eng.c.frailty[:n].astype(np.float64))[:, None]
         at_s = _seconds(at)
         start = _seconds(self.start)
         c = eng.c

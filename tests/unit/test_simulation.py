@@ -340,6 +340,12 @@ def test_true_churn_probability(mp, f):
     ranks = p.rank()
     auc = (ranks[y].sum() - y.sum() * (y.sum() + 1) / 2) / (y.sum() * (~y).sum())
     assert 0.65 < auc < 0.95  # informative, but churn stays noisy even for the generator itself
+    # without the unobserved frailty: the same customers, the same average level, less information
+    q = mp.true_churn_probability(T, frailty=False)
+    assert q.index.equals(p.index) and q.between(0, 1).all() and not np.allclose(q, p)
+    q_ranks = q.rank()
+    auc_q = (q_ranks[y].sum() - y.sum() * (y.sum() + 1) / 2) / (y.sum() * (~y).sum())
+    assert 0.5 < auc_q < auc
 
 
 # --- live mode -----------------------------------------------------------------------------------
