@@ -19,17 +19,26 @@ def checked_range(dash_duo) -> str:
         "const e = document.querySelector('#explorer-range input:checked'); return e ? e.value : null;")
 
 
+# Reads and clicks in one script each: the controls are redrawn when the URL changes, and an element found in one
+# call can be gone by the next (a stale reference under load).
 def compare_on(dash_duo) -> bool:
-    return dash_duo.driver.find_element(By.CSS_SELECTOR, "#explorer-compare input").is_selected()
+    return bool(dash_duo.driver.execute_script(
+        "const e = document.querySelector('#explorer-compare input'); return e ? e.checked : false;"))
 
 
 def shown_metric(dash_duo) -> str:
-    return dash_duo.find_element("#explorer-metric").text
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector('#explorer-metric'); return e ? e.innerText : '';")
+
+
+def click(dash_duo, selector: str) -> None:
+    until(lambda: dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); if (!e) return false; e.click(); return true;", selector),
+        timeout=10, msg=selector)
 
 
 def click_range(dash_duo, value: str) -> None:
-    dash_duo.driver.find_element(By.CSS_SELECTOR, f"#explorer-range label[for$='{value}'], "
-                                                  f"#explorer-range input[value='{value}'] + label").click()
+    click(dash_duo, f"#explorer-range input[value='{value}'] + label")
 
 
 def test_the_view_lives_in_the_url_and_back_restores_it(logged_in):
@@ -43,7 +52,7 @@ def test_the_view_lives_in_the_url_and_back_restores_it(logged_in):
     click_range(dash_duo, "24h")
     until(lambda: query(dash_duo).get("range") == "24h", timeout=10, msg=lambda: dash_duo.driver.current_url)
     assert query(dash_duo)["metric"] == B
-    dash_duo.driver.find_element(By.CSS_SELECTOR, "#explorer-compare input").click()
+    click(dash_duo, "#explorer-compare input")
     until(lambda: query(dash_duo).get("compare") == "1", timeout=10, msg=lambda: dash_duo.driver.current_url)
 
     dash_duo.driver.back()  # compare off again, still the last 24 h
