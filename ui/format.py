@@ -52,6 +52,12 @@ RAW_CODES = ("first_session_low_rating", "paid_search", "test_prep", "inactive_1
              "recruit.cut_spend", "recruit.raise_budget", "supply.shortage", "tutor.first_session_decline")
 
 
+def humanize_list(codes, sep: str = ";") -> str:
+    """A list of codes as one text in words: "algebra;sat_prep" -> "Algebra, SAT prep" (empty -> "—")."""
+    parts = [] if _missing(codes) else [c.strip() for c in str(codes).split(sep) if c.strip()]
+    return ", ".join(humanize(c) for c in parts) if parts else "—"
+
+
 def humanize(code) -> str:
     """A code in words: its LABELS entry, else `snake_case.dotted` -> "Snake case dotted"."""
     if code is None or (isinstance(code, float) and math.isnan(code)):
@@ -163,6 +169,13 @@ def short_day(value) -> str:
 def iso_utc(value) -> str | None:
     """Naive UTC -> "2026-12-06T14:05:00Z" (what a grid's GRID_TIME column holds; sorts as text)."""
     return None if _missing(value) else pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:00Z")
+
+
+def grid_times(row: dict, *fields: str) -> dict:
+    """A grid row with each time field as an iso_utc value (GRID_TIME shows it in the viewer's zone) and its UTC
+    text in `<field>_utc` (the column's tooltipField): `{"at": "2026-12-06 14:05:33"}` -> `{"at":
+    "2026-12-06T14:05:00Z", "at_utc": "2026-12-06 14:05 UTC"}`."""
+    return {**row, **{f: iso_utc(row.get(f)) for f in fields}, **{f"{f}_utc": utc_text(row.get(f)) for f in fields}}
 
 
 # AG Grid value formatters (run in the browser) for the same formats in grids; the row data keeps machine values.

@@ -17,11 +17,6 @@ from web_context import current_email, current_role, current_settings, require
 MANAGE_BUTTONS = ("admin-change-role", "admin-deactivate", "admin-reactivate", "admin-reset-password", "admin-new-token")
 
 
-def _times(row: dict, *fields: str) -> dict:
-    """Each time as an iso_utc value (the grid shows it in the viewer's zone) plus its UTC text for the hover."""
-    return {**row, **{f: fmt.iso_utc(row[f]) for f in fields}, **{f"{f}_utc": fmt.utc_text(row[f]) for f in fields}}
-
-
 @callback(Output("admin-users", "rowData"), Output("admin-audit", "rowData"), Output("admin-tokens", "rowData"),
           Output("admin-denied", "children"), Output("admin-body", "style"),
           Input("admin-message", "children"), Input("admin-manage-message", "children"),
@@ -30,10 +25,16 @@ def refresh(_msg, _manage, _token, _version):
     if not can(current_role(), "users.manage"):
         return [], [], [], dbc.Alert("Only admins can manage users.", color="warning"), {"display": "none"}
     engine = queries.engine_for(current_settings())
-    users = [_times(u, "created_at", "last_login_at") for u in accounts.list_users(engine)]
-    tokens = [{**_times(t, "created_at", "last_used_at"), "row_id": str(t["id"])} for t in accounts.list_tokens(engine)]
-    log = queries.audit_log(engine, limit=500)
+    users = [fmt.grid_times(u, "created_at", "last_login_at") for u in accounts.list_users(engine)]
+    tokens = [{**fmt.grid_times(t, "created_at", "last_used_at"), "row_id": str(t["id"])}
+              for t in accounts.list_tokens(engine)]
+    log = audit_rows(queries.audit_log(engine, limit=500))
     return users, log, tokens, None, {}
+
+
+def audit_rows(entries: list[dict]) -> list[dict]:
+    """The audit log's grid rows: "When" as iso_utc (shown to the minute in the viewer's zone, UTC on hover)."""
+    return [fmt.grid_times(entry, "at") for entry in entries]
 
 
 @callback(Output("admin-message", "children"), Input("admin-add", "n_clicks"),

@@ -248,8 +248,13 @@ def take_action(*args):
 def deliveries(tab, _changed, _version, _message):
     if tab != "alerts-tab-deliveries":
         return no_update
-    df = aq.list_deliveries(_engine())
-    return [{**row, "row_id": str(row["id"])} for row in aq.to_json_rows(df)]
+    return delivery_rows(aq.list_deliveries(_engine()))
+
+
+def delivery_rows(df) -> list[dict]:
+    """The delivery log's grid rows: machine values, times as iso_utc shown in the viewer's zone (UTC on hover)."""
+    return [{**fmt.grid_times(row, "created_at", "next_attempt_at"), "row_id": str(row["id"])}
+            for row in aq.to_json_rows(df)]
 
 
 @callback(Output("alerts-delivery-message", "children"), Input("alerts-delivery-resend", "n_clicks"),

@@ -39,7 +39,7 @@ def subjects(_version, value):
     names, chosen = fq.subject_choice(_engine(), value)
     if not names:
         return [], value
-    return [{"label": s, "value": s} for s in names], chosen
+    return [{"label": fmt.humanize(s), "value": s} for s in names], chosen
 
 
 @callback(Output("forecast-subject", "value", allow_duplicate=True), Input("forecast-heatmap", "clickData"),
@@ -129,6 +129,14 @@ def alert_list(df: pd.DataFrame):
                     for r in df.itertuples()], className="list-unstyled mb-0", id="forecast-alert-list")
 
 
+def run_header(run: dict) -> list:
+    """"Forecast run #N from <time>; model trained <time>; forecast of record: ..." with the times to the minute in
+    the viewer's zone (UTC on hover)."""
+    trained = ["; model trained ", fmt.when(run["trained_at"])] if run.get("trained_at") else []
+    return [f"Forecast run #{run['id']} from ", fmt.when(run["start"]), *trained,
+            f"; forecast of record: {'baseline' if run['of_record'] == 'baseline' else 'model'} ({run['why']})."]
+
+
 @callback(Output("forecast-chart-box", "children"), Output("forecast-asof", "children"),
           Output("forecast-note", "children"), Output("forecast-accuracy-box", "children"),
           Output("forecast-accuracy-summary", "children"), Output("forecast-alerts", "children"),
@@ -144,18 +152,16 @@ def draw(subject, _version):
     if not view:
         return None, "", None, None, "", None, [], empty_state("No forecast yet")
     run = view["run"]
-    trained = f"; model trained {str(run['trained_at'])[:16].replace('T', ' ')} UTC" if run.get("trained_at") else ""
-    asof = (f"Forecast run #{run['id']} from {pd.Timestamp(run['start']):%a %d %b %Y %H:%M} UTC{trained}; "
-            f"forecast of record: {'baseline' if run['of_record'] == 'baseline' else 'model'} ({run['why']}).")
+    asof, name = run_header(run), fmt.humanize(subject)
     history = fq.accuracy_history(engine, subject)
-    chart = _graph(forecast_figure(view, subject), "forecast-chart", 420)
+    chart = _graph(forecast_figure(view, name), "forecast-chart", 420)
     accuracy = (_graph(accuracy_figure(history), "forecast-accuracy", 260) if len(history) >= MIN_POINTS
                 else too_few(len(history), "days of scored forecasts", id="forecast-accuracy-too-few") if len(history)
                 else None)
     regions = fq.supply_summary(engine, by_region=True, subject=subject)
     rows = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
             for r in regions.round(3).to_dict(orient="records")]
-    return (chart, asof, _note(run, subject), accuracy, accuracy_summary(history, run, subject),
+    return (chart, asof, _note(run, name), accuracy, accuracy_summary(history, run, name),
             alert_list(fq.supply_alerts(engine, subject)), rows, None)
 
 
@@ -164,15 +170,22 @@ def heatmap(_version):
     m = fq.coverage_matrix(_engine())
     if not m["subjects"]:
         return html.Span("No supply computed yet (the supply job runs hourly after the forecast).", className="text-muted")
+    return dcc.Graph(id="forecast-heatmap", figure=heatmap_figure(m), config={"displaylogo": False, "responsive": True})
+
+
+def heatmap_figure(m: dict) -> go.Figure:
+    """Coverage by subject (rows, the code kept as y for the click) and hour; the hover names the subject in words."""
     z = np.array([[np.nan if v is None else min(v, 2.0) for v in row] for row in m["z"]], dtype=float)
-    text = [["" if v is None else f"{v:.0%}" for v in row] for row in m["z"]]
+    text = [["" if v is None else fmt.percent(v) for v in row] for row in m["z"]]
+    names = [[fmt.humanize(s)] * len(row) for s, row in zip(m["subjects"], m["z"])]
     fig = go.Figure(go.Heatmap(z=z, x=m["ts"], y=m["subjects"], zmin=0, zmax=2, colorscale=COLORS, text=text,
-                               hovertemplate="%{y}, %{x|%a %d %b %H:%M}: coverage %{text}<extra></extra>",
+                               customdata=names,
+                               hovertemplate="%{customdata}, %{x|%a %d %b %H:%M} UTC: coverage %{text}<extra></extra>",
                                colorbar=dict(tickvals=[0, 0.8, 1, 1.3, 2], ticktext=["0", "80 %", "100 %", "130 %", "≥ 200 %"])))
     fig.update_layout(height=max(260, 26 * len(m["subjects"]) + 80), margin=dict(l=120, r=10, t=10, b=40),
                       plot_bgcolor="white")
     fig.update_yaxes(autorange="reversed", tickvals=m["subjects"], ticktext=[fmt.humanize(s) for s in m["subjects"]])
-    return dcc.Graph(id="forecast-heatmap", figure=fig, config={"displaylogo": False, "responsive": True})
+    return fig
 
 
 def _retrained_text(result: dict) -> str:

@@ -76,7 +76,7 @@ def refresh(period, subject, _version, _n):
     rows, regions, subjects = _grids(engine, period, subject or None)
     asof = [f"{tutor_queries.PERIOD_LABELS[period]}: first sessions from ", fmt.when(summary["start"]), " to ",
             fmt.when(summary["end"]), " · computed ", fmt.when(summary["computed_at"])]
-    return None, {}, asof, _cards(summary), rows, regions, [{"label": s, "value": s} for s in subjects]
+    return None, {}, asof, _cards(summary), rows, regions, [{"label": fmt.humanize(s), "value": s} for s in subjects]
 
 
 @cached_read
@@ -86,8 +86,14 @@ def _grids(engine, period: str, subject: str | None) -> tuple[list[dict], list[d
     table = tutor_queries.tutor_grid(engine, period)
     shown = tutor_queries.by_attention(tutor_queries.filter_grid(table, subject=subject),
                                        tutor_queries.alerting_tutors(engine))
-    return (_records(shown[GRID_FIELDS]), _records(tutor_queries.region_table(engine, period)),
+    return (tutor_rows(shown), _records(tutor_queries.region_table(engine, period)),
             tutor_queries.subjects_of(table))
+
+
+def tutor_rows(table) -> list[dict]:
+    """The tutors grid's rows: machine values but the subjects in words ("algebra;sat_prep" -> "Algebra, SAT prep",
+    which the column's text filter matches as typed)."""
+    return _records(table[GRID_FIELDS].assign(subjects=table["subjects"].map(fmt.humanize_list)))
 
 
 @callback(Output("tutors-selected", "data"), Input("tutors-grid", "cellClicked"), State("tutors-selected", "data"),
@@ -134,7 +140,7 @@ def detail(tutor_id, period, _version):
                        status=rows["status"].map(fmt.humanize), segment=rows["segment"].map(fmt.humanize))
     title = html.Div([
         html.Span(info.get("name", tutor_id), className="fw-semibold", id="tutors-detail-name"),
-        html.Span(f" · {tutor_id} · {info.get('subjects', '')} · {info.get('region', '')} · {fmt.humanize(info.get('status'))}",
+        html.Span(f" · {tutor_id} · {fmt.humanize_list(info.get('subjects'))} · {info.get('region', '')} · {fmt.humanize(info.get('status'))}",
                   className="text-muted"),
         html.Div([f"{fmt.count(len(rows), 'first session')} in {tutor_queries.PERIOD_LABELS[period].lower()} (",
                   fmt.when(found["start"]), " – ", fmt.when(found["end"]), "), newest first"], className="small"),

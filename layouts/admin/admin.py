@@ -24,7 +24,7 @@ TOKEN_COLUMNS = [
     {"field": "revoked", "headerName": "Revoked"},
 ]
 AUDIT_COLUMNS = [
-    {"field": "at", "headerName": "When", "sort": "desc"},
+    {"field": "at", "headerName": "When", "sort": "desc", **fmt.GRID_TIME_COLUMN, "tooltipField": "at_utc"},
     {"field": "user_email", "headerName": "User"},
     {"field": "action", "headerName": "Action"},
     {"field": "entity", "headerName": "Entity"},

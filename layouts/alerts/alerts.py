@@ -31,7 +31,7 @@ ALERT_COLUMNS = [
 ]
 DELIVERY_COLUMNS = [
     {"field": "id", "headerName": "#", "maxWidth": 80},
-    {"field": "created_at", "headerName": "Created (UTC)"},
+    {"field": "created_at", "headerName": "Created", **fmt.GRID_TIME_COLUMN, "tooltipField": "created_at_utc"},
     {"field": "channel", "headerName": "Channel", "maxWidth": 110},
     {"field": "kind", "headerName": "Kind", "maxWidth": 120},
     {"field": "status", "headerName": "Status", "maxWidth": 110, "cellClassRules": {
@@ -39,7 +39,8 @@ DELIVERY_COLUMNS = [
     {"field": "subject", "headerName": "Subject", "minWidth": 320, "tooltipField": "subject"},
     {"field": "recipients", "headerName": "To"},
     {"field": "attempts", "headerName": "Attempts", "type": "numericColumn", "maxWidth": 110},
-    {"field": "next_attempt_at", "headerName": "Next attempt"},
+    {"field": "next_attempt_at", "headerName": "Next attempt", **fmt.GRID_TIME_COLUMN,
+     "tooltipField": "next_attempt_at_utc"},
     {"field": "last_error", "headerName": "Last error", "minWidth": 260, "tooltipField": "last_error"},
 ]
 STATUS_OPTIONS = [{"label": "Needs action", "value": "active"}, {"label": "Acknowledged", "value": "acknowledged"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from ui import format as fmt
 from ui.components import grid, job_button, page_header, section
 from web_context import can
 from read import forecast as fq
@@ -52,7 +53,7 @@ def layout(subject: str | None = None, **_query) -> html.Div:
     retrain = job_button("forecast", can("forecast.retrain"), "Refit every subject's model now (takes about a minute)",
                          "Admins, ops and recruiters can retrain")
     picker = dcc.Dropdown(id="forecast-subject", value=subject, clearable=False, placeholder="Subject",
-                          options=[{"label": s, "value": s} for s in names], style={"minWidth": "220px"})
+                          options=[{"label": fmt.humanize(s), "value": s} for s in names], style={"minWidth": "220px"})
     return html.Div([
         page_header("Forecast & supply", "Sessions booked per hour for the next 7 days against the tutors who can "
                     "take them.", right=html.Div([picker, retrain], className="d-flex gap-3 align-items-center")),

@@ -88,7 +88,7 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
                        className="btn-group flex-wrap", inputClassName="btn-check",
                        labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active"),
         dcc.Dropdown(id="tutors-subject", value=subject or None, placeholder="All subjects", clearable=True,
-                     options=[{"label": subject, "value": subject}] if subject else [], style={"minWidth": "220px"}),
+                     options=[{"label": fmt.humanize(subject), "value": subject}] if subject else [], style={"minWidth": "220px"}),
     ], className="d-flex gap-2 align-items-center flex-wrap")
     region_filter = {"key": {"filterType": "text", "type": "equals", "filter": region}} if region else {}
     content = html.Div([

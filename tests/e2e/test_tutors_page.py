@@ -78,11 +78,14 @@ def test_sort_filter_red_rows_and_drill_down(logged_in):
     rows = wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara", "t-alice", "t-eve", "t-dan"])
     assert "tutors-row-small" in dict(rows)["t-dan"] and "tutors-row-low" not in dict(rows)["t-dan"]
     assert dash_duo.find_element("#tutors-grid .ag-row[row-id='t-dan'] .ag-cell[col-id='success_rate']").text == "25 % (n=4)"
+    # the subjects in words, not "algebra;geometry"
+    assert dash_duo.find_element("#tutors-grid .ag-row[row-id='t-alice'] .ag-cell[col-id='subjects']").text \
+        == "Algebra, Geometry"
 
     dash_duo.find_element("#tutors-grid .ag-header-cell[col-id='success_rate'] .ag-header-cell-label").click()
     wait_for_rows(dash_duo, "tutors-grid", ["t-dan", "t-bob", "t-cara", "t-eve", "t-alice"])
 
-    dash_duo.select_dcc_dropdown("#tutors-subject", "algebra")
+    dash_duo.select_dcc_dropdown("#tutors-subject", "Algebra")  # the label in words, the value the code
     rows = wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara", "t-eve", "t-alice"])
     red = [rid for rid, classes in rows if "tutors-row-low" in classes]
     green = [rid for rid, classes in rows if "tutors-row-top" in classes]

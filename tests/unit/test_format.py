@@ -69,3 +69,71 @@ def test_my_queue_counts_and_rows_read_with_separators():
     out = rows(queue, personal=False)
     assert out[0]["risk"] == "$12,346" and out[1]["risk"] == "24 % churn"
     assert out[1]["due"] == "07 Dec · overdue" and out[1]["last_contact"] == "30 Nov" and out[0]["last_contact"] == "—"
+
+
+def test_lists_of_codes_and_grid_times_read_as_words_and_local_minutes():
+    assert fmt.humanize_list("algebra;sat_prep") == "Algebra, SAT prep" and fmt.humanize_list(None) == "—"
+    assert fmt.humanize_list(" ; ") == "—" and fmt.humanize_list("esl") == "ESL"
+    row = fmt.grid_times({"id": 3, "at": "2026-12-06 14:05:33", "done": None}, "at", "done")
+    assert row == {"id": 3, "at": "2026-12-06T14:05:00Z", "at_utc": "2026-12-06 14:05 UTC", "done": None,
+                   "done_utc": "—"}
+
+
+def _is_local_time_column(columns: list[dict], field: str) -> bool:
+    column = next(c for c in columns if c["field"] == field)
+    return column.get("valueFormatter") == fmt.GRID_TIME and column.get("tooltipField") == f"{field}_utc" \
+        and "UTC" not in column["headerName"]
+
+
+def test_alert_deliveries_show_created_in_the_viewers_zone_with_utc_on_hover():
+    """The Deliveries tab showed "Created (UTC)" as raw "2026-12-06T14:05:33.204500"."""
+    from callbacks.alerts.alerts import delivery_rows
+    from layouts.alerts.alerts import DELIVERY_COLUMNS
+    df = pd.DataFrame([{"id": 7, "channel": "email", "kind": "digest", "status": "failed", "subject": "s",
+                        "recipients": "ops@x.test", "attempts": 2, "last_error": "refused", "alert_ids": "1,2",
+                        "created_at": pd.Timestamp("2026-12-06 14:05:33.2045"), "next_attempt_at": pd.NaT,
+                        "sent_at": pd.NaT}])
+    row = delivery_rows(df)[0]
+    assert row["created_at"] == "2026-12-06T14:05:00Z" and row["created_at_utc"] == "2026-12-06 14:05 UTC"
+    assert row["next_attempt_at"] is None and row["row_id"] == "7" and row["status"] == "failed"  # machine values
+    assert _is_local_time_column(DELIVERY_COLUMNS, "created_at") and _is_local_time_column(DELIVERY_COLUMNS,
+                                                                                            "next_attempt_at")
+
+
+def test_the_audit_log_when_column_is_a_local_time_with_utc_on_hover():
+    """The Users page's audit log showed "When" as raw UTC text "2026-12-06 14:05:33"."""
+    from callbacks.admin.admin import audit_rows
+    from layouts.admin.admin import AUDIT_COLUMNS
+    rows = audit_rows([{"at": "2026-12-06 14:05:33", "user_email": "a@x.test", "action": "user.create",
+                        "entity": "user", "entity_id": "b@x.test", "detail": None}])
+    assert rows[0]["at"] == "2026-12-06T14:05:00Z" and rows[0]["at_utc"] == "2026-12-06 14:05 UTC"
+    assert rows[0]["action"] == "user.create"
+    assert _is_local_time_column(AUDIT_COLUMNS, "at")
+
+
+def test_the_forecast_header_shows_its_times_in_the_viewers_zone():
+    """It read "Forecast run #4 from Sun 06 Dec 2026 14:00 UTC; model trained 2026-12-06 13:58 UTC; ..."."""
+    from callbacks.supply.forecast import run_header
+    parts = run_header({"id": 4, "start": pd.Timestamp("2026-12-06 14:00"), "trained_at": "2026-12-06T13:58:41",
+                        "of_record": "model", "why": "the model beats the baseline"})
+    spans = [p for p in parts if not isinstance(p, str)]
+    assert [s.to_plotly_json()["props"]["data-utc"] for s in spans] == ["2026-12-06T14:00:00Z", "2026-12-06T13:58:41Z"]
+    assert [s.title for s in spans] == ["2026-12-06 14:00 UTC", "2026-12-06 13:58 UTC"]
+    text = "".join(p for p in parts if isinstance(p, str))
+    assert text.startswith("Forecast run #4 from ") and "UTC" not in text and "forecast of record: model" in text
+    assert len([p for p in run_header({"id": 1, "start": pd.Timestamp("2026-12-06"), "of_record": "baseline",
+                                       "why": "w"}) if not isinstance(p, str)]) == 1  # no training time, no span
+
+
+def test_tutor_subjects_and_the_heatmap_hover_name_subjects_in_words():
+    from callbacks.supply.forecast import heatmap_figure
+    from callbacks.supply.tutors import GRID_FIELDS, tutor_rows
+    table = pd.DataFrame([{f: None for f in GRID_FIELDS} | {"tutor_id": "t1", "subjects": "algebra;sat_prep"},
+                          {f: None for f in GRID_FIELDS} | {"tutor_id": "t2", "subjects": None}])
+    assert [r["subjects"] for r in tutor_rows(table)] == ["Algebra, SAT prep", "—"]
+    fig = heatmap_figure({"subjects": ["sat_prep", "esl"], "ts": [pd.Timestamp("2026-12-06 14:00")],
+                          "z": [[0.5], [None]], "computed_at": None})
+    trace = fig.data[0]
+    assert list(trace.y) == ["sat_prep", "esl"]  # the code stays the value a click picks
+    assert [list(r) for r in trace.customdata] == [["SAT prep"], ["ESL"]] and "%{customdata}" in trace.hovertemplate
+    assert "%{y}" not in trace.hovertemplate and trace.text[0][0] == "50 %"
