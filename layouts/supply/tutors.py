@@ -100,6 +100,11 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
                       f"top: ≥ {TOP_SUCCESS:.0%} with ≥ {TOP_MIN_RATED} rated  ·  grey: fewer than {TOP_MIN_RATED} rated (n shown)  ·  "
                       "open alerts and falling tutors first  ·  click a row for its first sessions"],
                      className="small text-muted mb-2"),
+            # "showing 500 of 5,000" while the grid holds only the most urgent tutors (callbacks/supply/tutors.py)
+            html.Div([html.Span(id="tutors-shown-text"),
+                      dbc.Button("Show all", id="tutors-show-all-button", color="link", size="sm",
+                                 className="p-0 ms-1 align-baseline")],
+                     id="tutors-shown", className="small text-muted mb-2", style={"display": "none"}),
             grid("tutors-grid", TUTOR_COLUMNS, height="520px", getRowId="params.data.tutor_id",
                  dashGridOptions={"rowClassRules": {
                      "tutors-row-low": "params.data.band === 'low' && !params.data.small_sample",
@@ -128,5 +133,6 @@ def layout(tutor: str | None = None, subject: str | None = None, region: str | N
         html.Div(id="tutors-empty"),
         content,
         dcc.Store(id="tutors-selected", data=tutor or None),
+        dcc.Store(id="tutors-show-all", data=False),  # True once the user sorts, filters or asks for every tutor
         dcc.Store(id="tutors-url"),  # the view in the query string (assets/urlstate.js)
     ])

@@ -120,3 +120,25 @@ def test_before_the_first_run_the_page_says_what_to_do(logged_in):
     dash_duo.driver.get(f"{dash_duo.server_url}/tutors")
     dash_duo.wait_for_contains_text("#tutors-empty-state", "run-jobs first-session", timeout=15)
     assert not dash_duo.find_element("#tutors-content").is_displayed()
+
+
+def test_first_rows_only_until_sorted_and_a_deep_link_keeps_its_row(logged_in, monkeypatch):
+    """At 5,000 tutors the grid loads the most urgent ones first (issue 16); here two of five. A deep-linked tutor
+    further down is still in the grid and highlighted; sorting by another column or "Show all" loads every tutor."""
+    monkeypatch.setattr("callbacks.supply.tutors.FIRST_ROWS", 2)
+    dash_duo = logged_in
+    dash_duo.driver.get(f"{dash_duo.server_url}/tutors?tutor=t-eve&period=last_week")
+    dash_duo.wait_for_text_to_equal("#tutors-detail-name", "Eve Evans", timeout=15)
+    rows = wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara", "t-eve"])
+    assert [rid for rid, classes in rows if "tutors-row-flash" in classes] == ["t-eve"]
+    dash_duo.wait_for_contains_text("#tutors-shown", "Showing the 3 most urgent of 5 tutors", timeout=5)
+
+    dash_duo.find_element("#tutors-grid .ag-header-cell[col-id='success_rate'] .ag-header-cell-label").click()
+    wait_for_rows(dash_duo, "tutors-grid", ["t-dan", "t-bob", "t-cara", "t-eve", "t-alice"])
+    until(lambda: not dash_duo.find_element("#tutors-shown").is_displayed(), timeout=5)
+
+    dash_duo.driver.get(f"{dash_duo.server_url}/tutors")
+    wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara"], timeout=15)
+    dash_duo.find_element("#tutors-show-all-button").click()
+    wait_for_rows(dash_duo, "tutors-grid", ["t-bob", "t-cara", "t-alice", "t-eve", "t-dan"])
+    assert not [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
