@@ -37,12 +37,11 @@ from datetime import datetime, timedelta
 import joblib
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, delete, func, or_, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from models.derived import ChurnModelRecord, ChurnPrediction, ChurnPredictionHistory, HealthScore
-from models.bulk import read_compact, staged, text_times
+from models.bulk import read_compact, staged, text_times, upsert_staged
 from models.frames import replace_frame
 from models.source import Booking, Customer, InboundCall, TutorSession
 from domain.churn import ChurnConfig, History, NotEnoughHistory, train_churn
@@ -207,20 +206,13 @@ def worth_explaining(probability: np.ndarray, revenue_at_risk: np.ndarray) -> np
 
 def write_history(conn: Connection, predictions: pd.DataFrame, day) -> int:
     """Upsert (customer_id, day) -> probability, model_version: the day's last run wins. One set-based
-    statement from a staged copy (models.bulk.staged): 500,000 rows in seconds, not a statement per row."""
+    statement from a staged copy (models.bulk.upsert_staged): 500,000 rows in seconds, not one per row."""
     if predictions.empty:
         return 0
-    t = ChurnPredictionHistory.__table__
     rows = pd.DataFrame({"customer_id": predictions["customer_id"], "day": pd.Timestamp(day),
                          "probability": predictions["probability"].astype(float),
                          "model_version": predictions["model_version"].astype(int)})
-    with staged(conn, t, list(rows.columns), rows) as stage:
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
-        stmt = insert.from_select(list(rows.columns), select(*stage.c).where(true()))  # WHERE: SQLite's upsert parse
-        conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.customer_id, t.c.day],
-                                                set_={"probability": stmt.excluded.probability,
-                                                      "model_version": stmt.excluded.model_version}))
-    return len(rows)
+    return upsert_staged(conn, ChurnPredictionHistory.__table__, rows, ["customer_id", "day"])
 
 
 def fill_health_scores(conn: Connection, predictions: pd.DataFrame) -> int:

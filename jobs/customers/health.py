@@ -24,11 +24,10 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 import pandas as pd
-from sqlalchemy import delete, select, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from models.bulk import bulk_insert, read_columns, staged, text_times
+from models.bulk import bulk_insert, read_columns, text_times, upsert_staged
 from models.derived import HealthScore, HealthScoreHistory
 from models.source import Booking, Customer, InboundCall, TutorSession
 from writes.alerts import sync_alerts
@@ -79,15 +78,9 @@ def write_history(conn: Connection, scores: pd.DataFrame, day) -> int:
     """Upsert (customer_id, day) -> score, tier: one row per customer per day, the day's last run wins."""
     if scores.empty:
         return 0
-    t = HealthScoreHistory.__table__
     rows = pd.DataFrame({"customer_id": scores["customer_id"], "day": pd.Timestamp(day), "score": scores["score"],
                          "tier": scores["tier"]})
-    with staged(conn, t, list(rows.columns), rows) as stage:
-        insert = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(t)
-        stmt = insert.from_select(list(rows.columns), select(*stage.c).where(true()))  # WHERE: SQLite's upsert parse
-        conn.execute(stmt.on_conflict_do_update(index_elements=[t.c.customer_id, t.c.day],
-                                                set_={"score": stmt.excluded.score, "tier": stmt.excluded.tier}))
-    return len(rows)
+    return upsert_staged(conn, HealthScoreHistory.__table__, rows, ["customer_id", "day"])
 
 
 def vacuum_scores(engine) -> None:
