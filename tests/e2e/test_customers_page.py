@@ -154,7 +154,7 @@ def test_cs_agent_works_the_at_risk_list(dash_duo, store):
     click(duo, "#customer-contact-save")
     duo.wait_for_contains_text("#customer-contact-done", "Logged: Phone, reached", timeout=10)
     duo.wait_for_contains_text("#customer-contacts-table", "Refund of the double charge agreed", timeout=10)
-    assert CS[0] in duo.find_element("#customer-contacts-table").text
+    duo.wait_for_contains_text("#customer-contacts-table", CS[0], timeout=10)  # read again if the table redraws
     with engine.connect() as conn:
         logged = conn.execute(select(ContactLog.customer_id, ContactLog.user_email, ContactLog.channel,
                                      ContactLog.outcome)).all()
